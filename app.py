@@ -1,0 +1,43 @@
+"""Application factory; `python app.py` runs the development server (threads)."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config, load_config
+from core.api import init_api
+from core.db import db
+from core.errors import register_error_handlers
+from core.limits import register_body_limits
+
+
+def create_app(config: Config | str | None = None) -> Flask:
+    """Build the app for `config` (a Config instance, a config name, or APP_ENV)."""
+    if not isinstance(config, Config):
+        config = load_config(config)
+    app = Flask(__name__, instance_path=config.INSTANCE_DIR, static_folder=None)
+    app.config.from_mapping(config.as_dict())
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+
+    db.init_app(app)
+    register_error_handlers(app)
+    register_body_limits(app)
+    init_api(app)
+
+    import marketplace
+    from core import migrate, ops
+    marketplace.init_app(app)
+    ops.init_app(app)
+    migrate.init_app(app)
+    return app
+
+
+if __name__ == "__main__":
+    create_app().run(host=os.environ.get("HOST", "127.0.0.1"),
+                     port=int(os.environ.get("PORT", "8000")), threaded=True)

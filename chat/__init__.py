@@ -1,0 +1,1 @@
+"""Chat: groups, messages, sync, the broker and the WebSocket relay."""

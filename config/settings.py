@@ -1,0 +1,100 @@
+"""Environment-driven configuration: one class per deployment kind."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the URL came with."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    """Defaults shared by every deployment; each value can come from the environment."""
+
+    ENV_NAME = "development"
+    DEBUG = False
+    TESTING = False
+    # argon2id cost: the library's defaults outside tests.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536
+
+    # flask-smorest / OpenAPI
+    API_TITLE = "PaiPai API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+
+    def __init__(self) -> None:
+        env = os.environ
+        self.INSTANCE_DIR = env.get("INSTANCE_DIR", str(BASE_DIR / "instance"))
+        self.SECRET_KEY = env.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+        self.DATABASE_URL = normalize_database_url(
+            env.get("DATABASE_URL") or f"sqlite:///{Path(self.INSTANCE_DIR) / 'paipai.sqlite3'}"
+        )
+        self.REDIS_URL = env.get("REDIS_URL") or None
+        self.UPLOAD_DIR = env.get("UPLOAD_DIR", str(Path(self.INSTANCE_DIR) / "uploads"))
+        self.UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+        self.JSON_MAX_BYTES = _env_int("JSON_MAX_BYTES", 256 * 1024)
+        # Absolute base for URLs we hand out (uploads); defaults to the request's host.
+        self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL") or None
+        self.TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
+        self.MAX_OPEN_CLAIMS = _env_int("MAX_OPEN_CLAIMS", 5)
+        # Uploads are bounded precisely by the upload service; this is the
+        # transport-level guard so nobody streams gigabytes at us.
+        self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 64 * 1024
+
+    def as_dict(self) -> dict:
+        """Every upper-case setting, class defaults and instance values alike."""
+        names = {n for n in dir(self) if n.isupper()}
+        return {n: getattr(self, n) for n in names}
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    def __init__(self) -> None:
+        super().__init__()
+        if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 16:
+            raise RuntimeError("production needs SECRET_KEY set to a real secret (16+ chars)")
+        if os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes"):
+            raise RuntimeError("production refuses to run with debug on")
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None) -> Config:
+    """Instantiate the settings for `name` (default: the APP_ENV variable)."""
+    name = name or os.environ.get("APP_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError:
+        raise RuntimeError(f"unknown APP_ENV {name!r}; use one of {sorted(CONFIGS)}") from None

@@ -1,0 +1,1 @@
+"""Plumbing shared by the marketplace and chat domains."""

@@ -1,0 +1,108 @@
+"""Domain errors with stable codes, and the one JSON error body every 4xx/5xx uses."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error a client can act on: HTTP status, stable snake_case code, message, details."""
+
+    status = 400
+    code = "bad_request"
+    message = "Bad request."
+
+    def __init__(self, message: str | None = None, *, code: str | None = None,
+                 details: dict[str, Any] | None = None, status: int | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.code = code or self.code
+        self.status = status or self.status
+        self.details = details or {}
+        self.headers = headers or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, "details": self.details}}
+
+
+class ValidationError(ApiError):
+    status, code, message = 400, "validation_error", "The request is not valid."
+
+
+class Unauthorized(ApiError):
+    status, code, message = 401, "unauthorized", "Authentication required."
+
+
+class Forbidden(ApiError):
+    status, code, message = 403, "forbidden", "You are not allowed to do this."
+
+
+class NotFound(ApiError):
+    status, code, message = 404, "not_found", "Not found."
+
+
+class Conflict(ApiError):
+    status, code, message = 409, "conflict", "The request conflicts with the current state."
+
+
+class PayloadTooLarge(ApiError):
+    status, code, message = 413, "payload_too_large", "The request body is too large."
+
+
+class UnsupportedMediaType(ApiError):
+    status, code, message = 415, "unsupported_media_type", "This media type is not accepted."
+
+
+# Werkzeug's exceptions mapped to our codes; anything else falls back to its name.
+_HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
+    500: "internal_error", 503: "service_unavailable",
+}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None,
+                   headers: dict | None = None):
+    body = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    return body, status, headers or {}
+
+
+def http_exception_response(exc: HTTPException):
+    """Turn a werkzeug/webargs HTTPException into our error body."""
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    if isinstance(getattr(exc, "exc", None), (json.JSONDecodeError, UnicodeDecodeError)):
+        return error_response(400, "invalid_json", "The request body is not valid JSON.")
+    if messages is not None and status in (400, 422):
+        # webargs nests errors by location ({"json": {...}}); clients want the fields.
+        fields: dict = {}
+        for value in messages.values() if isinstance(messages, dict) else [messages]:
+            fields.update(value if isinstance(value, dict) else {"_schema": value})
+        return error_response(400, "validation_error", "The request is not valid.",
+                              {"fields": fields})
+    code = _HTTP_CODES.get(status, (exc.name or "error").lower().replace(" ", "_"))
+    headers = dict(data.get("headers") or {})
+    if status == 405 and getattr(exc, "valid_methods", None):
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    message = data.get("message") or exc.description or exc.name
+    return error_response(status, code, message, {}, headers)
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ApiError, lambda e: error_response(
+        e.status, e.code, e.message, e.details, e.headers))
+    app.register_error_handler(HTTPException, http_exception_response)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "Something went wrong on our side.")

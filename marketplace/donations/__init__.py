@@ -1,0 +1,1 @@
+"""Donation claims and their state machine."""

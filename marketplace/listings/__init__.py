@@ -1,0 +1,1 @@
+"""Listings: sale and donation items, search, favorites and reviews."""

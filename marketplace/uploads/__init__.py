@@ -1,0 +1,1 @@
+"""Media uploads: sniffed, capped, stored on disk, served back."""

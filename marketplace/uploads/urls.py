@@ -1,0 +1,54 @@
+"""URLs of our own uploads: building them, and recognising them in client input."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, request
+from marshmallow import ValidationError, fields
+from sqlalchemy import select
+
+from core.db import db
+from marketplace.models import Upload
+
+UPLOAD_PATH = "/api/v1/uploads/"
+NAME_RE = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]{2,5}$")
+
+
+def _base_url() -> str:
+    configured = current_app.config.get("PUBLIC_BASE_URL")
+    if configured:
+        return configured.rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return ""
+
+
+def upload_url(name: str) -> str:
+    """The absolute URL an upload is served at."""
+    return f"{_base_url()}{UPLOAD_PATH}{name}"
+
+
+def own_upload_name(url: str) -> str | None:
+    """The stored file name if `url` points at one of this service's uploads, else None."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        if parts.scheme not in ("http", "https") or parts.netloc != urlsplit(_base_url()).netloc:
+            return None
+    if parts.query or parts.fragment or not parts.path.startswith(UPLOAD_PATH):
+        return None
+    name = parts.path[len(UPLOAD_PATH):]
+    return name if NAME_RE.match(name) else None
+
+
+class UploadUrl(fields.String):
+    """A string field that only accepts URLs of uploads that exist on this service."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        url = super()._deserialize(value, attr, data, **kwargs)
+        name = own_upload_name(url)
+        if name is None:
+            raise ValidationError("Must be the URL of a file uploaded to this service (POST /uploads).")
+        if db.session.scalar(select(Upload.id).where(Upload.name == name)) is None:
+            raise ValidationError("No such upload.")
+        return url

@@ -1,0 +1,1 @@
+"""Registration, tokens, profiles and blocks."""

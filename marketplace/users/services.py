@@ -1,0 +1,77 @@
+"""User accounts and access tokens: register, log in, revoke, profiles."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from core.db import db, utcnow
+from core.errors import ApiError, Conflict, NotFound, Unauthorized
+from marketplace.models import Token, User
+from marketplace.security import hash_password, new_token, token_digest, verify_password
+
+
+def register_user(*, username: str, password: str, nickname: str | None = None,
+                  role: str = "user") -> User:
+    """Create an account; the username must be free."""
+    user = User(username=username, password_hash=hash_password(password),
+                nickname=nickname or username, role=role, bio="")
+    try:
+        with db.transaction() as s:
+            s.add(user)
+    except IntegrityError:
+        raise Conflict("This username is taken.", code="username_taken",
+                       details={"fields": {"username": ["Already taken."]}}) from None
+    return user
+
+
+def issue_token(*, username: str, password: str) -> tuple[str, Token]:
+    """Check the credentials and hand out a new access token (the only time it is seen in clear)."""
+    with db.transaction() as s:
+        user = s.scalar(select(User).where(User.username == username))
+        if not verify_password(user.password_hash if user else None, password):
+            raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+        if user.is_banned():
+            raise ApiError("This account is banned.", status=403, code="banned",
+                           details={"until": user.banned_until.isoformat() if user.banned_until else None})
+        raw = new_token()
+        token = Token(user=user, token_hash=token_digest(raw),
+                      expires_at=utcnow() + timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"]))
+        s.add(token)
+    return raw, token
+
+
+def user_for_token(raw: str) -> User | None:
+    """The user a live (unexpired, unrevoked) token belongs to, or None."""
+    token = db.session.scalar(select(Token).where(Token.token_hash == token_digest(raw)))
+    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
+        return None
+    if token.user.is_banned():
+        return None
+    return token.user
+
+
+def revoke_token(*, raw: str) -> None:
+    """Make a token stop working at once."""
+    with db.transaction() as s:
+        s.execute(update(Token).where(Token.token_hash == token_digest(raw), Token.revoked_at.is_(None))
+                  .values(revoked_at=utcnow()))
+
+
+def update_profile(*, user: User, changes: dict[str, Any]) -> User:
+    """Change the caller's nickname, avatar or bio."""
+    with db.transaction() as s:
+        user = s.merge(user)
+        for key, value in changes.items():
+            setattr(user, key, value)
+    return user
+
+
+def get_user(*, user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user

