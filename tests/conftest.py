@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from app import create_app
 from config import TestingConfig
@@ -29,10 +30,29 @@ def _config(tmp: Path, database_url: str) -> TestingConfig:
     return cfg
 
 
-def _database_url(backend: str, tmp: Path) -> str:
+@contextmanager
+def _database_url(backend: str, tmp: Path) -> Iterator[str]:
+    """A private database: a SQLite file, or a throwaway PostgreSQL schema (so runs never collide)."""
     if backend == "sqlite":
-        return f"sqlite:///{tmp / 'test.sqlite3'}"
-    return normalize_database_url(os.environ["TEST_DATABASE_URL"])
+        yield f"sqlite:///{tmp / 'test.sqlite3'}"
+        return
+    with pg_schema() as url:
+        yield url
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    base = normalize_database_url(os.environ["TEST_DATABASE_URL"])
+    schema = f"pytest_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -41,9 +61,15 @@ def backend(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(backend, tmp_path_factory):
-    tmp = tmp_path_factory.mktemp(backend)
-    application = create_app(_config(tmp, _database_url(backend, tmp)))
+def database_url(backend, tmp_path_factory) -> Iterator[str]:
+    with _database_url(backend, tmp_path_factory.mktemp(backend)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app(backend, database_url, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"{backend}-instance")
+    application = create_app(_config(tmp, database_url))
     with application.app_context():
         Base.metadata.drop_all(db.engine)
         Base.metadata.create_all(db.engine)

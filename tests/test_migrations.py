@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
-from config.settings import normalize_database_url
 from core.migrate import upgrade
 from core.models_registry import metadata
+from tests.conftest import pg_schema
 
 
 def _assert_no_drift(url: str, **engine_kwargs) -> None:
@@ -32,15 +31,5 @@ def test_migrations_match_models_on_sqlite(tmp_path):
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="TEST_DATABASE_URL not set")
 def test_migrations_match_models_on_postgresql():
-    base = normalize_database_url(os.environ["TEST_DATABASE_URL"])
-    schema = f"migration_check_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        sep = "&" if "?" in base else "?"
-        _assert_no_drift(f"{base}{sep}options=-csearch_path%3D{schema}")
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with pg_schema() as url:
+        _assert_no_drift(url)
