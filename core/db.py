@@ -45,7 +45,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+WRITE_OPTION = "paipai_write"
+
+
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # We emit BEGIN ourselves (see _sqlite_begin), so switch pysqlite's own off.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
@@ -54,11 +59,20 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _sqlite_begin(conn) -> None:
+    # A unit of work takes SQLite's write lock up front (BEGIN IMMEDIATE): a deferred
+    # transaction that reads, then writes, fails with SQLITE_BUSY instead of waiting
+    # when another writer got in between.
+    immediate = conn.get_execution_options().get(WRITE_OPTION)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     """An engine tuned for its backend: WAL and a busy timeout on SQLite, pooled pings on PostgreSQL."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -85,8 +99,15 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """Run a unit of work: commit on success, roll back on any error."""
+        """Run a unit of work: commit on success, roll back on any error.
+
+        Any implicit read transaction is closed first so the unit of work starts
+        fresh, as a write transaction (on SQLite: holding the write lock from BEGIN).
+        """
         session = self.session
+        if session.in_transaction():
+            session.commit()
+        session.connection(execution_options={WRITE_OPTION: True})
         try:
             yield session
             session.commit()
