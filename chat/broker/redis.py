@@ -1,0 +1,132 @@
+"""Redis broker: publishes through a small connection pool, listens on ONE pub/sub connection."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Iterable
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from chat.broker.base import Broker, BrokerClosed, BrokerUnavailable, MessageCallback, Subscription
+from chat.broker.listener import PubSubListener
+
+log = logging.getLogger(__name__)
+
+
+def default_client_name() -> str:
+    """Names this process's connections in CLIENT LIST (no spaces allowed)."""
+    return f"paipai-broker-{socket.gethostname()}-{os.getpid()}"
+
+
+class RedisBroker(Broker):
+    """Broker for several processes sharing one Redis.
+
+    `publish` never raises for Redis trouble: it logs and returns False (the
+    message is committed in the database; clients resync). The listener thread
+    holds one pub/sub connection named `client_name` for all local subscribers,
+    notices a dead connection within ping_interval + pong_timeout, reconnects
+    with exponential backoff and then fires the on_reconnect callbacks.
+    """
+
+    def __init__(self, url: str, *, client_name: str | None = None,
+                 socket_timeout: float = 2.0, connect_timeout: float = 1.0,
+                 poll_interval: float = 0.05, ping_interval: float = 1.0, pong_timeout: float = 2.0,
+                 backoff_base: float = 0.1, backoff_cap: float = 5.0) -> None:
+        super().__init__()
+        self.client_name = client_name or default_client_name()
+        # RESP2: redis-py 8 mangles PING replies on a RESP3 pub/sub connection.
+        common = dict(decode_responses=True, protocol=2, socket_timeout=socket_timeout,
+                      socket_connect_timeout=connect_timeout, socket_keepalive=True,
+                      health_check_interval=0)
+        # One quick retry covers a pooled connection that went stale when Redis restarted.
+        self._publisher = redis.Redis.from_url(url, client_name=f"{self.client_name}-pub",
+                                               retry=Retry(NoBackoff(), 1), **common)
+        # No retries inside redis-py: the listener handles every failure itself.
+        self._listen_client = redis.Redis.from_url(url, client_name=self.client_name,
+                                                   retry=Retry(NoBackoff(), 0), **common)
+        self._listener = PubSubListener(
+            self, self._listen_client, self._publisher, poll_interval=poll_interval,
+            ping_interval=ping_interval, pong_timeout=pong_timeout,
+            backoff_base=backoff_base, backoff_cap=backoff_cap)
+        self._publish_failing = False
+
+    def publish(self, channel: str, payload: str) -> bool:
+        if self._closed:
+            log.warning("broker: publish to %r after close dropped", channel)
+            return False
+        try:
+            self._publisher.publish(channel, payload)
+        except (redis.RedisError, OSError) as exc:
+            self._publish_failed(exc)
+            return False
+        self._publish_succeeded()
+        return True
+
+    def publish_many(self, items: Iterable[tuple[str, str]]) -> bool:
+        items = list(items)
+        if self._closed:
+            log.warning("broker: publish_many of %d frame(s) after close dropped", len(items))
+            return False
+        if not items:
+            return True
+        try:
+            with self._publisher.pipeline(transaction=False) as pipe:
+                for channel, payload in items:
+                    pipe.publish(channel, payload)
+                pipe.execute()
+        except (redis.RedisError, OSError) as exc:
+            self._publish_failed(exc)
+            return False
+        self._publish_succeeded()
+        return True
+
+    def subscribe(self, channel: str, callback: MessageCallback) -> Subscription:
+        self._listener.ensure_running()
+        return super().subscribe(channel, callback)
+
+    def ping(self) -> None:
+        """Raise BrokerUnavailable when Redis does not answer or the listener is reconnecting."""
+        if self._closed:
+            raise BrokerClosed("broker is closed")
+        try:
+            self._publisher.ping()
+        except (redis.RedisError, OSError) as exc:
+            raise BrokerUnavailable(f"Redis does not answer: {exc}") from exc
+        if self._listener.recovering:
+            raise BrokerUnavailable("Redis pub/sub listener is reconnecting")
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop the listener thread (waiting up to `timeout` s) and close every connection."""
+        if not self._close_subscriptions():
+            return
+        self._listener.stop(timeout)
+        for client in (self._publisher, self._listen_client):
+            try:
+                client.close()
+            except Exception:  # closing is best effort
+                log.debug("broker: closing a Redis client failed", exc_info=True)
+
+    def _subscribed_locked(self, sub: Subscription, *, first: bool) -> None:
+        self._listener.channel_wanted_locked(sub)
+
+    def _subscribed(self, sub: Subscription) -> None:
+        if not sub.ready.is_set():
+            self._listener.wake()
+
+    def _channel_emptied_locked(self, channel: str) -> None:
+        self._listener.channel_unwanted_locked(channel)
+
+    def _publish_failed(self, exc: BaseException) -> None:
+        if not self._publish_failing:  # one warning per outage, not one per message
+            self._publish_failing = True
+            log.warning("broker: publish to Redis failed (%s); clients will resync", exc)
+        else:
+            log.debug("broker: publish to Redis failed (%s)", exc)
+
+    def _publish_succeeded(self) -> None:
+        if self._publish_failing:
+            self._publish_failing = False
+            log.info("broker: publishing to Redis again")

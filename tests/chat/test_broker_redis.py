@@ -1,0 +1,215 @@
+"""The Redis broker's own guarantees: one pub/sub connection, truthful `ready`, outages and restarts."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+
+import pytest
+import redis
+
+from chat.broker import BrokerUnavailable, make_broker
+from chat.broker.redis import RedisBroker
+from tests.chat.broker_support import Inbox, RedisServer, wait_until
+from tests.conftest import free_port
+
+# Fast failure detection and reconnects, so outage tests take about a second.
+FAST = dict(ping_interval=0.1, pong_timeout=0.3, socket_timeout=0.3, connect_timeout=0.3,
+            backoff_base=0.05, backoff_cap=0.3)
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def raw(redis_url):
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A Redis of this test's own, safe to kill, pause and restart."""
+    with RedisServer(tmp_path / "redis") as server:
+        yield server
+
+
+@pytest.fixture
+def brokers():
+    """Collects brokers a test makes and closes them all afterwards."""
+    made: list[RedisBroker] = []
+
+    def build(url: str, **options) -> RedisBroker:
+        made.append(make_broker(url, **options))
+        return made[-1]
+
+    yield build
+    for broker in made:
+        broker.close()
+
+
+def pubsub_connections(client: redis.Redis, name: str) -> list[dict]:
+    return [c for c in client.client_list() if c.get("name") == name]
+
+
+def test_fifty_subscriptions_share_one_pubsub_connection(redis_url, raw, prefix, brokers):
+    broker = brokers(redis_url, client_name=f"{prefix}-listener")
+    subs = [broker.subscribe(f"{prefix}:user:{i}", Inbox()) for i in range(50)]
+    subs += [broker.subscribe(f"{prefix}:user:{i}", Inbox()) for i in range(0, 50, 5)]
+    assert all(s.ready.wait(3) for s in subs)
+    assert broker.publish(f"{prefix}:user:7", "x") is True
+
+    connections = pubsub_connections(raw, f"{prefix}-listener")
+    assert len(connections) == 1
+    assert connections[0]["sub"] == "50" and "P" in connections[0]["flags"]
+    assert [c["sub"] for c in pubsub_connections(raw, f"{prefix}-listener-pub")] == ["0"]
+
+
+def test_ready_means_redis_already_routes_the_channel_to_us(redis_url, raw, prefix, brokers):
+    broker = brokers(redis_url, client_name=f"{prefix}-listener")
+    inbox = Inbox()
+    sub = broker.subscribe(f"{prefix}:a", inbox)
+    assert sub.ready.wait(3)
+    assert raw.publish(f"{prefix}:a", "from another process") == 1
+    assert inbox.wait_for(1) == ["from another process"]
+
+
+def test_two_processes_brokers_both_receive_a_publish(redis_url, prefix, brokers):
+    sender, receiver = brokers(redis_url), brokers(redis_url)
+    here, there = Inbox(), Inbox()
+    assert sender.subscribe(f"{prefix}:room", here).ready.wait(3)
+    assert receiver.subscribe(f"{prefix}:room", there).ready.wait(3)
+    assert sender.publish(f"{prefix}:room", "群消息") is True
+    assert here.wait_for(1) == ["群消息"] and there.wait_for(1) == ["群消息"]
+
+
+def test_last_subscriber_leaving_unsubscribes_and_then_drops_the_connection(
+        redis_url, raw, prefix, brokers):
+    name = f"{prefix}-listener"
+    broker = brokers(redis_url, client_name=name)
+    a1, a2 = broker.subscribe(f"{prefix}:a", Inbox()), broker.subscribe(f"{prefix}:a", Inbox())
+    b = broker.subscribe(f"{prefix}:b", Inbox())
+    assert all(s.ready.wait(3) for s in (a1, a2, b))
+
+    def numsub(channel: str) -> int:
+        return dict(raw.pubsub_numsub(channel))[channel]
+
+    a1.close()
+    time.sleep(0.2)
+    assert numsub(f"{prefix}:a") == 1
+    a2.close()
+    assert wait_until(lambda: numsub(f"{prefix}:a") == 0)
+    assert numsub(f"{prefix}:b") == 1
+    b.close()
+    assert wait_until(lambda: pubsub_connections(raw, name) == [])
+
+
+def test_ready_stays_truthful_while_subscribers_come_and_go(redis_url, raw, prefix, brokers):
+    broker = brokers(redis_url)
+    channels = [f"{prefix}:churn:{i}" for i in range(3)]
+    errors: list[str] = []
+
+    def churn(worker: int) -> None:
+        for i in range(12):
+            inbox = Inbox()
+            sub = broker.subscribe(channels[(worker + i) % 3], inbox)
+            if not sub.ready.wait(3):
+                errors.append(f"{sub} never ready")
+            marker = f"{worker}-{i}"
+            raw.publish(sub.channel, marker)
+            if not inbox.wait_for_item(marker, 3):
+                errors.append(f"{sub} was ready but missed {marker}")
+            sub.close()
+
+    threads = [threading.Thread(target=churn, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == []
+    assert wait_until(lambda: all(n == 0 for _, n in raw.pubsub_numsub(*channels)))
+
+
+def test_publish_while_redis_is_down_returns_false_without_raising(prefix, brokers, caplog):
+    broker = brokers(f"redis://127.0.0.1:{free_port()}/0", **FAST)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="chat.broker"):
+        assert broker.publish(f"{prefix}:a", "lost") is False
+        assert broker.publish_many([(f"{prefix}:a", "lost"), (f"{prefix}:b", "lost")]) is False
+    assert time.monotonic() - started < 2
+    assert any("publish to Redis failed" in r.getMessage() for r in caplog.records)
+    with pytest.raises(BrokerUnavailable):
+        broker.ping()
+    sub = broker.subscribe(f"{prefix}:a", Inbox())  # subscribing never raises for an outage
+    assert not sub.ready.wait(0.3)
+
+
+def test_listener_reconnects_after_a_redis_restart_and_fires_on_reconnect(
+        redis_server, prefix, brokers):
+    broker = brokers(redis_server.url, **FAST)
+    reconnected = threading.Event()
+    broker.on_reconnect(reconnected.set)
+    before = Inbox()
+    assert broker.subscribe(f"{prefix}:a", before).ready.wait(3)
+
+    redis_server.kill()
+    assert broker.publish(f"{prefix}:a", "during the outage") is False
+    assert wait_until(lambda: _unavailable(broker), 3)
+    during = Inbox()
+    joined_in_outage = broker.subscribe(f"{prefix}:b", during)
+    assert not joined_in_outage.ready.is_set()
+    redis_server.start()
+
+    assert reconnected.wait(5), "on_reconnect was not called after Redis came back"
+    assert joined_in_outage.ready.wait(3)
+    broker.ping()
+    assert broker.publish(f"{prefix}:a", "after") is True
+    assert broker.publish(f"{prefix}:b", "after too") is True
+    assert before.wait_for(1) == ["after"]
+    assert during.wait_for(1) == ["after too"]
+
+
+def test_on_reconnect_fires_once_per_outage_and_a_failing_callback_does_not_stop_others(
+        redis_server, prefix, brokers):
+    broker = brokers(redis_server.url, **FAST)
+    calls: list[str] = []
+    broker.on_reconnect(lambda: 1 / 0)
+    broker.on_reconnect(lambda: calls.append("resync"))
+    assert broker.subscribe(f"{prefix}:a", Inbox()).ready.wait(3)
+
+    for outage in (1, 2):
+        redis_server.kill()
+        time.sleep(0.2)  # several failed attempts with backoff
+        redis_server.start()
+        assert wait_until(lambda: len(calls) == outage, 5)
+    time.sleep(0.3)
+    assert calls == ["resync", "resync"]
+
+
+def test_a_silently_dead_connection_is_noticed_and_replaced(redis_server, prefix, brokers):
+    broker = brokers(redis_server.url, **FAST)
+    reconnected = threading.Event()
+    broker.on_reconnect(reconnected.set)
+    inbox = Inbox()
+    assert broker.subscribe(f"{prefix}:a", inbox).ready.wait(3)
+
+    redis_server.pause()  # the TCP connection stays open; nothing answers
+    try:
+        assert wait_until(lambda: _unavailable(broker), 3)
+    finally:
+        redis_server.resume()
+    assert reconnected.wait(5), "a frozen Redis went unnoticed: no reconnect"
+    assert broker.publish(f"{prefix}:a", "alive again") is True
+    assert inbox.wait_for(1) == ["alive again"]
+
+
+def _unavailable(broker: RedisBroker) -> bool:
+    try:
+        broker.ping()
+    except BrokerUnavailable:
+        return True
+    return False
