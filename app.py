@@ -30,9 +30,13 @@ def create_app(config: Config | str | None = None) -> Flask:
     register_body_limits(app)
     init_api(app)
 
+    import chat
     import marketplace
+    from chat import broker
     from core import migrate, ops
+    broker.init_app(app)
     marketplace.init_app(app)
+    chat.init_app(app)
     ops.init_app(app)
     migrate.init_app(app)
     return app

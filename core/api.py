@@ -1,22 +1,49 @@
-"""The flask-smorest Api and Blueprint, set up for our error shape and 400 on bad input."""
+"""The flask-smorest Api and Blueprint, set up for our error shape, 400 on bad input and a complete spec."""
 from __future__ import annotations
 
+from http import HTTPStatus
+from typing import Any
+
 import marshmallow as ma
+from apispec import BasePlugin
+from flask import Flask, current_app
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
-from webargs.flaskparser import FlaskParser
+from webargs.flaskparser import FlaskParser, is_json_request
 
-from core.errors import http_exception_response
+from core.errors import UnsupportedMediaType, http_exception_response
+
+JSON_MIMETYPE = "application/json; charset=utf-8"
+SPEC_KEY = "openapi_spec"
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+CONFLICT_METHODS = {"post", "put", "patch"}
+ERROR_CODES = ("validation_error, invalid_json, unauthorized, forbidden, banned, blocked, not_found, "
+               "method_not_allowed, conflict, payload_too_large, unsupported_media_type, rate_limited, "
+               "internal_error, service_unavailable")
 
 
 class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 400
 
+    def _raw_load_json(self, req) -> Any:
+        # A body in another format is refused outright (415) rather than read as "no fields".
+        if not is_json_request(req) and (req.content_length or req.headers.get("Transfer-Encoding")):
+            raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).",
+                                       details={"content_type": req.mimetype or None})
+        return super()._raw_load_json(req)
+
+    def load_json_or_form(self, req, schema: ma.Schema) -> Any:
+        if is_json_request(req):
+            return self.load_json(req, schema)
+        return self.load_form(req, schema)
+
 
 class ErrorDetailSchema(ma.Schema):
-    code = ma.fields.String(required=True, metadata={"description": "stable snake_case code"})
-    message = ma.fields.String(required=True)
-    details = ma.fields.Dict(required=True)
+    code = ma.fields.String(required=True, metadata={
+        "description": f"stable snake_case code, e.g. {ERROR_CODES}"})
+    message = ma.fields.String(required=True, metadata={"description": "human readable"})
+    details = ma.fields.Dict(required=True, metadata={
+        "description": "machine readable specifics; validation errors name the fields in `fields`"})
 
 
 class ErrorSchema(ma.Schema):
@@ -25,8 +52,59 @@ class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorDetailSchema, required=True)
 
 
+def _has(responses: dict, status: int) -> bool:
+    return status in responses or str(status) in responses
+
+
+class ErrorResponsesPlugin(BasePlugin):
+    """Documents on each operation the error statuses it can answer with, all in the Error shape.
+
+    Derived from what the operation is (path parameters, body, query, auth, method),
+    so no route has to repeat them; a route adds others with `@bp.alt_response`.
+    """
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None,
+                         **kwargs: Any) -> None:
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            for status in self.error_statuses(path or "", method, operation):
+                if not _has(responses, status):
+                    responses[str(status)] = HTTPStatus(status).name
+
+    @staticmethod
+    def error_statuses(path: str, method: str, operation: dict) -> list[int]:
+        statuses = []
+        has_path_params = "{" in path
+        security = operation.get("security") or []
+        if "requestBody" in operation:
+            statuses += [400, 413, 415]
+        elif any(isinstance(p, dict) and p.get("in") == "query" for p in operation.get("parameters", [])):
+            statuses.append(400)
+        if security:
+            statuses.append(401)
+            if {} not in security and (has_path_params or method in WRITE_METHODS):
+                statuses.append(403)
+        if has_path_params:
+            statuses.append(404)
+            if method in CONFLICT_METHODS:  # a state change on an existing resource
+                statuses.append(409)
+        statuses.append(500)
+        return statuses
+
+
 class Api(_Api):
     ERROR_SCHEMA = ErrorSchema
+
+    def init_app(self, app: Flask, *, spec_kwargs: dict | None = None) -> None:
+        spec_kwargs = {"extra_plugins": [ErrorResponsesPlugin()], **(spec_kwargs or {})}
+        super().init_app(app, spec_kwargs=spec_kwargs)
+        # One Api object serves every app built in this process (tests build several):
+        # each app keeps and serves the spec built for it.
+        app.extensions[SPEC_KEY] = self.spec
+
+    def _openapi_json(self):
+        """Serve this app's OpenAPI document."""
+        return current_app.json.response(current_app.extensions[SPEC_KEY].to_dict())
 
     def handle_http_exception(self, error):
         return http_exception_response(error)
@@ -37,11 +115,14 @@ class Blueprint(_Blueprint):
 
 
 api = Api(spec_kwargs={
-    "info": {"description": "PaiPai (拍拍二手) marketplace and chat API. Contract: API.md."},
+    "info": {"description": "PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
+                            "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}}."},
 })
 
 
-def init_api(app) -> None:
+def init_api(app: Flask) -> None:
+    """Set up JSON responses (UTF-8, charset declared) and the OpenAPI document for `app`."""
+    app.json.mimetype = JSON_MIMETYPE
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"})

@@ -5,7 +5,8 @@ import json
 import logging
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,10 @@ class UnsupportedMediaType(ApiError):
     status, code, message = 415, "unsupported_media_type", "This media type is not accepted."
 
 
+class ServiceUnavailable(ApiError):
+    status, code, message = 503, "service_unavailable", "The service is temporarily unavailable."
+
+
 # Werkzeug's exceptions mapped to our codes; anything else falls back to its name.
 _HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -67,12 +72,19 @@ _HTTP_CODES = {
     415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
     500: "internal_error", 503: "service_unavailable",
 }
+# RFC 6750: a 401 names the scheme the client should use.
+_WWW_AUTHENTICATE = 'Bearer realm="paipai"'
+_RETRY_AFTER_SECONDS = "5"
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None,
-                   headers: dict | None = None):
+                   headers: dict | None = None) -> tuple[Response, int, dict]:
+    """The one error body: {"error": {"code", "message", "details"}}."""
     body = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
-    return body, status, headers or {}
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", _WWW_AUTHENTICATE)
+    return body, status, headers
 
 
 def http_exception_response(exc: HTTPException):
@@ -97,6 +109,20 @@ def http_exception_response(exc: HTTPException):
     return error_response(status, code, message, {}, headers)
 
 
+def _database_unreachable(exc: Exception) -> bool:
+    """A lost or refused database connection (not a bad query): worth a retry, so 503."""
+    if isinstance(exc, sa_exc.TimeoutError):  # connection pool exhausted
+        return True
+    if not isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        return False
+    if exc.connection_invalidated:
+        return True
+    # psycopg reports connection failures without a SQLSTATE, or with class 08 / 57P0x;
+    # sqlite3 errors carry no `sqlstate` at all and stay 500s.
+    sqlstate = getattr(exc.orig, "sqlstate", "not-a-driver-error")
+    return sqlstate is None or sqlstate.startswith(("08", "57P0"))
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, lambda e: error_response(
         e.status, e.code, e.message, e.details, e.headers))
@@ -104,5 +130,11 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        # The body never carries the exception text: it may hold SQL or user data.
+        if _database_unreachable(exc):
+            log.error("database unreachable: %s", type(exc).__name__, exc_info=True)
+            return error_response(503, "service_unavailable",
+                                  "The service is temporarily unavailable; try again shortly.",
+                                  headers={"Retry-After": _RETRY_AFTER_SECONDS})
         log.exception("unhandled error")
         return error_response(500, "internal_error", "Something went wrong on our side.")

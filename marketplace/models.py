@@ -113,11 +113,17 @@ class Review(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id], lazy="joined")
+    listing: Mapped[Listing] = relationship(lazy="joined", innerjoin=True)
 
     __table_args__ = (
         UniqueConstraint("listing_id", "reviewer_id"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
     )
+
+    @property
+    def role(self) -> str:
+        """The reviewer's side of the deal: "seller" or "buyer"."""
+        return "seller" if self.reviewer_id == self.listing.seller_id else "buyer"
 
 
 class Block(Base):
@@ -132,20 +138,38 @@ class Block(Base):
 
 
 class Claim(Base):
+    """A user's request to receive a donation listing (see marketplace/donations/state.py)."""
+
     __tablename__ = "claims"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
-    claimant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    claimant_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     message: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     claimant: Mapped[User] = relationship(lazy="joined")
+    listing: Mapped[Listing] = relationship(lazy="select")
+
+    #: a pending or accepted claim is "open": one per user per listing, and it counts toward the limit
+    OPEN_STATUSES = ("pending", "accepted")
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'accepted', 'declined', 'cancelled', 'completed', 'no_show')",
+                        name="status"),
+        # One open claim per user per listing, enforced by the database as a backstop.
+        Index("uq_claims_open_listing_claimant", "listing_id", "claimant_id", unique=True,
+              sqlite_where=status.column.in_(OPEN_STATUSES),
+              postgresql_where=status.column.in_(OPEN_STATUSES)),
+        # The caller's claims, newest first, and the open-claim count.
+        Index("ix_claims_claimant_status_created", "claimant_id", "status", "created_at"),
+    )
 
 
 class Upload(Base):
+    """A stored media file: served at /api/v1/uploads/<name> with the content type sniffed at upload."""
+
     __tablename__ = "uploads"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -10,6 +10,12 @@ _signals = Namespace()
 #: listing_id, old_status, new_status, actor_id (None for the system)
 listing_status_changed = _signals.signal("listing-status-changed")
 
+#: sent after a token is revoked, with user_id and token_id (live sockets on it must close)
+token_revoked = _signals.signal("token-revoked")
+
+#: sent after a user is banned, with user_id (all their sessions end)
+user_banned = _signals.signal("user-banned")
+
 
 def emit_listing_status_changed(*, listing_id: int, old_status: str, new_status: str,
                                 actor_id: int | None) -> None:
@@ -17,3 +23,11 @@ def emit_listing_status_changed(*, listing_id: int, old_status: str, new_status:
     if old_status != new_status:
         listing_status_changed.send(current_app._get_current_object(), listing_id=listing_id,
                                     old_status=old_status, new_status=new_status, actor_id=actor_id)
+
+
+def emit_token_revoked(*, user_id: int, token_id: int) -> None:
+    token_revoked.send(current_app._get_current_object(), user_id=user_id, token_id=token_id)
+
+
+def emit_user_banned(*, user_id: int) -> None:
+    user_banned.send(current_app._get_current_object(), user_id=user_id)

@@ -1,4 +1,44 @@
-"""HTTP routes of uploads (being built)."""
-from core.api import Blueprint
+"""HTTP routes of uploads: store a media file, serve it back."""
+from __future__ import annotations
 
-bp = Blueprint("uploads", __name__, description="uploads")
+import marshmallow as ma
+from flask import send_from_directory
+
+from core.api import Blueprint
+from core.auth import auth_required, current_user
+from core.limits import accepts_large_body
+from marketplace.uploads import services
+from marketplace.uploads.schemas import UploadFormSchema, UploadSchema
+
+bp = Blueprint("uploads", __name__, description="Media uploads: images, audio and video")
+
+ONE_YEAR = 365 * 24 * 3600
+BINARY = {"type": "string", "format": "binary"}
+
+
+@bp.post("/uploads")
+@accepts_large_body
+@auth_required
+@bp.arguments(UploadFormSchema, location="files", unknown=ma.RAISE)
+@bp.response(201, UploadSchema)
+def create_upload(files):
+    """Upload an image, audio or video file (multipart field `file`)."""
+    return services.store_upload(owner=current_user(), stream=files["file"].stream)
+
+
+@bp.get("/uploads/<name>")
+@bp.response(200, BINARY, content_type="application/octet-stream",
+             description="The file, with the content type it was stored as; supports ETag and Range.")
+@bp.alt_response(304, description="Not modified (If-None-Match / If-Modified-Since).")
+@bp.alt_response(206, description="Partial content (Range).")
+def get_upload(name: str):
+    """Download an uploaded file (public: listing images are shown to everyone)."""
+    upload = services.get_upload(name=name)
+    response = send_from_directory(services.upload_dir(), upload.name, mimetype=upload.content_type,
+                                   max_age=ONE_YEAR, conditional=True, etag=True)
+    # A stored name never changes content: cache forever, never sniff, never run.
+    response.cache_control.immutable = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Disposition"] = f'inline; filename="{upload.name}"'
+    response.headers["Content-Security-Policy"] = "sandbox"
+    return response

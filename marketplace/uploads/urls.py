@@ -12,7 +12,8 @@ from core.db import db
 from marketplace.models import Upload
 
 UPLOAD_PATH = "/api/v1/uploads/"
-NAME_RE = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]{2,5}$")
+# \Z, not $: "$" would also accept a trailing newline.
+NAME_RE = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]{2,5}\Z")
 
 
 def _base_url() -> str:

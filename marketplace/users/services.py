@@ -5,12 +5,13 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import db, utcnow
 from core.errors import ApiError, Conflict, NotFound, Unauthorized
 from marketplace.models import Token, User
+from marketplace.signals import emit_token_revoked
 from marketplace.security import hash_password, new_token, token_digest, verify_password
 
 
@@ -44,21 +45,32 @@ def issue_token(*, username: str, password: str) -> tuple[str, Token]:
     return raw, token
 
 
-def user_for_token(raw: str) -> User | None:
-    """The user a live (unexpired, unrevoked) token belongs to, or None."""
+def live_token(raw: str) -> Token | None:
+    """The token row of an unexpired, unrevoked token (its user may still be banned), or None."""
     token = db.session.scalar(select(Token).where(Token.token_hash == token_digest(raw)))
     if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
         return None
-    if token.user.is_banned():
+    return token
+
+
+def user_for_token(raw: str) -> User | None:
+    """The user a live token belongs to, unless banned; None otherwise."""
+    token = live_token(raw)
+    if token is None or token.user.is_banned():
         return None
     return token.user
 
 
 def revoke_token(*, raw: str) -> None:
-    """Make a token stop working at once."""
+    """Make a token stop working at once, over REST and WebSocket."""
     with db.transaction() as s:
-        s.execute(update(Token).where(Token.token_hash == token_digest(raw), Token.revoked_at.is_(None))
-                  .values(revoked_at=utcnow()))
+        token = s.scalar(select(Token).where(Token.token_hash == token_digest(raw),
+                                             Token.revoked_at.is_(None)))
+        if token is None:
+            return
+        token.revoked_at = utcnow()
+        user_id, token_id = token.user_id, token.id
+    emit_token_revoked(user_id=user_id, token_id=token_id)
 
 
 def update_profile(*, user: User, changes: dict[str, Any]) -> User:

@@ -1,0 +1,29 @@
+"""After-commit events of chat: the WebSocket/broker layer registers hooks here to publish them.
+
+Every event is a small dict with a `type`:
+- `{"type": "message", "group_id", "group_kind", "message": {...}, "cursors": {user_id: pos},
+  "recipients": [user_id, ...]}` for each new message (`cursors` is empty for rooms);
+- `{"type": "recall", "group_id", "message": {...}, "by": user_id, "recipients": [...]}`;
+- `{"type": "read", "group_id", "user_id", "seq", "recipients": [...]}` when a read marker moves.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterable
+
+log = logging.getLogger(__name__)
+
+Event = dict[str, Any]
+
+#: callables taking one event dict, run after the transaction that made the event commits
+after_commit_hooks: list[Callable[[Event], None]] = []
+
+
+def dispatch(events: Iterable[Event]) -> None:
+    """Hand committed events to every hook; a failing hook is logged, never raised to the caller."""
+    for event in events:
+        for hook in list(after_commit_hooks):
+            try:
+                hook(event)
+            except Exception:
+                log.exception("chat after-commit hook %r failed on a %s event", hook, event.get("type"))

@@ -1,0 +1,1 @@
+"""Chat groups: item inquiries, direct chats, membership."""

@@ -1,0 +1,1 @@
+"""Chat messages: types and bodies, the send path, history, read markers, recall."""

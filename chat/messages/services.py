@@ -1,0 +1,92 @@
+"""Reading and managing messages: history pages, read markers, recall."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from chat.events import dispatch
+from chat.groups.access import MODERATOR_ROLES, member_ids, membership, not_found, require_member
+from chat.messages.views import message_from_row, message_query, messages_t
+from chat.models import INBOX_KINDS, ChatGroup, ChatMember
+from core.db import db, utcnow
+from core.errors import Forbidden, NotFound, ValidationError
+from marketplace.models import User
+
+members_t = ChatMember.__table__
+RECALL_WINDOW = timedelta(minutes=2)
+
+
+def list_messages(*, user: User, group_id: int, before_seq: int | None = None, after_seq: int | None = None,
+                  limit: int = 50) -> dict[str, Any]:
+    """A page of a group's messages in ascending seq, with `next_cursor` (see the route's docs)."""
+    require_member(db.session, group_id=group_id, user_id=user.id)
+    seq = messages_t.c.seq
+    stmt = message_query().where(messages_t.c.group_id == group_id)
+    if before_seq is not None:
+        stmt = stmt.where(seq < before_seq)
+    if after_seq is not None:  # forwards from after_seq
+        rows = db.session.execute(stmt.where(seq > after_seq).order_by(seq).limit(limit + 1)).all()
+        page, more = rows[:limit], len(rows) > limit
+        next_cursor = str(page[-1].seq) if more else None
+    else:  # backwards from the newest (or from before_seq)
+        rows = db.session.execute(stmt.order_by(seq.desc()).limit(limit + 1)).all()
+        page, more = rows[:limit][::-1], len(rows) > limit
+        next_cursor = str(page[0].seq) if more else None
+    return {"items": [message_from_row(row) for row in page], "next_cursor": next_cursor}
+
+
+def mark_read(*, user: User, group_id: int, seq: int) -> bool:
+    """Move the caller's read marker forward to `seq` (never back); True when it moved."""
+    with db.transaction() as s:
+        group, _ = require_member(s, group_id=group_id, user_id=user.id)
+        if seq > group.last_seq:
+            raise ValidationError(f"seq is beyond the group's last message ({group.last_seq}).",
+                                  code="seq_out_of_range",
+                                  details={"fields": {"seq": ["Beyond the last message."]}})
+        moved = s.execute(update(members_t).where(
+            members_t.c.group_id == group_id, members_t.c.user_id == user.id,
+            members_t.c.last_read_seq < seq).values(last_read_seq=seq)).rowcount > 0
+        # Read receipts matter between the parties of a chat, not across a whole room.
+        recipients = member_ids(s, group_id) if moved and group.kind in INBOX_KINDS else [user.id]
+    if moved:
+        dispatch([{"type": "read", "group_id": group_id, "user_id": user.id, "seq": seq,
+                   "recipients": recipients}])
+    return moved
+
+
+def recall_message(*, actor: User, group_id: int, message_id: int) -> dict[str, Any]:
+    """Recall a message: its body (and ext) emptied for everyone, `recalled: true`; idempotent.
+
+    The sender may recall within 2 minutes; group owners/admins and site admins at any time.
+    """
+    recalled_now = False
+    with db.transaction() as s:
+        group = s.get(ChatGroup, group_id)
+        member = membership(s, group_id=group_id, user_id=actor.id)
+        site_admin = actor.role == "admin"
+        if group is None or (member is None and not site_admin):
+            raise not_found()
+        target = s.execute(select(messages_t.c.sender_id, messages_t.c.created_at, messages_t.c.recalled_at)
+                           .where(messages_t.c.id == message_id, messages_t.c.group_id == group_id)
+                           .with_for_update()).one_or_none()
+        if target is None:
+            raise NotFound("No such message.")
+        moderator = site_admin or (member is not None and member.role in MODERATOR_ROLES)
+        is_sender = target.sender_id is not None and target.sender_id == actor.id
+        if not (moderator or is_sender):
+            raise Forbidden("You can only recall your own messages.", code="not_sender")
+        if target.recalled_at is None:
+            if not moderator and utcnow() - target.created_at > RECALL_WINDOW:
+                raise Forbidden("Messages can only be recalled within 2 minutes of sending.",
+                                code="recall_window_passed")
+            s.execute(update(messages_t).where(messages_t.c.id == message_id)
+                      .values(body={}, ext=None, recalled_at=utcnow()))
+            recalled_now = True
+        message = message_from_row(s.execute(message_query().where(messages_t.c.id == message_id)).one())
+        recipients = member_ids(s, group_id) if recalled_now else []
+    if recalled_now:
+        dispatch([{"type": "recall", "group_id": group_id, "message": message, "by": actor.id,
+                   "recipients": recipients}])
+    return message

@@ -1,0 +1,50 @@
+"""How a message looks to clients: one JSON-ready dict, built from Core rows (no ORM objects)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from chat.models import ChatMessage
+from marketplace.models import User
+
+messages_t = ChatMessage.__table__
+users_t = User.__table__
+
+MESSAGE_COLUMNS = (messages_t.c.id, messages_t.c.group_id, messages_t.c.seq, messages_t.c.sender_id,
+                   messages_t.c.type, messages_t.c.body, messages_t.c.ext, messages_t.c.client_id,
+                   messages_t.c.created_at, messages_t.c.recalled_at)
+
+
+def message_query() -> Select:
+    """SELECT of every message column plus the sender's nickname and avatar (outer join: system has none)."""
+    return (select(*MESSAGE_COLUMNS, users_t.c.nickname.label("sender_nickname"),
+                   users_t.c.avatar_url.label("sender_avatar_url"))
+            .select_from(messages_t.outerjoin(users_t, users_t.c.id == messages_t.c.sender_id)))
+
+
+def user_summary(user: User | None) -> dict[str, Any] | None:
+    """`{id, nickname, avatar_url}` of a user, None for the system."""
+    if user is None:
+        return None
+    return {"id": user.id, "nickname": user.nickname, "avatar_url": user.avatar_url}
+
+
+def message_dict(*, id: int, group_id: int, seq: int, sender: dict[str, Any] | None, type: str,
+                 body: dict, ext: dict | None, client_id: str | None, created_at: datetime,
+                 recalled_at: datetime | None) -> dict[str, Any]:
+    """The message as every client sees it (REST, WebSocket frames, events); times are ISO 8601 strings."""
+    return {"id": id, "group_id": group_id, "seq": seq, "sender": sender, "type": type,
+            "body": body, "ext": ext, "client_id": client_id, "created_at": created_at.isoformat(),
+            "recalled": recalled_at is not None}
+
+
+def message_from_row(row: Any) -> dict[str, Any]:
+    """The message dict of a row from `message_query()`."""
+    sender = None
+    if row.sender_id is not None:
+        sender = {"id": row.sender_id, "nickname": row.sender_nickname, "avatar_url": row.sender_avatar_url}
+    return message_dict(id=row.id, group_id=row.group_id, seq=row.seq, sender=sender, type=row.type,
+                        body=row.body, ext=row.ext, client_id=row.client_id, created_at=row.created_at,
+                        recalled_at=row.recalled_at)

@@ -1,0 +1,107 @@
+"""Typed SQLAlchemy models of chat: groups, members, messages and the per-user inbox."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, UTCDateTime, utcnow
+from marketplace.models import BigId, Listing, User
+
+GROUP_KINDS = ("item", "direct", "room")
+ROLES = ("owner", "admin", "member")
+#: kinds whose messages are fanned out to every member's inbox (rooms are live-only)
+INBOX_KINDS = frozenset({"item", "direct"})
+
+
+class ChatGroup(Base):
+    """A conversation: one buyer about one listing (item), two users (direct) or a public room."""
+
+    __tablename__ = "chat_groups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    listing_id: Mapped[int | None] = mapped_column(ForeignKey("listings.id"))
+    buyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    seller_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # "<smaller user id>:<larger user id>" for direct groups: one group per pair.
+    direct_key: Mapped[str | None] = mapped_column(String(41), unique=True)
+    name: Mapped[str | None] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    read_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # No foreign key: messages point at their group, and the cycle buys nothing.
+    last_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: latest activity (creation, then each message): conversation lists order by it
+    last_message_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    listing: Mapped[Listing | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('item', 'direct', 'room')", name="kind"),
+        UniqueConstraint("listing_id", "buyer_id"),
+        Index("ix_chat_groups_kind_activity", "kind", "last_message_at"),
+    )
+
+
+class ChatMember(Base):
+    __tablename__ = "chat_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(8), default="member")
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_read_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("role IN ('owner', 'admin', 'member')", name="role"),
+        Index("ix_chat_members_user_group", "user_id", "group_id"),
+    )
+
+
+class ChatMessage(Base):
+    __tablename__ = "chat_messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    sender_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: system
+    type: Mapped[str] = mapped_column(String(16))
+    body: Mapped[dict] = mapped_column(JSON)
+    ext: Mapped[dict | None] = mapped_column(JSON)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (
+        UniqueConstraint("group_id", "seq"),
+        UniqueConstraint("sender_id", "client_id"),
+    )
+
+
+class InboxCounter(Base):
+    """The last inbox position handed out to a user; taken under its row lock."""
+
+    __tablename__ = "chat_inbox_counters"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    last_pos: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class InboxEntry(Base):
+    """One message of an item or direct group, at a gap-free per-user position."""
+
+    __tablename__ = "chat_inbox"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    pos: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(ForeignKey("chat_messages.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"))
+
+    __table_args__ = (Index("ix_chat_inbox_message", "message_id"),)

@@ -1,0 +1,1 @@
+"""Public chat rooms: live-only messages plus REST history."""

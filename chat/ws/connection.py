@@ -1,0 +1,281 @@
+"""One WebSocket connection: its outbound queue, its single writer, and exactly-once ordered delivery.
+
+Every frame leaves through one writer thread (simple-websocket's `send` is not
+safe from several threads). Messages of item and direct groups carry the
+recipient's inbox position; the writer keeps a watermark `wm` (the last
+position delivered on this socket, contiguously) and so delivers each position
+once and in order, whether it comes live from the broker, from an `ack`, or
+from the database (sync replay, or a gap the broker skipped).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from chat.ws.socket import Socket
+from chat.ws.store import Positioned, Store
+
+log = logging.getLogger(__name__)
+
+CLOSE_NORMAL = 1000
+CLOSE_GOING_AWAY = 1001
+CLOSE_POLICY = 1008
+CLOSE_TRY_AGAIN = 1013
+
+
+def dumps(frame: dict[str, Any]) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class Settings:
+    heartbeat_s: float = 25.0
+    sync_grace_s: float = 5.0
+    batch_size: int = 200
+    queue_max: int = 1000
+    # how often a live socket double-checks the database for positions the broker lost
+    catch_up_s: float = 25.0
+
+
+@dataclass
+class _Item:
+    kind: str
+    data: Any = field(default=None, compare=False)
+
+
+class Connection:
+    """Delivery state of one socket: the handler's thread reads frames, `run_writer` sends them.
+
+    Positions are held back after `hello` until the client's first `sync` (or until
+    `sync_grace_s` passes), so a reconnecting client gets its missed messages before
+    newer live ones. After a partial replay (`more: true`) they are held again until
+    the client asks for the next batch.
+    """
+
+    def __init__(self, ws: "Socket", *, user_id: int, token_id: int, store: Store,
+                 settings: Settings, on_close: Callable[["Connection"], None] | None = None) -> None:
+        self.ws = ws
+        self.user_id = user_id
+        self.token_id = token_id
+        self.store = store
+        self.settings = settings
+        self.on_close = on_close
+        self.closed = threading.Event()
+        self._outbox: queue.Queue[_Item] = queue.Queue(maxsize=settings.queue_max)
+        self._inflight: set[str] = set()
+        self._inflight_lock = threading.Lock()
+        # Writer-thread state: positions (base, wm] went out on this socket, in order.
+        self.wm = 0
+        self._base = 0
+        self.live = False
+        self._hold_until = 0.0
+        self._held: list[Positioned] = []
+        self._oob: set[int] = set()  # positions above wm already sent as an immediate ack
+
+    # ----- called from any thread -------------------------------------------------
+    def push_frame(self, frame: str) -> None:
+        """Queue a frame that carries no position (events, pong, errors, room messages)."""
+        self._put(_Item("frame", frame))
+
+    def push_positioned(self, item: Positioned) -> None:
+        """Queue a message of an item/direct group, tagged with this user's inbox position."""
+        self._put(_Item("pos", item))
+
+    def push_ack(self, client_id: str, item: Positioned) -> None:
+        """Queue the answer to this socket's `send` (answered at once, whatever is held)."""
+        self._put(_Item("ack", (client_id, item)))
+
+    def request_sync(self, after_pos: int) -> None:
+        self._put(_Item("sync", after_pos))
+
+    def request_catch_up(self) -> None:
+        """The broker may have lost frames (it reconnected): re-read the database from wm."""
+        self._put(_Item("catch_up"))
+
+    def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
+        self._put(_Item("close", (code, reason)), force=True)
+
+    def start_send(self, client_id: str) -> None:
+        """Mark a send in flight, so the writer answers it with an ack rather than a message."""
+        with self._inflight_lock:
+            self._inflight.add(client_id)
+
+    def abandon_send(self, client_id: str) -> None:
+        with self._inflight_lock:
+            self._inflight.discard(client_id)
+
+    def _take_inflight(self, client_id: str | None) -> bool:
+        with self._inflight_lock:
+            if client_id is not None and client_id in self._inflight:
+                self._inflight.remove(client_id)
+                return True
+            return False
+
+    def _put(self, item: _Item, force: bool = False) -> None:
+        if self.closed.is_set():
+            return
+        try:
+            self._outbox.put_nowait(item)
+        except queue.Full:
+            # A consumer this far behind is cut off; it reconnects and syncs from its cursor.
+            if not force:
+                log.warning("user %s socket is not reading; closing it", self.user_id)
+                item = _Item("close", (CLOSE_TRY_AGAIN, "slow consumer"))
+            self._drain_outbox()
+            self._outbox.put_nowait(item)
+
+    def _drain_outbox(self) -> None:
+        try:
+            while True:
+                self._outbox.get_nowait()
+        except queue.Empty:
+            pass
+
+    # ----- the writer thread --------------------------------------------------------
+    def start(self, hello: dict[str, Any], hello_pos: int) -> None:
+        """Send `hello` and hold positions after `hello_pos` until the client syncs."""
+        self.wm = self._base = hello_pos
+        self._hold_until = time.monotonic() + self.settings.sync_grace_s
+        self._send(dumps(hello))
+
+    def run_writer(self) -> None:
+        """Send everything queued until the socket closes; heartbeat and catch up when idle."""
+        now = time.monotonic()
+        next_beat, next_catch_up = now + self.settings.heartbeat_s, now + self.settings.catch_up_s
+        try:
+            while not self.closed.is_set():
+                deadline = min(next_beat, next_catch_up if self.live else self._hold_until)
+                try:
+                    item = self._outbox.get(timeout=max(deadline - time.monotonic(), 0.005))
+                except queue.Empty:
+                    item = None
+                if item is not None and not self._handle(item):
+                    return
+                now = time.monotonic()
+                if not self.live and now >= self._hold_until:
+                    self._go_live()
+                if now >= next_beat:
+                    if not self.ws.heartbeat():
+                        self._shutdown(CLOSE_GOING_AWAY, "heartbeat timeout")
+                        return
+                    next_beat = now + self.settings.heartbeat_s
+                if now >= next_catch_up:
+                    if self.live:
+                        self._catch_up()
+                    next_catch_up = now + self.settings.catch_up_s
+        except Exception:
+            log.info("socket of user %s stopped writing", self.user_id, exc_info=True)
+        finally:
+            self._shutdown(CLOSE_GOING_AWAY, "")
+
+    def _handle(self, item: _Item) -> bool:
+        if item.kind == "frame":
+            self._send(item.data)
+        elif item.kind == "pos":
+            self._positioned(item.data)
+        elif item.kind == "ack":
+            self._ack(*item.data)
+        elif item.kind == "sync":
+            self._sync(item.data)
+        elif item.kind == "catch_up":
+            if self.live:
+                self._catch_up()
+        elif item.kind == "close":
+            self._shutdown(*item.data)
+            return False
+        return True
+
+    def _positioned(self, item: Positioned) -> None:
+        if not self.live:
+            self._held.append(item)
+            return
+        if item.pos <= self.wm:
+            return
+        if item.pos > self.wm + 1:
+            self._fill_to(item.pos - 1)
+        if item.pos == self.wm + 1:
+            self._deliver(item)
+
+    def _ack(self, client_id: str, item: Positioned) -> None:
+        if not self._take_inflight(client_id):
+            return  # already answered: it went out as an ack while a gap was filled
+        self._send(self._frame("ack", item, client_id))
+        if item.pos > self.wm:
+            self._oob.add(item.pos)
+
+    def _deliver(self, item: Positioned) -> None:
+        """Send position wm+1 (as the ack when it answers this socket's send) and advance."""
+        if item.pos in self._oob:
+            self._advance(item.pos)
+            return
+        if item.sender_id == self.user_id and self._take_inflight(item.client_id):
+            self._send(self._frame("ack", item, item.client_id))
+        else:
+            self._send(self._frame("message", item))
+        self._advance(item.pos)
+
+    def _frame(self, op: str, item: Positioned, client_id: str | None = None) -> str:
+        # The message JSON was encoded once, by the publisher or the replay; splice it in.
+        cursor = dumps(self.store.encode_cursor(item.pos))
+        if op == "ack":
+            return f'{{"op":"ack","client_id":{dumps(client_id)},"message":{item.message_json},"cursor":{cursor}}}'
+        return f'{{"op":"message","message":{item.message_json},"cursor":{cursor}}}'
+
+    def _advance(self, pos: int) -> None:
+        self.wm = pos
+        self._oob.discard(pos)
+        while self.wm + 1 in self._oob:  # early acks right above are delivered already
+            self.wm += 1
+            self._oob.discard(self.wm)
+
+    def _fill_to(self, last: int) -> None:
+        """Deliver positions (wm, last] from the database: frames the broker lost or reordered."""
+        while self.wm < last:
+            items, _more = self.store.replay(self.user_id, self.wm, min(self.settings.batch_size, last - self.wm))
+            if not items:
+                return
+            for item in items:
+                self._deliver(item)
+
+    def _catch_up(self) -> None:
+        latest = self.store.latest_pos(self.user_id)
+        if latest > self.wm:
+            self._fill_to(latest)
+
+    def _sync(self, after_pos: int) -> None:
+        # Positions (base, wm] already went out on this socket in order: a cursor among
+        # them means the client has those too (it asked before they arrived).
+        start = self.wm if self._base <= after_pos <= self.wm else after_pos
+        self._base = self.wm = start
+        self._oob = {p for p in self._oob if p > start}
+        items, more = self.store.replay(self.user_id, start, self.settings.batch_size)
+        for item in items:
+            self._deliver(item)
+        self._send(dumps({"op": "synced", "cursor": self.store.encode_cursor(self.wm), "more": more}))
+        if more:
+            self.live = False
+            self._hold_until = time.monotonic() + self.settings.sync_grace_s
+        else:
+            self._go_live()
+
+    def _go_live(self) -> None:
+        self.live = True
+        held, self._held = self._held, []
+        for item in sorted(held, key=lambda i: i.pos):
+            self._positioned(item)
+
+    def _send(self, frame: str) -> None:
+        self.ws.send(frame)
+
+    def _shutdown(self, code: int, reason: str) -> None:
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        self.ws.close(code, reason)
+        if self.on_close is not None:
+            self.on_close(self)

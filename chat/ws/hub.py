@@ -1,0 +1,123 @@
+"""The process's sockets by user, fed by one broker subscription per connected user.
+
+Payloads on a user's channel (`user:<id>`) are one of:
+- `p<json header>\\n<message json>`: a message at that user's inbox position,
+  header `[pos, sender_id, client_id]`;
+- `f<frame json>`: a ready frame (events, room messages), sent as is;
+- `c<json>`: control, e.g. `{"close": 4401, "token_id": 7}` or `{"close": 4403}`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import defaultdict
+from typing import Iterable
+
+from chat.ws.connection import Connection
+from chat.ws.store import Positioned
+
+log = logging.getLogger(__name__)
+SUBSCRIBE_TIMEOUT_S = 5.0
+
+
+def user_channel(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def positioned_payload(pos: int, sender_id: int | None, client_id: str | None, message_json: str) -> str:
+    return "p" + json.dumps([pos, sender_id, client_id], ensure_ascii=False) + "\n" + message_json
+
+
+def frame_payload(frame_json: str) -> str:
+    return "f" + frame_json
+
+
+def control_payload(**control) -> str:
+    return "c" + json.dumps(control)
+
+
+class Hub:
+    """Registers connections, subscribes their users' channels, and routes payloads to them."""
+
+    def __init__(self, broker) -> None:
+        self.broker = broker
+        self._lock = threading.Lock()
+        self._conns: dict[int, set[Connection]] = defaultdict(set)
+        self._subs: dict[int, object] = {}
+        broker.on_reconnect(self._after_broker_reconnect)
+
+    def register(self, conn: Connection) -> bool:
+        """Add a connection; True once its user's channel is subscribed (confirmed by the broker)."""
+        with self._lock:
+            self._conns[conn.user_id].add(conn)
+            sub = self._subs.get(conn.user_id)
+            if sub is None:
+                uid = conn.user_id
+                sub = self.broker.subscribe(user_channel(uid), lambda payload: self._route(uid, payload))
+                self._subs[uid] = sub
+        return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)
+
+    def unregister(self, conn: Connection) -> None:
+        with self._lock:
+            conns = self._conns.get(conn.user_id)
+            if conns is None:
+                return
+            conns.discard(conn)
+            if not conns:
+                del self._conns[conn.user_id]
+                sub = self._subs.pop(conn.user_id, None)
+                if sub is not None:
+                    sub.close()
+
+    def connections(self, user_id: int) -> list[Connection]:
+        with self._lock:
+            return list(self._conns.get(user_id, ()))
+
+    def all_connections(self) -> list[Connection]:
+        with self._lock:
+            return [c for conns in self._conns.values() for c in conns]
+
+    def is_online(self, user_id: int) -> bool:
+        with self._lock:
+            return bool(self._conns.get(user_id))
+
+    def close_all(self, code: int, reason: str = "") -> None:
+        for conn in self.all_connections():
+            conn.close(code, reason)
+
+    def _route(self, user_id: int, payload: str) -> None:
+        conns = self.connections(user_id)
+        if not conns:
+            return
+        kind, rest = payload[:1], payload[1:]
+        if kind == "p":
+            header, _, message_json = rest.partition("\n")
+            pos, sender_id, client_id = json.loads(header)
+            item = Positioned(pos=pos, message_json=message_json, sender_id=sender_id, client_id=client_id)
+            for conn in conns:
+                conn.push_positioned(item)
+        elif kind == "f":
+            for conn in conns:
+                conn.push_frame(rest)
+        elif kind == "c":
+            self._control(conns, json.loads(rest))
+        else:
+            log.warning("unknown payload on %s: %.40r", user_channel(user_id), payload)
+
+    @staticmethod
+    def _control(conns: Iterable[Connection], control: dict) -> None:
+        code = control.get("close")
+        if code is None:
+            return
+        for conn in conns:
+            if control.get("token_id") in (None, conn.token_id):
+                conn.push_frame(json.dumps({"op": "error", "error": {
+                    "code": "banned" if code == 4403 else "unauthorized",
+                    "message": control.get("reason") or "The session has ended."}}, ensure_ascii=False))
+                conn.close(code, control.get("reason") or "")
+
+    def _after_broker_reconnect(self) -> None:
+        # Whatever was published while the broker was away is only in the database now.
+        for conn in self.all_connections():
+            conn.request_catch_up()

@@ -1,0 +1,53 @@
+"""The seller moves a listing through its life: reserve, reactivate, sell or give, withdraw."""
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from core.db import db
+from core.errors import ValidationError
+from marketplace.donations.services import settle_claims_on_status_change
+from marketplace.listings.services import load_own
+from marketplace.listings.state import check_transition
+from marketplace.models import Listing, User
+from marketplace.signals import emit_listing_status_changed
+
+#: statuses that name a counterparty (buyer_id); every other status clears it
+WITH_BUYER = frozenset({"reserved", "sold", "given"})
+
+
+def _invalid_buyer(message: str) -> ValidationError:
+    return ValidationError(message, details={"fields": {"buyer_id": [message]}})
+
+
+def _check_buyer(s: Session, *, listing: Listing, status: str, buyer_id: int | None) -> None:
+    if buyer_id is None:
+        return
+    if status not in WITH_BUYER:
+        raise _invalid_buyer(f"A buyer can only be named when the listing becomes {', '.join(sorted(WITH_BUYER))}.")
+    if buyer_id == listing.seller_id:
+        raise _invalid_buyer("The seller cannot be the buyer.")
+    if s.get(User, buyer_id) is None:
+        raise _invalid_buyer("No such user.")
+
+
+def change_listing_status(*, actor: User, listing_id: int, status: str,
+                          buyer_id: int | None = None) -> Listing:
+    """Move the seller's own listing to `status` (409 invalid_transition when not allowed).
+
+    `buyer_id` records who it is reserved for, sold or given to; without it a sale or gift
+    keeps the buyer it was reserved for. Donation claims are settled in the same transaction.
+    """
+    with db.transaction() as s:
+        listing = load_own(s, listing_id=listing_id, actor=actor)
+        check_transition(listing, status, by="seller")
+        _check_buyer(s, listing=listing, status=status, buyer_id=buyer_id)
+        old_status = listing.status
+        settle_claims_on_status_change(s, listing=listing, new_status=status)
+        listing.status = status
+        if status in WITH_BUYER:
+            listing.buyer_id = buyer_id if buyer_id is not None else listing.buyer_id
+        else:
+            listing.buyer_id = None
+    emit_listing_status_changed(listing_id=listing.id, old_status=old_status,
+                                new_status=status, actor_id=actor.id)
+    return listing

@@ -1,0 +1,91 @@
+"""Storing uploads (sniffed, size-capped, streamed to disk) and finding them again."""
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from flask import current_app
+from sqlalchemy import select
+
+from core.db import db
+from core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from marketplace.models import Upload, User
+from marketplace.uploads.media import DESCRIPTION, SNIFF_BYTES, Media, sniff
+from marketplace.uploads.urls import NAME_RE
+
+CHUNK_BYTES = 64 * 1024
+TEMP_PREFIX = ".upload-"  # never matches NAME_RE, so a half-written file is never served
+
+
+def upload_dir() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"])
+
+
+def _require_media(head: bytes) -> Media:
+    media = sniff(head)
+    if media is None:
+        raise UnsupportedMediaType(f"Only {DESCRIPTION} can be uploaded.",
+                                   details={"accepted": DESCRIPTION})
+    return media
+
+
+def _copy_capped(stream: BinaryIO, out: BinaryIO, limit: int) -> tuple[Media, int]:
+    """Copy `stream` to `out` chunk by chunk; refuse it as soon as it is not media or exceeds `limit`."""
+    head = b""
+    media: Media | None = None
+    size = 0
+    while chunk := stream.read(CHUNK_BYTES):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Uploads are limited to {limit} bytes.", details={"limit": limit})
+        if media is None:
+            head += chunk[:SNIFF_BYTES - len(head)]
+            if len(head) >= SNIFF_BYTES:
+                media = _require_media(head)
+        out.write(chunk)
+    return media or _require_media(head), size
+
+
+def _unlink(path: Path | str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def store_upload(*, owner: User, stream: BinaryIO, max_bytes: int | None = None) -> Upload:
+    """Store one media file for `owner`: its row and its file exist both or neither."""
+    limit = current_app.config["UPLOAD_MAX_BYTES"] if max_bytes is None else max_bytes
+    directory = upload_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, temp_path = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX)
+    final_path: Path | None = None
+    try:
+        with os.fdopen(fd, "wb") as out:
+            media, size = _copy_capped(stream, out, limit)
+        name = f"{uuid.uuid4().hex}.{media.extension}"
+        upload = Upload(owner_id=owner.id, name=name, content_type=media.content_type, size=size)
+        with db.transaction() as s:
+            # Into place first, then the row: whatever fails after the move removes the file.
+            os.replace(temp_path, directory / name)
+            final_path = directory / name
+            s.add(upload)
+        return upload
+    except BaseException:
+        _unlink(temp_path)
+        if final_path is not None:  # moved into place, but the row was not committed
+            _unlink(final_path)
+        raise
+
+
+def get_upload(*, name: str) -> Upload:
+    """The upload stored under `name`; 404 for unknown or malformed names."""
+    upload = None
+    if NAME_RE.match(name):
+        upload = db.session.scalar(select(Upload).where(Upload.name == name))
+    if upload is None:
+        raise NotFound("No such upload.")
+    return upload
