@@ -33,10 +33,12 @@ def create_app(config: Config | str | None = None) -> Flask:
     import chat
     import marketplace
     from chat import broker
+    from chat import ws as chat_ws
     from core import migrate, ops
     broker.init_app(app)
     marketplace.init_app(app)
     chat.init_app(app)
+    chat_ws.init_app(app)
     ops.init_app(app)
     migrate.init_app(app)
     return app

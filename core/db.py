@@ -74,7 +74,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # Fail fast (503) rather than hang when the database host does not answer.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         connect_args={"connect_timeout": 5})
 
 
 class Database:
@@ -96,6 +98,10 @@ class Database:
     @property
     def session(self) -> Session:
         return current_app.extensions["db"].session()
+
+    def remove(self) -> None:
+        """Close this thread's session and return its connection to the pool."""
+        current_app.extensions["db"].session.remove()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

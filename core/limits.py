@@ -17,21 +17,25 @@ def accepts_large_body(func: F) -> F:
     return func
 
 
-def body_limit(app: Flask, view: Callable | None) -> int:
-    """The largest request body `view` accepts, in bytes."""
-    if view is not None and getattr(view, _LARGE_BODY_ATTR, False):
-        return app.config["MAX_CONTENT_LENGTH"]
-    return app.config["JSON_MAX_BYTES"]
+def _is_large_body_view(view: Callable | None) -> bool:
+    return view is not None and getattr(view, _LARGE_BODY_ATTR, False)
 
 
 def register_body_limits(app: Flask) -> None:
     @app.before_request
     def _cap_body() -> None:
-        limit = body_limit(app, app.view_functions.get(request.endpoint or ""))
-        # A declared length is refused before a byte is read; a streamed (chunked)
-        # body is cut off by Werkzeug at the same limit while it is being read.
+        large = _is_large_body_view(app.view_functions.get(request.endpoint or ""))
+        limit = app.config["MAX_CONTENT_LENGTH" if large else "JSON_MAX_BYTES"]
+        # A declared length is refused before a byte is read. A streamed (chunked)
+        # upload is cut off by Werkzeug's form parser at the limit while it is read.
         request.max_content_length = limit
         length = request.content_length
-        if length is not None and length > limit:
+        too_large = length is not None and length > limit
+        if length is None and not large and request.headers.get("Transfer-Encoding"):
+            # Read whole, a streamed body would be silently truncated at the limit:
+            # read one byte more (the limit is small) and refuse the body if it came.
+            request.max_content_length = limit + 1
+            too_large = len(request.get_data(cache=True)) > limit
+        if too_large:
             raise PayloadTooLarge(f"Request bodies here are limited to {limit} bytes.",
                                   details={"limit": limit})

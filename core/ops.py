@@ -1,11 +1,11 @@
 """Operational endpoints: /healthz and the offline API docs page at /docs."""
 from __future__ import annotations
 
-import importlib.resources
 import logging
 from typing import Callable
 
 from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
+from swagger_ui_bundle import swagger_ui_path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
@@ -14,7 +14,7 @@ from core.db import db
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ops", __name__)
-SWAGGER_DIR = importlib.resources.files("swagger_ui_bundle") / "vendor"
+SWAGGER_DIR = swagger_ui_path  # the versioned directory holding swagger-ui-bundle.js and its CSS
 PROBE_ENGINE_KEY = "health_probe_engine"
 PROBE_TIMEOUT_SECONDS = 2
 
@@ -80,11 +80,13 @@ def docs():
 
 @bp.get("/docs/static/docs-init.js")
 def docs_init():
+    """The script that points Swagger UI at our OpenAPI document."""
     return DOCS_INIT, 200, {"Content-Type": "application/javascript; charset=utf-8"}
 
 
 @bp.get("/docs/static/<path:name>")
 def docs_static(name: str):
+    """Swagger UI's own files, from the installed swagger_ui_bundle package."""
     return send_from_directory(str(SWAGGER_DIR), name, max_age=3600)
 
 

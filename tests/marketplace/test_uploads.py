@@ -196,7 +196,8 @@ class EndlessPng(io.RawIOBase):
 
 
 def test_oversized_stream_is_refused_without_reading_it_all(client, factory, ctx):
-    owner = db.session.get(User, factory.user().id)
+    alice = factory.user()  # before touching db.session: each request ends by removing the session
+    owner = db.session.get(User, alice.id)
     before = stored_files(client)
     stream = EndlessPng()
     with pytest.raises(services.PayloadTooLarge):

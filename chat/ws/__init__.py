@@ -1,0 +1,18 @@
+"""The WebSocket relay: `/ws`, per-socket delivery, the process hub and publishing after commit."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Mount `/ws`, publish committed chat events, and end sessions on token revocation or ban."""
+    from chat.events import after_commit_hooks
+    from chat.ws import endpoint
+    from chat.ws.publish import publish_event, publish_session_end
+    from marketplace.signals import token_revoked, user_banned
+
+    endpoint.init_app(app)
+    if publish_event not in after_commit_hooks:
+        after_commit_hooks.append(publish_event)
+    token_revoked.connect(publish_session_end)
+    user_banned.connect(publish_session_end)

@@ -1,0 +1,80 @@
+"""What each client op does: validate the frame, call one service, queue the answer."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from chat.cursors import decode_cursor
+from chat.groups.access import member_ids, require_member
+from chat.messages.send import send_message
+from chat.messages.services import mark_read
+from chat.ws.connection import Connection, dumps
+from chat.ws.hub import frame_payload, user_channel
+from chat.ws.protocol import parse_frame
+from chat.ws.store import positioned
+from core.db import db
+from core.errors import ApiError, NotFound
+from marketplace.models import User
+
+log = logging.getLogger(__name__)
+PONG = dumps({"op": "pong"})
+
+
+class Unavailable(ApiError):
+    status, code, message = 503, "unavailable", "The message could not be stored; send it again."
+
+
+def handle(conn: Connection, raw: str | bytes, broker) -> None:
+    """Run one client frame; ApiError propagates to the caller, which answers with an error frame."""
+    frame = parse_frame(raw)
+    op = frame["op"]
+    if op == "ping":
+        conn.push_frame(PONG)
+    elif op == "sync":
+        conn.request_sync(decode_cursor(frame["cursor"]))
+    elif op == "send":
+        _send(conn, frame)
+    elif op == "read":
+        mark_read(user=_user(conn), group_id=frame["group_id"], seq=frame["seq"])
+    elif op == "typing":
+        _typing(conn, frame["group_id"], broker)
+
+
+def _user(conn: Connection) -> User:
+    user = db.session.get(User, conn.user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def _send(conn: Connection, frame: dict) -> None:
+    client_id = frame["client_id"]
+    conn.start_send(client_id)
+    try:
+        result = send_message(sender=_user(conn), group_id=frame["group_id"], client_id=client_id,
+                              type=frame["type"], body=frame["body"], ext=frame.get("ext"))
+    except ApiError:
+        conn.abandon_send(client_id)
+        raise
+    except SQLAlchemyError:
+        conn.abandon_send(client_id)
+        log.warning("send of user %s failed in the database", conn.user_id, exc_info=True)
+        db.session.rollback()
+        raise Unavailable() from None
+    pos = result.cursors.get(conn.user_id)
+    if pos is None:
+        # Room messages are live-only: no inbox position, the ack carries no cursor.
+        conn.abandon_send(client_id)
+        conn.push_frame(dumps({"op": "ack", "client_id": client_id, "message": result.message}))
+    else:
+        conn.push_ack(client_id, positioned(pos, result.message))
+
+
+def _typing(conn: Connection, group_id: int, broker) -> None:
+    s = db.session
+    require_member(s, group_id=group_id, user_id=conn.user_id)
+    frame = dumps({"op": "event", "type": "typing", "data": {"group_id": group_id, "user_id": conn.user_id}})
+    broker.publish_many((user_channel(uid), frame_payload(frame))
+                        for uid in member_ids(s, group_id) if uid != conn.user_id)
+

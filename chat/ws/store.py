@@ -1,0 +1,56 @@
+"""What the socket writer reads from the database: the inbox after a position, and its end."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+from dataclasses import dataclass
+
+from flask import Flask
+
+from chat.cursors import encode_cursor
+from chat.sync import sync_batch, user_cursor
+from core.db import db
+
+
+@dataclass(frozen=True)
+class Positioned:
+    """A message at one user's inbox position, its JSON encoded once."""
+
+    pos: int
+    message_json: str
+    sender_id: int | None
+    client_id: str | None
+
+
+def message_json(message: dict) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def positioned(pos: int, message: dict) -> Positioned:
+    sender = message.get("sender")
+    return Positioned(pos=pos, message_json=message_json(message),
+                      sender_id=sender["id"] if sender else None, client_id=message.get("client_id"))
+
+
+class Store:
+    """Database reads for one socket's writer thread (each in its own short app context)."""
+
+    encode_cursor = staticmethod(encode_cursor)
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def replay(self, user_id: int, after_pos: int, limit: int) -> tuple[list[Positioned], bool]:
+        with self.app.app_context():
+            try:
+                items, more = sync_batch(user=SimpleNamespace(id=user_id), after_pos=after_pos, limit=limit)
+                return [positioned(item.pos, item.message) for item in items], more
+            finally:
+                db.remove()
+
+    def latest_pos(self, user_id: int) -> int:
+        with self.app.app_context():
+            try:
+                return user_cursor(user_id)
+            finally:
+                db.remove()
