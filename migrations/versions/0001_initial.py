@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 13:27:54.764937
+Create Date: 2026-11-28 14:08:39.119692
 """
 from alembic import op
 import sqlalchemy as sa
@@ -46,6 +46,12 @@ def upgrade() -> None:
     with op.batch_alter_table('blocks', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_blocks_blocked_id'), ['blocked_id'], unique=False)
 
+    op.create_table('chat_inbox_counters',
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('last_pos', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_chat_inbox_counters_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_chat_inbox_counters'))
+    )
     op.create_table('listings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('seller_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -103,6 +109,33 @@ def upgrade() -> None:
     with op.batch_alter_table('uploads', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_uploads_owner_id'), ['owner_id'], unique=False)
 
+    op.create_table('chat_groups',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('listing_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('buyer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('seller_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('direct_key', sa.String(length=41), nullable=True),
+    sa.Column('name', sa.String(length=64), nullable=True),
+    sa.Column('description', sa.String(length=500), nullable=False),
+    sa.Column('created_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('read_only', sa.Boolean(), nullable=False),
+    sa.Column('last_seq', sa.Integer(), nullable=False),
+    sa.Column('last_message_id', sa.BigInteger(), nullable=True),
+    sa.Column('last_message_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('item', 'direct', 'room')", name=op.f('ck_chat_groups_kind')),
+    sa.ForeignKeyConstraint(['buyer_id'], ['users.id'], name=op.f('fk_chat_groups_buyer_id_users')),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_chat_groups_created_by_users')),
+    sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_chat_groups_listing_id_listings')),
+    sa.ForeignKeyConstraint(['seller_id'], ['users.id'], name=op.f('fk_chat_groups_seller_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_groups')),
+    sa.UniqueConstraint('direct_key', name=op.f('uq_chat_groups_direct_key')),
+    sa.UniqueConstraint('listing_id', 'buyer_id', name=op.f('uq_chat_groups_listing_id_buyer_id'))
+    )
+    with op.batch_alter_table('chat_groups', schema=None) as batch_op:
+        batch_op.create_index('ix_chat_groups_kind_activity', ['kind', 'last_message_at'], unique=False)
+
     op.create_table('claims',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('listing_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -111,13 +144,15 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('pending', 'accepted', 'declined', 'cancelled', 'completed', 'no_show')", name=op.f('ck_claims_status')),
     sa.ForeignKeyConstraint(['claimant_id'], ['users.id'], name=op.f('fk_claims_claimant_id_users')),
     sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_claims_listing_id_listings')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_claims'))
     )
     with op.batch_alter_table('claims', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_claims_claimant_id'), ['claimant_id'], unique=False)
+        batch_op.create_index('ix_claims_claimant_status_created', ['claimant_id', 'status', 'created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_claims_listing_id'), ['listing_id'], unique=False)
+        batch_op.create_index('uq_claims_open_listing_claimant', ['listing_id', 'claimant_id'], unique=True, sqlite_where=sa.text("status IN ('pending', 'accepted')"), postgresql_where=sa.text("status IN ('pending', 'accepted')"))
 
     op.create_table('favorites',
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -148,11 +183,64 @@ def upgrade() -> None:
     with op.batch_alter_table('reviews', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reviews_reviewee_id'), ['reviewee_id'], unique=False)
 
+    op.create_table('chat_members',
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('role', sa.String(length=8), nullable=False),
+    sa.Column('joined_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_read_seq', sa.Integer(), nullable=False),
+    sa.CheckConstraint("role IN ('owner', 'admin', 'member')", name=op.f('ck_chat_members_role')),
+    sa.ForeignKeyConstraint(['group_id'], ['chat_groups.id'], name=op.f('fk_chat_members_group_id_chat_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_chat_members_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('group_id', 'user_id', name=op.f('pk_chat_members'))
+    )
+    with op.batch_alter_table('chat_members', schema=None) as batch_op:
+        batch_op.create_index('ix_chat_members_user_group', ['user_id', 'group_id'], unique=False)
+
+    op.create_table('chat_messages',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('sender_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('type', sa.String(length=16), nullable=False),
+    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('ext', sa.JSON(), nullable=True),
+    sa.Column('client_id', sa.String(length=64), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recalled_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['group_id'], ['chat_groups.id'], name=op.f('fk_chat_messages_group_id_chat_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['sender_id'], ['users.id'], name=op.f('fk_chat_messages_sender_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_messages')),
+    sa.UniqueConstraint('group_id', 'seq', name=op.f('uq_chat_messages_group_id_seq')),
+    sa.UniqueConstraint('sender_id', 'client_id', name=op.f('uq_chat_messages_sender_id_client_id'))
+    )
+    op.create_table('chat_inbox',
+    sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('pos', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('message_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['group_id'], ['chat_groups.id'], name=op.f('fk_chat_inbox_group_id_chat_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['message_id'], ['chat_messages.id'], name=op.f('fk_chat_inbox_message_id_chat_messages'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_chat_inbox_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', 'pos', name=op.f('pk_chat_inbox'))
+    )
+    with op.batch_alter_table('chat_inbox', schema=None) as batch_op:
+        batch_op.create_index('ix_chat_inbox_message', ['message_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('chat_inbox', schema=None) as batch_op:
+        batch_op.drop_index('ix_chat_inbox_message')
+
+    op.drop_table('chat_inbox')
+    op.drop_table('chat_messages')
+    with op.batch_alter_table('chat_members', schema=None) as batch_op:
+        batch_op.drop_index('ix_chat_members_user_group')
+
+    op.drop_table('chat_members')
     with op.batch_alter_table('reviews', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reviews_reviewee_id'))
 
@@ -162,10 +250,15 @@ def downgrade() -> None:
 
     op.drop_table('favorites')
     with op.batch_alter_table('claims', schema=None) as batch_op:
+        batch_op.drop_index('uq_claims_open_listing_claimant', sqlite_where=sa.text("status IN ('pending', 'accepted')"), postgresql_where=sa.text("status IN ('pending', 'accepted')"))
         batch_op.drop_index(batch_op.f('ix_claims_listing_id'))
-        batch_op.drop_index(batch_op.f('ix_claims_claimant_id'))
+        batch_op.drop_index('ix_claims_claimant_status_created')
 
     op.drop_table('claims')
+    with op.batch_alter_table('chat_groups', schema=None) as batch_op:
+        batch_op.drop_index('ix_chat_groups_kind_activity')
+
+    op.drop_table('chat_groups')
     with op.batch_alter_table('uploads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_uploads_owner_id'))
 
@@ -181,6 +274,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_listings_category_status')
 
     op.drop_table('listings')
+    op.drop_table('chat_inbox_counters')
     with op.batch_alter_table('blocks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_blocks_blocked_id'))
 

@@ -121,3 +121,13 @@ def test_a_failing_hook_does_not_fail_the_send(factory, chat):
         assert chat.send(buyer, group_id, "照样发出")["seq"] == 1
     finally:
         events.after_commit_hooks.remove(broken)
+
+
+def test_the_sellers_status_change_through_the_listing_api_reaches_the_chat(client, factory, chat):
+    seller, buyer = factory.user(), factory.user()
+    listing_id = factory.listing(seller)["id"]
+    group_id = chat.inquiry(buyer, listing_id)["id"]
+    r = client.post(f"{API}/listings/{listing_id}/status", json={"status": "reserved"}, headers=seller.headers)
+    assert r.status_code == 200, r.get_json()
+    message = _last(chat, buyer, group_id)
+    assert (message["type"], message["body"]) == ("system", {"text": RESERVED})
