@@ -105,3 +105,32 @@ class InboxEntry(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"))
 
     __table_args__ = (Index("ix_chat_inbox_message", "message_id"),)
+
+
+class Offer(Base):
+    """A buyer's price offer on a sale listing, made in their item group (see chat/offers/)."""
+
+    __tablename__ = "chat_offers"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"))
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"))
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    buyer: Mapped[User] = relationship(lazy="joined")
+
+    STATUSES = ("pending", "accepted", "declined", "withdrawn")
+    __table_args__ = (
+        CheckConstraint("status IN ('pending', 'accepted', 'declined', 'withdrawn')", name="status"),
+        CheckConstraint("price_cents > 0", name="price_positive"),
+        # One pending offer per buyer and listing, enforced by the database as a backstop.
+        Index("uq_chat_offers_pending_listing_buyer", "listing_id", "buyer_id", unique=True,
+              sqlite_where=status.column == "pending", postgresql_where=status.column == "pending"),
+        # A group's offers, newest first; a listing's pending offers (declined when one is accepted).
+        Index("ix_chat_offers_group_created", "group_id", "created_at"),
+        Index("ix_chat_offers_listing_status", "listing_id", "status"),
+    )

@@ -81,6 +81,11 @@ class Listing(Base):
 
     seller: Mapped[User] = relationship(foreign_keys=[seller_id], lazy="joined")
 
+    @property
+    def cover_url(self) -> str | None:
+        """The first image, shown on cards and in the conversation list."""
+        return self.images[0] if self.images else None
+
     __table_args__ = (
         CheckConstraint("kind IN ('sale', 'donation')", name="kind"),
         CheckConstraint("(kind = 'sale' AND price_cents > 0) OR (kind = 'donation' AND price_cents = 0)",

@@ -14,22 +14,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
-from app import create_app
-from config import TestingConfig
 from config.settings import normalize_database_url
 from core.db import Base, db
 from tests.factories import Factory
+from tests.support.apps import make_app
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
-
-
-def _config(tmp: Path, database_url: str) -> TestingConfig:
-    cfg = TestingConfig()
-    cfg.INSTANCE_DIR = str(tmp)
-    cfg.DATABASE_URL = database_url
-    cfg.UPLOAD_DIR = str(tmp / "uploads")
-    cfg.REDIS_URL = None
-    return cfg
 
 
 @contextmanager
@@ -71,7 +61,7 @@ def database_url(backend, tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def app(backend, database_url, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"{backend}-instance")
-    application = create_app(_config(tmp, database_url))
+    application = make_app(tmp, database_url)
     with application.app_context():
         Base.metadata.drop_all(db.engine)
         Base.metadata.create_all(db.engine)

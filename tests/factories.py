@@ -2,10 +2,17 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from core.db import db
+from marketplace.models import Listing, Upload
+from marketplace.uploads.urls import upload_url
 
 _seq = itertools.count(1)
 PASSWORD = "correct horse battery"
@@ -69,3 +76,23 @@ class Factory:
         overrides.setdefault("title", "免费送:宜家书架")
         overrides.setdefault("category", "furniture")
         return self.listing(seller, kind="donation", **overrides)
+
+    def set_listing(self, listing_id: int, **columns: Any) -> None:
+        set_listing(self.client.application, listing_id, **columns)
+
+    def upload(self, owner_id: int, ext: str = "jpg") -> str:
+        return upload(self.client.application, owner_id, ext)
+
+
+def set_listing(app: Flask, listing_id: int, **columns: Any) -> None:
+    """Write listing columns straight to the database (statuses no seller endpoint reaches)."""
+    with app.app_context(), db.transaction() as s:
+        s.execute(update(Listing).where(Listing.id == listing_id).values(**columns))
+
+
+def upload(app: Flask, owner_id: int, ext: str = "jpg") -> str:
+    """Record an upload row as POST /uploads would (no file needed) and return its URL."""
+    name = f"{uuid.uuid4().hex}.{ext}"
+    with app.test_request_context(base_url="http://localhost"), db.transaction() as s:
+        s.add(Upload(owner_id=owner_id, name=name, content_type="image/jpeg", size=1234))
+        return upload_url(name)

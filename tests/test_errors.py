@@ -8,23 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from app import create_app
-import config
 from core.db import db, utcnow
 from core.errors import Conflict
 from tests.factories import PASSWORD
+from tests.support.apps import make_app
 
 UNREACHABLE_DB = "postgresql+psycopg://127.0.0.1:1/none"
 JSON_TYPE = "application/json; charset=utf-8"
 
-
-def make_app(tmp_path, database_url: str):
-    cfg = config.TestingConfig()
-    cfg.INSTANCE_DIR = str(tmp_path)
-    cfg.DATABASE_URL = database_url
-    cfg.UPLOAD_DIR = str(tmp_path / "uploads")
-    cfg.REDIS_URL = None
-    return create_app(cfg)
 
 
 def assert_error(r, status: int, code: str) -> dict:

@@ -7,20 +7,11 @@ import time
 
 import pytest
 
-import config
-from app import create_app
 from core.db import db
+from tests.support.apps import make_app
 
 UNREACHABLE_DB = "postgresql+psycopg://127.0.0.1:1/none"
 
-
-def make_app(tmp_path, database_url: str):
-    cfg = config.TestingConfig()
-    cfg.INSTANCE_DIR = str(tmp_path)
-    cfg.DATABASE_URL = database_url
-    cfg.UPLOAD_DIR = str(tmp_path / "uploads")
-    cfg.REDIS_URL = None
-    return create_app(cfg)
 
 
 class Broker:

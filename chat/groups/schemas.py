@@ -30,11 +30,8 @@ class ListingSummarySchema(ma.Schema):
     price_cents = fields.Integer(required=True)
     kind = fields.String(required=True)
     status = fields.String(required=True)
-    cover_url = fields.Method("_cover_url", allow_none=True, required=True,
+    cover_url = fields.String(required=True, allow_none=True, dump_only=True,
                               metadata={"description": "the first image, or null"})
-
-    def _cover_url(self, listing: Any) -> str | None:
-        return listing.images[0] if listing.images else None
 
 
 class MemberSchema(ma.Schema):

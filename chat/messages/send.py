@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from chat.events import Event, dispatch
 from chat.groups.access import dialect_insert, member_ids, not_found, other_party
-from chat.messages.bodies import validate_client_id, validate_content
+from chat.messages.bodies import SERVER_TYPES, validate_client_id, validate_content
 from chat.messages.views import message_dict, message_from_row, message_query, user_summary
 from chat.models import INBOX_KINDS, ChatGroup, ChatMember, ChatMessage, InboxCounter, InboxEntry
 from core.db import db, utcnow
@@ -62,7 +62,7 @@ def send_message(*, sender: User, group_id: int, client_id: str, type: str, body
         with db.transaction() as s:
             result = _replay(s, sender=sender, group_id=group_id, client_id=client_id)
             if result is None:
-                group = _lock_for_sender(s, group_id=group_id, sender=sender)
+                group = lock_for_sender(s, group_id=group_id, sender=sender)
                 result = _append(s, group_id=group_id, kind=group.kind, last_seq=group.last_seq,
                                  sender=sender, client_id=client_id, type=type, body=body, ext=ext)
     except IntegrityError:
@@ -97,6 +97,38 @@ def post_system_messages(*, group_ids: Iterable[int], text: str,
     return results
 
 
+def post_server_messages(s: Session, *, sender: User | None,
+                         posts: Sequence[tuple[int, str, dict]]) -> list[SendResult]:
+    """Append server-made messages, each `(group_id, type, body)`, from `sender` (None: the system).
+
+    Runs inside the caller's transaction and checks nothing about the sender (call
+    `lock_for_sender` first where the sender's right to post matters). Every group row is locked
+    first (ascending id), then every inbox counter involved (ascending user id), and only then
+    are seqs and positions handed out: a unit of work posting into several groups takes its locks
+    in the order single sends do, so it cannot deadlock with them. 404 when a group is missing.
+    The caller dispatches `[r.event() for r in results]` after commit, never before.
+    """
+    if any(type not in SERVER_TYPES for _, type, _ in posts):
+        raise ValueError(f"only server-made types ({', '.join(sorted(SERVER_TYPES))}) are posted here")
+    group_ids = sorted({group_id for group_id, _, _ in posts})
+    groups = {row.id: row for row in s.execute(
+        select(groups_t.c.id, groups_t.c.kind, groups_t.c.last_seq).where(groups_t.c.id.in_(group_ids))
+        .order_by(groups_t.c.id).with_for_update())}
+    if len(groups) != len(group_ids):
+        raise not_found()
+    inbox_groups = [group_id for group_id in group_ids if groups[group_id].kind in INBOX_KINDS]
+    if inbox_groups:
+        _lock_counters(s, s.scalars(select(members_t.c.user_id).where(members_t.c.group_id.in_(inbox_groups))))
+    last_seq = {group_id: row.last_seq for group_id, row in groups.items()}
+    results: list[SendResult] = []
+    for group_id, type, body in posts:
+        result = _append(s, group_id=group_id, kind=groups[group_id].kind, last_seq=last_seq[group_id],
+                         sender=sender, client_id=None, type=type, body=body, ext=None)
+        last_seq[group_id] = result.message["seq"]
+        results.append(result)
+    return results
+
+
 def _replay(s: Session, *, sender: User, group_id: int, client_id: str) -> SendResult | None:
     row = s.execute(message_query().where(messages_t.c.sender_id == sender.id,
                                           messages_t.c.client_id == client_id)).one_or_none()
@@ -111,8 +143,8 @@ def _replay(s: Session, *, sender: User, group_id: int, client_id: str) -> SendR
                       cursors={sender.id: pos} if pos is not None else {}, recipients=[], group_kind=kind)
 
 
-def _lock_for_sender(s: Session, *, group_id: int, sender: User) -> Any:
-    """The group row, locked, with the sender's role; raises unless the sender may post in it."""
+def lock_for_sender(s: Session, *, group_id: int, sender: User) -> Any:
+    """The group row, locked, with the sender's role; raises (404/403) unless the sender may post in it."""
     g = groups_t.c
     row = s.execute(
         select(g.kind, g.read_only, g.last_seq, g.buyer_id, g.seller_id, g.direct_key, members_t.c.role,
@@ -175,3 +207,17 @@ def _take_positions(s: Session, user_ids: list[int]) -> dict[int, int]:
                                       set_={"last_pos": counters_t.c.last_pos + 1})
     rows = s.execute(stmt.returning(counters_t.c.user_id, counters_t.c.last_pos)).all()
     return {row.user_id: row.last_pos for row in rows}
+
+
+def _lock_counters(s: Session, user_ids: Iterable[int]) -> None:
+    """Take the row locks of these users' inbox counters now, in ascending user id.
+
+    Missing counters are created at 0 (the positions taken next in the same transaction start
+    them at 1); existing ones are locked by a no-op update.
+    """
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+    stmt = dialect_insert(s, counters_t).values([{"user_id": uid, "last_pos": 0} for uid in ids])
+    s.execute(stmt.on_conflict_do_update(index_elements=[counters_t.c.user_id],
+                                         set_={"last_pos": counters_t.c.last_pos}))

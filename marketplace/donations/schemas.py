@@ -37,12 +37,9 @@ class ClaimedListingSchema(ma.Schema):
     title = fields.String(required=True)
     status = fields.String(required=True)
     city = fields.String(required=True)
-    cover_url = fields.Method("_cover_url", required=True, allow_none=True,
+    cover_url = fields.String(required=True, allow_none=True, dump_only=True,
                               metadata={"description": "the first image, or null"})
     seller = fields.Nested(UserSummarySchema, required=True)
-
-    def _cover_url(self, listing) -> str | None:
-        return listing.images[0] if listing.images else None
 
 
 class MyClaimSchema(ClaimSchema):

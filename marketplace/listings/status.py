@@ -30,6 +30,25 @@ def _check_buyer(s: Session, *, listing: Listing, status: str, buyer_id: int | N
         raise _invalid_buyer("No such user.")
 
 
+def apply_status(s: Session, *, listing: Listing, status: str, buyer_id: int | None = None) -> str:
+    """Move a listing the caller has locked to `status` as its seller would, inside the caller's transaction.
+
+    Checks the transition (409 invalid_transition) and the named buyer, settles donation claims,
+    and sets status and buyer_id; returns the old status. The caller commits, then calls
+    `emit_listing_status_changed`.
+    """
+    check_transition(listing, status, by="seller")
+    _check_buyer(s, listing=listing, status=status, buyer_id=buyer_id)
+    old_status = listing.status
+    settle_claims_on_status_change(s, listing=listing, new_status=status)
+    listing.status = status
+    if status in WITH_BUYER:
+        listing.buyer_id = buyer_id if buyer_id is not None else listing.buyer_id
+    else:
+        listing.buyer_id = None
+    return old_status
+
+
 def change_listing_status(*, actor: User, listing_id: int, status: str,
                           buyer_id: int | None = None) -> Listing:
     """Move the seller's own listing to `status` (409 invalid_transition when not allowed).
@@ -39,15 +58,7 @@ def change_listing_status(*, actor: User, listing_id: int, status: str,
     """
     with db.transaction() as s:
         listing = load_own(s, listing_id=listing_id, actor=actor)
-        check_transition(listing, status, by="seller")
-        _check_buyer(s, listing=listing, status=status, buyer_id=buyer_id)
-        old_status = listing.status
-        settle_claims_on_status_change(s, listing=listing, new_status=status)
-        listing.status = status
-        if status in WITH_BUYER:
-            listing.buyer_id = buyer_id if buyer_id is not None else listing.buyer_id
-        else:
-            listing.buyer_id = None
+        old_status = apply_status(s, listing=listing, status=status, buyer_id=buyer_id)
     emit_listing_status_changed(listing_id=listing.id, old_status=old_status,
                                 new_status=status, actor_id=actor.id)
     return listing

@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 import itertools
-import uuid
 from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from core.db import db
-from marketplace.models import Listing, Upload, User
+from marketplace.models import Listing, User
 from marketplace.signals import emit_listing_status_changed
-from marketplace.uploads.urls import upload_url
-from tests.factories import Actor, Factory
+from tests.factories import Actor, Factory, upload
 
 API = "/api/v1"
 _client_ids = itertools.count(1)
@@ -47,10 +45,7 @@ class ChatHelper:
 
     def upload(self, owner: Actor, ext: str = "jpg") -> str:
         """The URL of an upload row of `owner` (the file itself is not needed by chat)."""
-        name = f"{uuid.uuid4().hex}.{ext}"
-        with self.app.app_context(), db.transaction() as s:
-            s.add(Upload(owner_id=owner.id, name=name, content_type="image/jpeg", size=10))
-            return upload_url(name)
+        return upload(self.app, owner.id, ext)
 
     def user(self, actor: Actor) -> User:
         """The User row of an actor (call inside an app context, e.g. the `ctx` fixture)."""

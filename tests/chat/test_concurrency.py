@@ -1,37 +1,20 @@
 """Concurrent senders: gap-free seq per group, gap-free inbox positions per user, one message per client_id."""
 from __future__ import annotations
 
-import threading
 from collections import Counter, defaultdict
-from typing import Callable
 
 from sqlalchemy import select
 
 from chat.models import ChatGroup, ChatMessage, InboxEntry
 from core.db import db
 from tests.chat.helpers import API
+from tests.support.concurrency import race
 
 THREADS = 8
 SENDS_PER_THREAD = 25
 
 
-def _run_threads(count: int, work: Callable[[int], None]) -> None:
-    """Run work(i) in `count` threads started together; re-raise the first failure."""
-    barrier, errors = threading.Barrier(count), []
 
-    def run(i: int) -> None:
-        try:
-            barrier.wait()
-            work(i)
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
 
 
 def test_concurrent_sends_keep_seq_and_inbox_positions_gap_free(client, factory, chat):
@@ -48,7 +31,7 @@ def test_concurrent_sends_keep_seq_and_inbox_positions_gap_free(client, factory,
                                 json={"client_id": f"t{i}-{n}", "type": "txt", "body": {"text": f"{i}/{n}"}})
             assert r.status_code == 201, r.get_json()
 
-    _run_threads(THREADS, sender)
+    race(THREADS, sender)
 
     total = THREADS * SENDS_PER_THREAD
     with app.app_context():
@@ -82,7 +65,7 @@ def test_concurrent_sends_with_one_client_id_make_one_message(client, factory, c
                                    json={"client_id": "only-once", "type": "txt", "body": {"text": f"try {i}"}})
         results.append((r.status_code, r.get_json()))
 
-    _run_threads(THREADS, same_send)
+    race(THREADS, same_send)
     assert sorted(status for status, _ in results) == [200] * (THREADS - 1) + [201]
     assert len({body["id"] for _, body in results}) == 1
     with app.app_context():
@@ -99,7 +82,7 @@ def test_concurrent_inquiries_by_one_buyer_make_one_group(client, factory, chat)
         r = app.test_client().post(f"{API}/listings/{listing_id}/inquiries", headers=buyer.headers)
         results.append((r.status_code, r.get_json()["id"]))
 
-    _run_threads(6, inquire)
+    race(6, inquire)
     assert sorted(status for status, _ in results) == [200] * 5 + [201]
     assert len({group_id for _, group_id in results}) == 1
     with app.app_context():
@@ -115,6 +98,6 @@ def test_concurrent_direct_requests_from_both_sides_make_one_group(client, facto
         r = app.test_client().post(f"{API}/users/{peer.id}/direct", headers=me.headers)
         results.append((r.status_code, r.get_json()["id"]))
 
-    _run_threads(6, open_direct)
+    race(6, open_direct)
     assert sorted(status for status, _ in results) == [200] * 5 + [201]
     assert len({group_id for _, group_id in results}) == 1

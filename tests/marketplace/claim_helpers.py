@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from core.db import db
 from marketplace.models import Claim, Listing
-from tests.factories import Actor, Factory
+from tests.factories import Actor, Factory, set_listing
 
 API = "/api/v1"
 ACTIONS = ("accept", "decline", "cancel", "complete", "no_show")
@@ -75,9 +75,7 @@ def new_claim(scene: Scene, actor: Actor | None = None, **body) -> dict:
 
 def force_listing_status(app: Flask, listing_id: int, status: str) -> None:
     """Put a listing in a status no seller endpoint reaches (removed, pending_review, rejected)."""
-    with app.app_context():
-        with db.transaction() as s:
-            s.execute(update(Listing).where(Listing.id == listing_id).values(status=status))
+    set_listing(app, listing_id, status=status)
 
 
 def db_claims(app: Flask, **where) -> list[Claim]:

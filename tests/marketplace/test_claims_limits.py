@@ -1,10 +1,10 @@
 """The anti-hoarding limit and one open claim per listing, sequentially and under concurrency."""
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+
+from tests.support.concurrency import race
 from sqlalchemy.exc import IntegrityError
 
 from core.db import db
@@ -76,16 +76,11 @@ def test_default_limit_comes_from_config(scene, clean_app):
 
 def _race(app, n: int, call) -> list:
     """Run `call(client, i)` in n threads released together; each thread has its own test client."""
-    barrier = threading.Barrier(n)
-
     def run(i: int):
-        client = app.test_client()
-        barrier.wait()
-        r = call(client, i)
+        r = call(app.test_client(), i)
         return r.status_code, (r.get_json().get("error") or {}).get("code")
 
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        return list(pool.map(run, range(n)))
+    return race(n, run)
 
 
 def test_concurrent_claims_never_exceed_the_limit(scene, clean_app, limit):

@@ -1,7 +1,9 @@
 """Favorites (想要): idempotent PUT/DELETE, the count on the listing, the caller's want-list."""
 from __future__ import annotations
 
-from tests.marketplace.test_listings import API, concurrently, set_listing
+from tests.marketplace.test_listings import API
+from tests.factories import set_listing
+from tests.support.concurrency import concurrently
 
 
 def put(client, actor, listing_id):
@@ -69,8 +71,8 @@ def test_want_list_hides_listings_the_caller_can_no_longer_see(client, factory):
     kept, sold, taken_down = (factory.listing(seller, title=t)["id"] for t in ("留着", "卖了", "下架"))
     for lid in (kept, sold, taken_down):
         put(client, fan, lid)
-    set_listing(client, sold, status="sold")
-    set_listing(client, taken_down, status="removed")
+    set_listing(client.application, sold, status="sold")
+    set_listing(client.application, taken_down, status="removed")
     assert [item["id"] for item in my_favorites(client, fan)["items"]] == [sold, kept]
     assert put(client, fan, taken_down).status_code == 404
 

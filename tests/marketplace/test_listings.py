@@ -1,17 +1,8 @@
-"""Creating and reading listings: validation, the listing body, visibility, verbatim text.
-
-Also home of the small helpers the other listing test modules import (`set_listing`, `upload`).
-"""
+"""Creating and reading listings: validation, the listing body, visibility, verbatim text."""
 from __future__ import annotations
 
-import threading
-import uuid
-
 import pytest
-from sqlalchemy import update
-
-from core.db import db
-from marketplace.models import Listing, Upload
+from tests.factories import set_listing, upload
 
 API = "/api/v1"
 LISTING_KEYS = {"id", "kind", "title", "description", "price_cents", "category", "condition", "images",
@@ -19,43 +10,6 @@ LISTING_KEYS = {"id", "kind", "title", "description", "price_cents", "category",
                 "created_at", "updated_at"}
 STATUSES = ("active", "reserved", "sold", "given", "withdrawn", "removed", "pending_review", "rejected")
 HIDDEN = ("removed", "pending_review", "rejected")
-
-
-def set_listing(client, listing_id: int, **columns) -> None:
-    """Write listing columns straight to the database (statuses the API cannot reach)."""
-    with client.application.app_context():
-        with db.transaction() as s:
-            s.execute(update(Listing).where(Listing.id == listing_id).values(**columns))
-
-
-def upload(client, owner_id: int, ext: str = "jpg") -> str:
-    """Record an upload row as POST /uploads would, and return its URL."""
-    name = f"{uuid.uuid4().hex}.{ext}"
-    with client.application.app_context():
-        with db.transaction() as s:
-            s.add(Upload(owner_id=owner_id, name=name, content_type="image/jpeg", size=1234))
-    return f"http://localhost{API}/uploads/{name}"
-
-
-def concurrently(client, calls: list[tuple[str, str, dict, dict | None]]) -> list[int]:
-    """Send every (method, path, headers, json) at the same moment, one thread and client each.
-
-    Returns the status codes in the order given.
-    """
-    barrier = threading.Barrier(len(calls))
-    codes: list[int] = [0] * len(calls)
-
-    def run(index: int, method: str, path: str, headers: dict, body: dict | None) -> None:
-        own_client = client.application.test_client()
-        barrier.wait()
-        codes[index] = own_client.open(f"{API}{path}", method=method, headers=headers, json=body).status_code
-
-    threads = [threading.Thread(target=run, args=(i, *call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return codes
 
 
 def sale_body(**overrides) -> dict:
@@ -67,7 +21,7 @@ def sale_body(**overrides) -> dict:
 
 def test_create_sale_listing_returns_full_body(client, factory):
     seller = factory.user(nickname="小王")
-    pic = upload(client, seller.id)
+    pic = upload(client.application, seller.id)
     r = client.post(f"{API}/listings", json=sale_body(title="  宜家书架  ", images=[pic]), headers=seller.headers)
     assert r.status_code == 201, r.get_json()
     body = r.get_json()
@@ -144,7 +98,7 @@ def test_create_rejects_bad_input(client, factory, case, change, field):
 
 def test_ten_images_are_rejected_nine_accepted(client, factory):
     seller = factory.user()
-    pics = [upload(client, seller.id) for _ in range(10)]
+    pics = [upload(client.application, seller.id) for _ in range(10)]
     r = client.post(f"{API}/listings", json=sale_body(images=pics), headers=seller.headers)
     assert r.status_code == 400 and "images" in r.get_json()["error"]["details"]["fields"]
     r = client.post(f"{API}/listings", json=sale_body(images=pics[:9]), headers=seller.headers)
@@ -203,7 +157,7 @@ def test_invalid_token_on_public_read_is_401(client, factory):
 def test_visibility_of_each_status(client, factory, status):
     seller, other, admin = factory.user(), factory.user(), factory.admin()
     listing = factory.listing(seller)
-    set_listing(client, listing["id"], status=status)
+    set_listing(client.application, listing["id"], status=status)
     url = f"{API}/listings/{listing['id']}"
     expected_for_others = 404 if status in HIDDEN else 200
     assert client.get(url).status_code == expected_for_others
@@ -216,6 +170,6 @@ def test_visibility_of_each_status(client, factory, status):
 def test_rejection_reason_is_shown_to_the_seller(client, factory):
     seller = factory.user()
     listing = factory.listing(seller)
-    set_listing(client, listing["id"], status="rejected", review_note="图片与描述不符")
+    set_listing(client.application, listing["id"], status="rejected", review_note="图片与描述不符")
     body = client.get(f"{API}/listings/{listing['id']}", headers=seller.headers).get_json()
     assert body["status"] == "rejected" and body["review_note"] == "图片与描述不符"

@@ -7,7 +7,8 @@ from typing import Callable
 import pytest
 
 from tests.factories import Actor
-from tests.marketplace.test_listings import API, set_listing
+from tests.marketplace.test_listings import API
+from tests.factories import set_listing
 
 ACTORS = ("anonymous", "owner", "other", "admin")
 
@@ -83,7 +84,7 @@ def test_authorization_matrix(client, factory, case):
     outcomes = {}
     for name in ACTORS:
         listing = factory.listing(cast["owner"])
-        set_listing(client, listing["id"], status=case.status,
+        set_listing(client.application, listing["id"], status=case.status,
                     buyer_id=buyer.id if case.status in ("reserved", "sold", "given") else None)
         actor = cast[name]
         r = case.call(client, listing["id"], actor.headers if actor else {}, cast)

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from marketplace.signals import listing_status_changed
-from tests.marketplace.test_listings import API, upload, set_listing
+from tests.marketplace.test_listings import API
+from tests.factories import set_listing, upload
 
 
 def patch(client, actor, listing_id, body):
@@ -14,7 +15,7 @@ def patch(client, actor, listing_id, body):
 def test_seller_edits_every_editable_field(client, factory):
     seller = factory.user()
     listing = factory.listing(seller)
-    pic = upload(client, seller.id)
+    pic = upload(client.application, seller.id)
     changes = {"title": "  降价:iPhone 13  ", "description": "再降两百", "price_cents": 230000,
                "images": [pic], "category": "phones", "condition": "good", "city": "北京"}
     r = patch(client, seller, listing["id"], changes)
@@ -75,7 +76,7 @@ def test_donation_price_must_stay_zero(client, factory, price, expected):
 def test_edit_keeps_an_editable_status(client, factory, status):
     seller = factory.user()
     listing = factory.listing(seller)
-    set_listing(client, listing["id"], status=status)
+    set_listing(client.application, listing["id"], status=status)
     r = patch(client, seller, listing["id"], {"title": "新标题"})
     assert r.status_code == 200 and r.get_json()["status"] == status
 
@@ -84,7 +85,7 @@ def test_edit_keeps_an_editable_status(client, factory, status):
 def test_final_listing_cannot_be_edited(client, factory, status):
     seller = factory.user()
     listing = factory.listing(seller)
-    set_listing(client, listing["id"], status=status)
+    set_listing(client.application, listing["id"], status=status)
     r = patch(client, seller, listing["id"], {"title": "还能改吗"})
     assert r.status_code == 409
     assert r.get_json()["error"]["code"] == "listing_not_editable"
@@ -94,7 +95,7 @@ def test_final_listing_cannot_be_edited(client, factory, status):
 def test_editing_a_rejected_listing_resubmits_it_for_review(client, factory):
     seller = factory.user()
     listing = factory.listing(seller)
-    set_listing(client, listing["id"], status="rejected", review_note="含违禁词")
+    set_listing(client.application, listing["id"], status="rejected", review_note="含违禁词")
     seen = []
 
     def receiver(_app, **kw):

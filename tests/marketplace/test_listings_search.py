@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.marketplace.test_listings import API, set_listing
+from tests.marketplace.test_listings import API
+from tests.factories import set_listing
 
 
 def search(client, actor=None, **query):
@@ -102,7 +103,7 @@ def test_sort_orders_break_ties_by_newest_id(client, factory):
         ids[title] = factory.listing(seller, title=title, price_cents=price)["id"]
     same_moment = datetime(2024, 5, 1, tzinfo=timezone.utc)
     for title in ("甲", "丙"):
-        set_listing(client, ids[title], created_at=same_moment)
+        set_listing(client.application, ids[title], created_at=same_moment)
     assert titles(client) == ["丁", "乙", "丙", "甲"]
     assert titles(client, sort="newest") == ["丁", "乙", "丙", "甲"]
     assert titles(client, sort="price_asc") == ["乙", "丁", "丙", "甲"]
@@ -132,7 +133,7 @@ def test_default_search_shows_only_active(client, factory):
     by_status = {}
     for status in ("active", "reserved", "sold", "withdrawn", "pending_review", "rejected", "removed"):
         listing = factory.listing(seller, title=f"状态{status}")
-        set_listing(client, listing["id"], status=status)
+        set_listing(client.application, listing["id"], status=status)
         by_status[status] = listing["id"]
     for actor in (None, seller):
         assert titles(client, actor) == ["状态active"]
@@ -142,7 +143,7 @@ def test_default_search_shows_only_active(client, factory):
 def test_public_statuses_are_searchable_by_anyone(client, factory, status):
     seller = factory.user()
     listing = factory.listing(seller, title="公开的")
-    set_listing(client, listing["id"], status=status)
+    set_listing(client.application, listing["id"], status=status)
     assert titles(client, status=status) == ["公开的"]
 
 
@@ -151,7 +152,7 @@ def test_private_statuses_list_only_own_listings(client, factory, status):
     alice, bob, admin = factory.user(), factory.user(), factory.admin()
     for owner, title in ((alice, "alice 的"), (bob, "bob 的")):
         listing = factory.listing(owner, title=title)
-        set_listing(client, listing["id"], status=status)
+        set_listing(client.application, listing["id"], status=status)
     r = search(client, status=status)
     assert r.status_code == 401
     assert titles(client, alice, status=status) == ["alice 的"]

@@ -7,7 +7,9 @@ from sqlalchemy import select
 from core.db import db
 from marketplace.models import Claim, Listing
 from marketplace.signals import listing_status_changed
-from tests.marketplace.test_listings import API, STATUSES, concurrently, set_listing
+from tests.marketplace.test_listings import API, STATUSES
+from tests.factories import set_listing
+from tests.support.concurrency import concurrently
 
 DONE = {"sale": "sold", "donation": "given"}
 
@@ -34,7 +36,7 @@ def test_seller_transition_matrix(client, factory, kind, start):
     outcomes = {}
     for target in STATUSES:
         listing = factory.listing(seller, kind=kind)
-        set_listing(client, listing["id"], status=start)
+        set_listing(client.application, listing["id"], status=start)
         r = move(client, seller, listing["id"], target)
         after = client.get(f"{API}/listings/{listing['id']}", headers=seller.headers).get_json()["status"]
         if r.status_code == 200:
@@ -97,7 +99,7 @@ BAD_BUYERS = [
 def test_bad_buyer_is_400(client, factory, case, start, target, who):
     seller, other = factory.user(), factory.user()
     listing = factory.listing(seller)
-    set_listing(client, listing["id"], status=start)
+    set_listing(client.application, listing["id"], status=start)
     buyer_id = {"seller": seller.id, "other": other.id}.get(who, who)
     r = move(client, seller, listing["id"], target, buyer_id=buyer_id)
     assert r.status_code == 400, r.get_json()

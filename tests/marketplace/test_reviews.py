@@ -5,7 +5,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.marketplace.test_listings import API, STATUSES, concurrently, set_listing
+from tests.marketplace.test_listings import API, STATUSES
+from tests.factories import set_listing
+from tests.support.concurrency import concurrently
 
 REVIEW_KEYS = {"id", "listing_id", "reviewer", "reviewee_id", "role", "rating", "text", "created_at"}
 
@@ -72,7 +74,7 @@ def test_ratings_aggregate_on_the_profile(client, factory):
     for rating in (5, 4, 4):
         buyer = factory.user()
         listing = factory.listing(seller)
-        set_listing(client, listing["id"], status="sold", buyer_id=buyer.id)
+        set_listing(client.application, listing["id"], status="sold", buyer_id=buyer.id)
         assert review(client, buyer, listing["id"], rating=rating).status_code == 201
     body = profile(client, factory.user(), seller.id)
     assert body["rating_count"] == 3 and body["rating_avg"] == 4.33
@@ -83,7 +85,7 @@ def test_ratings_aggregate_on_the_profile(client, factory):
 def test_recipient_of_a_donation_reviews_the_giver(client, factory):
     giver, recipient = factory.user(), factory.user()
     listing = factory.donation(giver)
-    set_listing(client, listing["id"], status="given", buyer_id=recipient.id)
+    set_listing(client.application, listing["id"], status="given", buyer_id=recipient.id)
     r = review(client, recipient, listing["id"], rating=5, text="谢谢!书架很结实")
     assert r.status_code == 201 and r.get_json()["reviewee_id"] == giver.id
     assert review(client, giver, listing["id"], rating=5).get_json()["reviewee_id"] == recipient.id
@@ -92,7 +94,7 @@ def test_recipient_of_a_donation_reviews_the_giver(client, factory):
 def test_seller_without_a_recorded_buyer_has_no_one_to_review(client, factory):
     seller = factory.user()
     listing = factory.listing(seller)
-    set_listing(client, listing["id"], status="sold", buyer_id=None)
+    set_listing(client.application, listing["id"], status="sold", buyer_id=None)
     r = review(client, seller, listing["id"], rating=5)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "no_counterparty"
 
@@ -101,7 +103,7 @@ def test_seller_without_a_recorded_buyer_has_no_one_to_review(client, factory):
 def test_unfinished_deals_cannot_be_reviewed(client, factory, status):
     seller, buyer = factory.user(), factory.user()
     listing = factory.listing(seller)
-    set_listing(client, listing["id"], status=status, buyer_id=buyer.id)
+    set_listing(client.application, listing["id"], status=status, buyer_id=buyer.id)
     r = review(client, seller, listing["id"], rating=5)
     assert r.status_code == 409 and r.get_json()["error"]["code"] == "deal_not_done"
     r = review(client, buyer, listing["id"], rating=5)
@@ -141,7 +143,7 @@ def test_reviews_list_is_newest_first_and_paged(client, factory):
     for n in range(3):
         buyer = factory.user()
         listing = factory.listing(seller, title=f"物品{n}")
-        set_listing(client, listing["id"], status="sold", buyer_id=buyer.id)
+        set_listing(client.application, listing["id"], status="sold", buyer_id=buyer.id)
         made.append(review(client, buyer, listing["id"], rating=n + 3, text=f"第{n}条").get_json()["id"])
     body = reviews_of(client, seller, seller.id).get_json()
     assert [item["id"] for item in body["items"]] == made[::-1] and body["total"] == 3
