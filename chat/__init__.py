@@ -11,10 +11,11 @@ def init_app(app: Flask) -> None:
     from chat.groups.routes import bp as groups_bp
     from chat.listing_events import on_listing_status_changed
     from chat.messages.routes import bp as messages_bp
+    from chat.offers.routes import bp as offers_bp
     from chat.rooms.routes import bp as rooms_bp
     from core.api import api
     from marketplace.signals import listing_status_changed
 
-    for blueprint in (groups_bp, messages_bp, rooms_bp):
+    for blueprint in (groups_bp, messages_bp, rooms_bp, offers_bp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     listing_status_changed.connect(on_listing_status_changed)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import Conflict, Forbidden
 from chat.models import Offer
+from core.errors import Conflict, Forbidden
 
 OFFER_STATUSES = Offer.STATUSES
 #: only a pending offer moves; accepted, declined and withdrawn are final

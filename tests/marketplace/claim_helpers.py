@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from core.db import db
-from marketplace.models import Claim, Listing
+from marketplace.models import Claim
 from tests.factories import Actor, Factory, set_listing
 
 API = "/api/v1"

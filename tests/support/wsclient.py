@@ -1,78 +1,216 @@
-"""A small blocking WebSocket client for tests (websocket-client underneath), speaking our JSON frames."""
+"""WebSocket test support: a blocking client speaking our JSON frames (websocket-client underneath),
+a raw TCP client that shakes hands and then never reads, and the app served on a free port."""
 from __future__ import annotations
 
+import base64
 import json
+import os
+import socket
+import threading
 import time
-from typing import Any, Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 import websocket
+from flask import Flask
+
+Frame = dict[str, Any]
 
 
 class WsClient:
-    def __init__(self, ws_url: str, token: str | None = None, *, header: bool = True, timeout: float = 5.0) -> None:
+    """One client socket; every frame read is also kept in `seen`, in arrival order."""
+
+    def __init__(self, ws_url: str, token: str | None = None, *, header: bool = True, timeout: float = 5.0,
+                 sockopt: tuple = ()) -> None:
         url, headers = ws_url, []
         if token is not None:
             if header:
                 headers = [f"Authorization: Bearer {token}"]
             else:
                 url = f"{ws_url}?access_token={token}"
-        self.ws = websocket.create_connection(url, header=headers, timeout=timeout)
+        self.ws = websocket.create_connection(url, header=headers, timeout=timeout, sockopt=sockopt)
         self.timeout = timeout
-        self.seen: list[dict[str, Any]] = []
+        self.seen: list[Frame] = []
 
-    def send(self, frame: dict[str, Any] | str) -> None:
+    def send(self, frame: Frame | str) -> None:
         self.ws.send(frame if isinstance(frame, str) else json.dumps(frame, ensure_ascii=False))
 
-    def recv(self, timeout: float | None = None) -> dict[str, Any]:
+    def send_text(self, group_id: int, text: str, client_id: str, **extra: Any) -> None:
+        self.send({"op": "send", "client_id": client_id, "group_id": group_id, "type": "txt",
+                   "body": {"text": text}, **extra})
+
+    def recv(self, timeout: float | None = None) -> Frame:
         self.ws.settimeout(timeout if timeout is not None else self.timeout)
-        raw = self.ws.recv()
-        frame = json.loads(raw)
+        frame = json.loads(self.ws.recv())
         self.seen.append(frame)
         return frame
 
-    def recv_until(self, match: Callable[[dict[str, Any]], bool], timeout: float | None = None) -> dict[str, Any]:
+    def recv_until(self, match: Callable[[Frame], bool], timeout: float | None = None) -> Frame:
         """The first frame that matches, skipping others (they stay in `seen`)."""
         deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("no matching frame")
-            frame = self.recv(left)
+            try:
+                frame = self.recv(left)
+            except websocket.WebSocketTimeoutException:
+                raise TimeoutError("no matching frame") from None
             if match(frame):
                 return frame
 
-    def op(self, name: str, timeout: float | None = None) -> dict[str, Any]:
+    def op(self, name: str, timeout: float | None = None) -> Frame:
         return self.recv_until(lambda f: f.get("op") == name, timeout)
 
-    def hello(self) -> dict[str, Any]:
+    def frames_for(self, seconds: float) -> list[Frame]:
+        """Every frame that arrives within `seconds` (the client answers pings meanwhile)."""
+        got: list[Frame] = []
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                got.append(self.recv(left))
+            except websocket.WebSocketTimeoutException:
+                break
+        return got
+
+    def hello(self) -> Frame:
         return self.op("hello")
 
-    def sync(self, cursor: str | None) -> list[dict[str, Any]]:
+    def sync(self, cursor: str | None, *, follow: bool = True) -> list[Frame]:
         """Send `sync` and collect message frames until `synced` with more=false (asking again when true)."""
-        got: list[dict[str, Any]] = []
+        got: list[Frame] = []
         self.send({"op": "sync", "cursor": cursor})
         while True:
             frame = self.recv()
             if frame["op"] in ("message", "ack"):
                 got.append(frame)
             elif frame["op"] == "synced":
-                if not frame["more"]:
+                if not frame["more"] or not follow:
                     return got
                 self.send({"op": "sync", "cursor": frame["cursor"]})
 
+    def ready(self) -> Frame:
+        """hello, then sync from that hello's cursor (nothing old): the socket is live."""
+        hello = self.hello()
+        assert self.sync(hello["cursor"]) == []
+        return hello
+
     def close_status(self, timeout: float = 5.0) -> int | None:
-        """Read until the server closes; the close code."""
+        """Read until the server closes; the close code (text frames on the way go to `seen`)."""
         self.ws.settimeout(timeout)
         try:
             while True:
                 opcode, data = self.ws.recv_data(control_frame=True)
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     return int.from_bytes(data[:2], "big") if len(data) >= 2 else None
-        except websocket.WebSocketConnectionClosedException:
+                if opcode == websocket.ABNF.OPCODE_TEXT:
+                    self.seen.append(json.loads(data))
+        except (websocket.WebSocketConnectionClosedException, ConnectionError):
             return None
 
     def close(self) -> None:
         try:
-            self.ws.close()
+            self.ws.close(timeout=0.5)
         except Exception:
             pass
+
+
+class RawClient:
+    """A TCP socket that completes the WebSocket handshake and then reads nothing (never pongs)."""
+
+    def __init__(self, url: str, token: str) -> None:
+        host, port = url.removeprefix("http://").split(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=5)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall((f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+                           f"Authorization: Bearer {token}\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(1)
+            if not chunk:
+                raise ConnectionError("closed during the handshake")
+            head += chunk
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise ConnectionError(head.decode(errors="replace"))
+
+    def read_to_eof(self, timeout: float) -> bytes:
+        """Everything the server sent until it closed the connection (TimeoutError if it did not)."""
+        data, deadline = b"", time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                return data
+            if not chunk:
+                return data
+            data += chunk
+        raise TimeoutError("the server kept the connection open")
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    url: str
+    ws_url: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[LiveServer]:
+    """`app` on a free port (werkzeug, threaded); on exit its sockets are closed with 1001."""
+    from werkzeug.serving import make_server
+    port = _free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(app=app, url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/ws")
+    finally:
+        app.extensions["chat_hub"].close_all(1001, "server going away")
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def tuned_app(base: Flask, **settings: Any) -> Iterator[Flask]:
+    """A second app on `base`'s database with some settings changed (e.g. WS_HEARTBEAT_S=0.3)."""
+    from app import create_app
+    from config import TestingConfig
+    from core.db import db
+    cfg = TestingConfig()
+    cfg.INSTANCE_DIR = base.instance_path
+    cfg.DATABASE_URL = base.config["DATABASE_URL"]
+    cfg.UPLOAD_DIR = base.config["UPLOAD_DIR"]
+    cfg.REDIS_URL = None
+    for name, value in settings.items():
+        setattr(cfg, name, value)
+    app = create_app(cfg)
+    try:
+        yield app
+    finally:
+        app.extensions["broker"].close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: float = 0.02) -> bool:
+    """Poll `predicate` until it is true (True) or `timeout` passes (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
