@@ -16,6 +16,7 @@ bp = Blueprint("users", __name__, description="Users, tokens, profiles and block
 @bp.post("/users")
 @bp.arguments(RegisterSchema)
 @bp.response(201, MeSchema)
+@bp.alt_response(409, response="CONFLICT", description="username_taken")
 def register(data):
     """Register a new account."""
     return services.register_user(**data)
