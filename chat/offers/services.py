@@ -55,8 +55,8 @@ def make_offer(*, buyer: User, group_id: int, price_cents: int) -> Offer:
             if existing is not None:
                 raise Conflict("You already have a pending offer on this listing.", code="offer_exists",
                                details={"offer_id": existing})
-            offer = Offer(group_id=group_id, listing_id=listing.id, buyer_id=buyer.id, price_cents=price_cents,
-                          status=OPEN)
+            offer = Offer(group_id=group_id, listing_id=listing.id, buyer=s.get(User, buyer.id),
+                          price_cents=price_cents, status=OPEN)
             s.add(offer)
             s.flush()
             results = _post(s, sender=buyer, offers=[offer])

@@ -22,11 +22,14 @@ import websocket
 from chat.cursors import decode_cursor
 from tests.chat.broker_support import RedisServer
 from tests.factories import Actor
-from tests.support.servers import GunicornServer, HttpApi, pg_database
+from tests.support.servers import GunicornServer, HttpApi, own_app, pg_database, threaded_server
 from tests.support.wsclient import WsClient
 
 SENDERS, PER_SENDER, PEERS = 8, 200, 10  # each peer has an item and a direct group with the receiver
 MAX_LIFETIME_S = 0.3  # a receiver socket lives 0..this long before it is dropped
+MAX_OFFLINE_S = 0.4  # ... and stays away 0..this long before the next one (now and then)
+MAX_SYNC_DELAY_S = 0.15  # ... and sometimes waits this long after hello before it syncs
+SMALL_BATCH = 16  # in-process: replays come in many `more: true` batches
 TEST_BUDGET_S = 120.0
 
 pytestmark = pytest.mark.slow
@@ -87,6 +90,7 @@ class FlakyReceiver:
     sessions: int = 0
     abrupt: int = 0
     server_closed: int = 0
+    more_batches: int = 0
 
     def session(self, lifetime: float | None) -> None:
         """One connection: hello, sync from the cursor, read until `lifetime` passes (None: until synced)."""
@@ -95,6 +99,8 @@ class FlakyReceiver:
         deadline = time.monotonic() + (lifetime if lifetime is not None else 30.0)
         try:
             client.hello()
+            if lifetime is not None and self.rng.random() < 0.3:
+                self._expect_nothing_before_sync(client, self.rng.uniform(0, MAX_SYNC_DELAY_S))
             client.send({"op": "sync", "cursor": self.cursor})
             while (left := deadline - time.monotonic()) > 0:
                 try:
@@ -115,6 +121,15 @@ class FlakyReceiver:
             else:
                 client.close()
 
+    @staticmethod
+    def _expect_nothing_before_sync(client: WsClient, wait: float) -> None:
+        """Until the client syncs, the server holds messages back (they come after the replay)."""
+        try:
+            frame = client.recv(wait)
+        except websocket.WebSocketTimeoutException:
+            return
+        assert frame["op"] == "event", f"{frame['op']} before sync"
+
     def _take(self, frame: dict, client: WsClient) -> bool:
         """Record a frame; True at the end of a complete sync."""
         op = frame["op"]
@@ -125,6 +140,7 @@ class FlakyReceiver:
         elif op == "synced":
             self.cursor = frame["cursor"]
             if frame["more"]:
+                self.more_batches += 1
                 client.send({"op": "sync", "cursor": self.cursor})
             return not frame["more"]
         return False
@@ -139,6 +155,8 @@ def run_guarantee(label: str, apis: list[HttpApi], ws_urls: list[str], seed: int
     while any(t.is_alive() for t in threads) and not errors:
         assert time.monotonic() - started < TEST_BUDGET_S, "senders did not finish in time"
         receiver.session(receiver.rng.uniform(0.0, MAX_LIFETIME_S))
+        if receiver.rng.random() < 0.3:
+            time.sleep(receiver.rng.uniform(0.0, MAX_OFFLINE_S))  # offline for a while: a longer backlog
     for t in threads:
         t.join(timeout=30)
     assert not errors, errors[:3]
@@ -147,7 +165,8 @@ def run_guarantee(label: str, apis: list[HttpApi], ws_urls: list[str], seed: int
     ids = [m["id"] for _, m in receiver.got]
     sent_ids = {m["id"] for m in sent}
     figures = {"sent": len(sent), "received_frames": len(ids), "reconnects": receiver.sessions - 1,
-               "abrupt_drops": receiver.abrupt, "missing": len(sent_ids - set(ids)),
+               "abrupt_drops": receiver.abrupt, "more_batches": receiver.more_batches,
+               "server_closes": receiver.server_closed, "missing": len(sent_ids - set(ids)),
                "duplicated": sum(n - 1 for n in Counter(ids).values()), "unexpected": len(set(ids) - sent_ids)}
     print(f"\nguarantee sync [{label}]: " + ", ".join(f"{k}={v}" for k, v in figures.items())
           + f", seconds={time.monotonic() - started:.1f}")
@@ -155,6 +174,7 @@ def run_guarantee(label: str, apis: list[HttpApi], ws_urls: list[str], seed: int
     assert figures["sent"] == SENDERS * PER_SENDER
     assert (figures["missing"], figures["duplicated"], figures["unexpected"]) == (0, 0, 0), figures
     assert figures["reconnects"] >= 20, "the receiver should have dropped its socket many times"
+    assert figures["server_closes"] == 0, "the server closed a healthy socket"
     # inbox positions 1..M in arrival order; each group's seq 1..N in arrival order, as the senders got them
     assert [pos for pos, _ in receiver.got] == list(range(1, len(sent) + 1))
     arrived, stored = defaultdict(list), defaultdict(list)
@@ -169,10 +189,11 @@ def run_guarantee(label: str, apis: list[HttpApi], ws_urls: list[str], seed: int
     return figures
 
 
-def test_resync_after_random_disconnects_delivers_every_message_once_in_order(live_server):
-    api = HttpApi(live_server.url)
-    run_guarantee(f"in-process {live_server.app.extensions['db'].engine.dialect.name}",
-                  [api], [live_server.ws_url], seed=1)
+def test_resync_after_random_disconnects_delivers_every_message_once_in_order(clean_app, database_url,
+                                                                               tmp_path):
+    with own_app(tmp_path, database_url, WS_SYNC_BATCH=SMALL_BATCH) as app, threaded_server(app) as server:
+        run_guarantee(f"in-process {app.extensions['db'].engine.dialect.name}", [HttpApi(server.url)],
+                      [server.ws_url], seed=1)
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),

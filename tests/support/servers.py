@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 import core.models_registry  # noqa: F401 - the whole schema for create_all
+from config import TestingConfig
 from core.db import Base
 from tests.conftest import LiveServer, free_port, pg_schema
 from tests.factories import PASSWORD, Actor
@@ -148,6 +149,24 @@ class GunicornServer:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+@contextmanager
+def own_app(directory: Path, database_url: str, **settings: Any) -> Iterator[Flask]:
+    """An app of its own on an existing database (tables made), with settings overridden, e.g.
+    REDIS_URL or WS_CATCH_UP_S; its broker and engine are closed afterwards."""
+    from app import create_app
+    cfg = TestingConfig()
+    cfg.INSTANCE_DIR, cfg.DATABASE_URL, cfg.REDIS_URL = str(directory), database_url, None
+    cfg.UPLOAD_DIR = str(Path(directory) / "uploads")
+    for name, value in settings.items():
+        setattr(cfg, name, value)
+    app = create_app(cfg)
+    try:
+        yield app
+    finally:
+        app.extensions["broker"].close()
+        app.extensions["db"].engine.dispose()
 
 
 @contextmanager

@@ -22,14 +22,14 @@ class WsClient:
     """One client socket; every frame read is also kept in `seen`, in arrival order."""
 
     def __init__(self, ws_url: str, token: str | None = None, *, header: bool = True, timeout: float = 5.0,
-                 sockopt: tuple = ()) -> None:
-        url, headers = ws_url, []
+                 headers: tuple[str, ...] = (), sockopt: tuple = ()) -> None:
+        url, all_headers = ws_url, list(headers)
         if token is not None:
             if header:
-                headers = [f"Authorization: Bearer {token}"]
+                all_headers.append(f"Authorization: Bearer {token}")
             else:
                 url = f"{ws_url}?access_token={token}"
-        self.ws = websocket.create_connection(url, header=headers, timeout=timeout, sockopt=sockopt)
+        self.ws = websocket.create_connection(url, header=all_headers, timeout=timeout, sockopt=sockopt)
         self.timeout = timeout
         self.seen: list[Frame] = []
 
