@@ -127,18 +127,24 @@ def _move_listing(s: Session, *, listing: Listing, claim: Claim, move: ClaimMove
         _set_claims(s, listing_id=listing.id, from_statuses=["pending"], to="declined")
 
 
-def _set_claims(s: Session, *, listing_id: int, from_statuses: Iterable[str], to: str) -> None:
-    s.execute(update(Claim).where(Claim.listing_id == listing_id, Claim.status.in_(list(from_statuses)))
-              .values(status=to, updated_at=utcnow()))
+def _set_claims(s: Session, *, listing_id: int, from_statuses: Iterable[str], to: str,
+                claimant_id: int | None = None) -> None:
+    stmt = update(Claim).where(Claim.listing_id == listing_id, Claim.status.in_(list(from_statuses)))
+    if claimant_id is not None:
+        stmt = stmt.where(Claim.claimant_id == claimant_id)
+    s.execute(stmt.values(status=to, updated_at=utcnow()))
 
 
-def settle_claims_on_status_change(session: Session, *, listing: Listing, new_status: str) -> None:
+def settle_claims_on_status_change(session: Session, *, listing: Listing, new_status: str,
+                                   buyer_id: int | None = None) -> None:
     """Bring a donation's claims in line with a status the seller (or an admin) set by hand.
 
     Call inside the transaction that changes the status, after check_transition and
     before commit. To withdrawn/removed: every open claim is declined. To active: the
     accepted claim (if any) is declined, pending ones stay. To given: the accepted claim
-    is completed, pending ones are declined. No-op for sale listings and other statuses.
+    is completed when its claimant is the recipient (`buyer_id`, else the one the listing
+    was reserved for), every other open claim is declined. No-op for sale listings and
+    other statuses.
     """
     if listing.kind != "donation":
         return
@@ -147,5 +153,8 @@ def settle_claims_on_status_change(session: Session, *, listing: Listing, new_st
     elif new_status == "active":
         _set_claims(session, listing_id=listing.id, from_statuses=["accepted"], to="declined")
     elif new_status == "given":
-        _set_claims(session, listing_id=listing.id, from_statuses=["accepted"], to="completed")
-        _set_claims(session, listing_id=listing.id, from_statuses=["pending"], to="declined")
+        recipient = buyer_id if buyer_id is not None else listing.buyer_id
+        if recipient is not None:
+            _set_claims(session, listing_id=listing.id, from_statuses=["accepted"], to="completed",
+                        claimant_id=recipient)
+        _set_claims(session, listing_id=listing.id, from_statuses=OPEN, to="declined")

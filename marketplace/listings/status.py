@@ -40,7 +40,7 @@ def apply_status(s: Session, *, listing: Listing, status: str, buyer_id: int | N
     check_transition(listing, status, by="seller")
     _check_buyer(s, listing=listing, status=status, buyer_id=buyer_id)
     old_status = listing.status
-    settle_claims_on_status_change(s, listing=listing, new_status=status)
+    settle_claims_on_status_change(s, listing=listing, new_status=status, buyer_id=buyer_id)
     listing.status = status
     if status in WITH_BUYER:
         listing.buyer_id = buyer_id if buyer_id is not None else listing.buyer_id

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 14:08:39.119692
+Create Date: 2026-11-28 14:26:21.400374
 """
 from alembic import op
 import sqlalchemy as sa
@@ -214,6 +214,27 @@ def upgrade() -> None:
     sa.UniqueConstraint('group_id', 'seq', name=op.f('uq_chat_messages_group_id_seq')),
     sa.UniqueConstraint('sender_id', 'client_id', name=op.f('uq_chat_messages_sender_id_client_id'))
     )
+    op.create_table('chat_offers',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('group_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('listing_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('buyer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('price_cents', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('pending', 'accepted', 'declined', 'withdrawn')", name=op.f('ck_chat_offers_status')),
+    sa.CheckConstraint('price_cents > 0', name=op.f('ck_chat_offers_price_positive')),
+    sa.ForeignKeyConstraint(['buyer_id'], ['users.id'], name=op.f('fk_chat_offers_buyer_id_users')),
+    sa.ForeignKeyConstraint(['group_id'], ['chat_groups.id'], name=op.f('fk_chat_offers_group_id_chat_groups'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['listing_id'], ['listings.id'], name=op.f('fk_chat_offers_listing_id_listings')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_chat_offers'))
+    )
+    with op.batch_alter_table('chat_offers', schema=None) as batch_op:
+        batch_op.create_index('ix_chat_offers_group_created', ['group_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_chat_offers_listing_status', ['listing_id', 'status'], unique=False)
+        batch_op.create_index('uq_chat_offers_pending_listing_buyer', ['listing_id', 'buyer_id'], unique=True, sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
+
     op.create_table('chat_inbox',
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('pos', sa.BigInteger(), autoincrement=False, nullable=False),
@@ -236,6 +257,12 @@ def downgrade() -> None:
         batch_op.drop_index('ix_chat_inbox_message')
 
     op.drop_table('chat_inbox')
+    with op.batch_alter_table('chat_offers', schema=None) as batch_op:
+        batch_op.drop_index('uq_chat_offers_pending_listing_buyer', sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'"))
+        batch_op.drop_index('ix_chat_offers_listing_status')
+        batch_op.drop_index('ix_chat_offers_group_created')
+
+    op.drop_table('chat_offers')
     op.drop_table('chat_messages')
     with op.batch_alter_table('chat_members', schema=None) as batch_op:
         batch_op.drop_index('ix_chat_members_user_group')

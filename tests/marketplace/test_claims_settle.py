@@ -63,6 +63,13 @@ def test_giving_by_hand_completes_the_accepted_claim_and_declines_pending_ones(s
                                 claims["cancelled"]: "cancelled", claims["pending2"]: "declined"}
 
 
+def test_giving_by_hand_to_someone_else_declines_the_accepted_claim(scene, claims):
+    listing = _move(scene, "given", buyer_id=scene.other.id)
+    assert (listing["status"], listing["buyer_id"]) == ("given", scene.other.id)
+    assert scene.statuses() == {claims["accepted"]: "declined", claims["pending"]: "declined",
+                                claims["cancelled"]: "cancelled", claims["pending2"]: "declined"}
+
+
 def test_reserving_by_hand_leaves_claims_alone_and_blocks_accepting(scene):
     pending = new_claim(scene)["id"]
     _move(scene, "reserved")
