@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from chat.messages.send import SendResult, post_system_messages
 from chat.models import ChatGroup
+from chat.offers.services import decline_open_offers
 from core.db import db
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,8 @@ GIVEN = "物品已送出"
 WITHDRAWN = "卖家已下架该商品"
 REMOVED = "该商品因违反平台规则已被下架,会话已关闭"
 RESTORED = "商品已恢复上架,会话重新开放"
+#: statuses after which a listing takes no deal: its pending offers are declined
+OFF_MARKET = frozenset({"sold", "given", "withdrawn", "removed"})
 
 
 def system_notice(old_status: str, new_status: str) -> tuple[str, bool | None] | None:
@@ -50,9 +53,12 @@ def announce_status_change(*, listing_id: int, old_status: str, new_status: str)
 
 def on_listing_status_changed(_app: Any, *, listing_id: int, old_status: str, new_status: str,
                               **_kw: Any) -> None:
-    """Receiver of marketplace.signals.listing_status_changed (sent after the change committed)."""
+    """Receiver of marketplace.signals.listing_status_changed (sent after the change committed):
+    the notice in every item group, and pending offers declined once the listing is off the market."""
     try:
         announce_status_change(listing_id=listing_id, old_status=old_status, new_status=new_status)
+        if new_status in OFF_MARKET:
+            decline_open_offers(listing_id=listing_id)
     except Exception:
         # The listing change is committed; a failed notice must not turn its response into a 500.
         log.exception("could not post the chat notice of listing %s (%s → %s)",

@@ -106,6 +106,21 @@ def transition_offer(*, actor: User, offer_id: int, action: str) -> Offer:
     return offer
 
 
+def decline_open_offers(*, listing_id: int) -> list[SendResult]:
+    """Decline every pending offer of a listing that has left the market, each with a system `offer` message."""
+    with db.transaction() as s:
+        _lock_listing(s, listing_id)
+        offers = s.scalars(select(Offer).where(Offer.listing_id == listing_id, Offer.status == OPEN)
+                           .order_by(Offer.id).with_for_update(of=Offer)
+                           .execution_options(populate_existing=True)).all()
+        for offer in offers:
+            offer.status = OFFER_MOVES["decline"].to
+        s.flush()
+        results = post_server_messages(s, sender=None, posts=[(o.group_id, "offer", offer_body(o)) for o in offers])
+    dispatch([result.event() for result in results])
+    return results
+
+
 def list_offers(*, user: User, group_id: int, page: int, page_size: int, status: str | None = None) -> Page:
     """A group's offers, newest first, for its members (404 for anyone else)."""
     require_member(db.session, group_id=group_id, user_id=user.id)

@@ -247,3 +247,22 @@ def test_direct_group_lists_no_offers(client, factory, chat):
     a, b = factory.user(), factory.user()
     page = client.get(f"{API}/groups/{chat.direct(a, b)}/offers", headers=a.headers).get_json()
     assert page["items"] == [] and page["total"] == 0
+
+
+@pytest.mark.parametrize("status", ["sold", "withdrawn"])
+def test_pending_offers_are_declined_when_the_listing_leaves_the_market(client, factory, status):
+    seller, buyer = factory.user(), factory.user()
+    listing = factory.listing(seller)
+    group_id = client.post(f"/api/v1/listings/{listing['id']}/inquiries", headers=buyer.headers).get_json()["id"]
+    offer = client.post(f"/api/v1/groups/{group_id}/offers", headers=buyer.headers,
+                        json={"price_cents": 200000}).get_json()
+    path = f"/api/v1/listings/{listing['id']}/status"
+    if status == "sold":
+        assert client.post(path, headers=seller.headers, json={"status": "reserved"}).status_code == 200
+    assert client.post(path, headers=seller.headers, json={"status": status}).status_code == 200
+    offers = client.get(f"/api/v1/groups/{group_id}/offers", headers=buyer.headers).get_json()["items"]
+    assert [(o["id"], o["status"]) for o in offers] == [(offer["id"], "declined")]
+    history = client.get(f"/api/v1/groups/{group_id}/messages", headers=buyer.headers).get_json()["items"]
+    last = history[-1]
+    assert last["type"] == "offer" and last["sender"] is None
+    assert last["body"] == {"offer_id": offer["id"], "price_cents": 200000, "status": "declined"}
