@@ -52,6 +52,8 @@ class Config:
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL") or None
         self.TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
         self.MAX_OPEN_CLAIMS = _env_int("MAX_OPEN_CLAIMS", 5)
+        # Item chats whose listing has been final this long are archived (read-only, out of the list).
+        self.CHAT_ARCHIVE_AFTER_DAYS = _env_int("CHAT_ARCHIVE_AFTER_DAYS", 30)
         # Uploads are bounded precisely by the upload service; this is the
         # transport-level guard so nobody streams gigabytes at us.
         self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 64 * 1024
