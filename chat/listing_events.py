@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from chat.conversations.archive import FINAL_STATUSES, record_listing_status
 from chat.messages.send import SendResult, post_system_messages
 from chat.models import ChatGroup
 from chat.offers.services import decline_open_offers
@@ -20,8 +21,8 @@ GIVEN = "物品已送出"
 WITHDRAWN = "卖家已下架该商品"
 REMOVED = "该商品因违反平台规则已被下架,会话已关闭"
 RESTORED = "商品已恢复上架,会话重新开放"
-#: statuses after which a listing takes no deal: its pending offers are declined
-OFF_MARKET = frozenset({"sold", "given", "withdrawn", "removed"})
+#: statuses after which a listing takes no deal: its pending offers are declined, its chats age towards archive
+OFF_MARKET = FINAL_STATUSES
 
 
 def system_notice(old_status: str, new_status: str) -> tuple[str, bool | None] | None:
@@ -53,8 +54,9 @@ def announce_status_change(*, listing_id: int, old_status: str, new_status: str)
 
 def on_listing_status_changed(_app: Any, *, listing_id: int, old_status: str, new_status: str,
                               **_kw: Any) -> None:
-    """Receiver of marketplace.signals.listing_status_changed (sent after the change committed):
-    the notice in every item group, and pending offers declined once the listing is off the market."""
+    """Receiver of marketplace.signals.listing_status_changed (sent after the change committed): the
+    final-status stamp of its item groups (archive), the notice in each, and pending offers declined
+    once the listing is off the market."""
     try:
         announce_status_change(listing_id=listing_id, old_status=old_status, new_status=new_status)
         if new_status in OFF_MARKET:
@@ -63,3 +65,7 @@ def on_listing_status_changed(_app: Any, *, listing_id: int, old_status: str, ne
         # The listing change is committed; a failed notice must not turn its response into a 500.
         log.exception("could not post the chat notice of listing %s (%s → %s)",
                       listing_id, old_status, new_status)
+    try:
+        record_listing_status(listing_id=listing_id, new_status=new_status)
+    except Exception:
+        log.exception("could not stamp the final status of listing %s on its chats", listing_id)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
+from chat.ws.outbox import Item, Outbox, SendsInFlight
 from chat.ws.socket import Socket
 from chat.ws.store import Positioned, Store
 
@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY = 1008
-CLOSE_TRY_AGAIN = 1013
 
 
 def dumps(frame: dict[str, Any]) -> str:
@@ -34,18 +33,19 @@ def dumps(frame: dict[str, Any]) -> str:
 
 @dataclass
 class Settings:
-    heartbeat_s: float = 25.0
-    sync_grace_s: float = 5.0
-    batch_size: int = 200
-    queue_max: int = 1000
+    """One process's socket settings; the defaults are production values."""
+
+    heartbeat_s: float = 25.0  # ping interval, token re-check, and how long one send may block
+    sync_grace_s: float = 5.0  # positions are held after hello until the first sync, at most this long
+    batch_size: int = 200  # messages per `synced` batch of a replay
+    queue_max: int = 1000  # frames queued for one socket before it counts as a slow consumer
     # how often a live socket double-checks the database for positions the broker lost
     catch_up_s: float = 25.0
-
-
-@dataclass
-class _Item:
-    kind: str
-    data: Any = field(default=None, compare=False)
+    # a client frame above this many UTF-8 bytes closes the socket with 1009
+    max_frame_bytes: int = 32 * 1024
+    # the kernel's send buffer per socket (None: the OS autotunes it, up to megabytes): what a client
+    # that stops reading may hold before its queue fills and it is cut off
+    send_buffer_bytes: int | None = 256 * 1024
 
 
 class Connection:
@@ -54,7 +54,9 @@ class Connection:
     Positions are held back after `hello` until the client's first `sync` (or until
     `sync_grace_s` passes), so a reconnecting client gets its missed messages before
     newer live ones. After a partial replay (`more: true`) they are held again until
-    the client asks for the next batch.
+    the client asks for the next batch. Acks are positions too: one goes out only in
+    order (never ahead of a position not yet delivered), so the cursor of every frame
+    is safe to resume from.
     """
 
     def __init__(self, ws: "Socket", *, user_id: int, token_id: int, store: Store,
@@ -66,75 +68,61 @@ class Connection:
         self.settings = settings
         self.on_close = on_close
         self.closed = threading.Event()
-        self._outbox: queue.Queue[_Item] = queue.Queue(maxsize=settings.queue_max)
-        self._inflight: set[str] = set()
-        self._inflight_lock = threading.Lock()
+        self._outbox = Outbox(settings.queue_max, owner=f"user {user_id} socket",
+                              on_overflow=self._cut_off_if_writer_stuck)
+        self._sends = SendsInFlight()
         # Writer-thread state: positions (base, wm] went out on this socket, in order.
         self.wm = 0
         self._base = 0
         self.live = False
         self._hold_until = 0.0
-        self._held: list[Positioned] = []
-        self._oob: set[int] = set()  # positions above wm already sent as an immediate ack
+        self._held: list[tuple[Positioned, str | None]] = []  # (item, client_id when it is an ack)
 
     # ----- called from any thread -------------------------------------------------
     def push_frame(self, frame: str) -> None:
         """Queue a frame that carries no position (events, pong, errors, room messages)."""
-        self._put(_Item("frame", frame))
+        self._put(Item("frame", frame))
 
     def push_positioned(self, item: Positioned) -> None:
         """Queue a message of an item/direct group, tagged with this user's inbox position."""
-        self._put(_Item("pos", item))
+        self._put(Item("pos", item))
 
     def push_ack(self, client_id: str, item: Positioned) -> None:
-        """Queue the answer to this socket's `send` (answered at once, whatever is held)."""
-        self._put(_Item("ack", (client_id, item)))
+        """Queue the answer to this socket's `send` (sent in position order, once the client synced)."""
+        self._put(Item("ack", (client_id, item)))
 
     def request_sync(self, after_pos: int) -> None:
-        self._put(_Item("sync", after_pos))
+        self._put(Item("sync", after_pos))
 
     def request_catch_up(self) -> None:
         """The broker may have lost frames (it reconnected): re-read the database from wm."""
-        self._put(_Item("catch_up"))
+        self._put(Item("catch_up"))
 
     def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
-        self._put(_Item("close", (code, reason)), force=True)
+        self._put(Item("close", (code, reason)), force=True)
 
     def start_send(self, client_id: str) -> None:
         """Mark a send in flight, so the writer answers it with an ack rather than a message."""
-        with self._inflight_lock:
-            self._inflight.add(client_id)
+        self._sends.add(client_id)
 
     def abandon_send(self, client_id: str) -> None:
-        with self._inflight_lock:
-            self._inflight.discard(client_id)
+        self._sends.take(client_id)
 
-    def _take_inflight(self, client_id: str | None) -> bool:
-        with self._inflight_lock:
-            if client_id is not None and client_id in self._inflight:
-                self._inflight.remove(client_id)
-                return True
+    def _put(self, item: Item, force: bool = False) -> None:
+        if not self.closed.is_set():
+            self._outbox.put(item, force=force)
+
+    def _cut_off_if_writer_stuck(self) -> None:
+        if self.ws.stalled_for() > 0:  # blocked in a send, the writer would never reach the close
+            self.ws.abort()
+
+    def cut_off_if_stalled(self) -> bool:
+        """Abort the connection when one send has been blocked a whole heartbeat (the client reads nothing)."""
+        if self.ws.stalled_for() <= self.settings.heartbeat_s:
             return False
-
-    def _put(self, item: _Item, force: bool = False) -> None:
-        if self.closed.is_set():
-            return
-        try:
-            self._outbox.put_nowait(item)
-        except queue.Full:
-            # A consumer this far behind is cut off; it reconnects and syncs from its cursor.
-            if not force:
-                log.warning("user %s socket is not reading; closing it", self.user_id)
-                item = _Item("close", (CLOSE_TRY_AGAIN, "slow consumer"))
-            self._drain_outbox()
-            self._outbox.put_nowait(item)
-
-    def _drain_outbox(self) -> None:
-        try:
-            while True:
-                self._outbox.get_nowait()
-        except queue.Empty:
-            pass
+        log.warning("user %s socket accepts nothing; cutting it off", self.user_id)
+        self.ws.abort()
+        return True
 
     # ----- the writer thread --------------------------------------------------------
     def start(self, hello: dict[str, Any], hello_pos: int) -> None:
@@ -150,18 +138,14 @@ class Connection:
         try:
             while not self.closed.is_set():
                 deadline = min(next_beat, next_catch_up if self.live else self._hold_until)
-                try:
-                    item = self._outbox.get(timeout=max(deadline - time.monotonic(), 0.005))
-                except queue.Empty:
-                    item = None
+                item = self._outbox.get(timeout=max(deadline - time.monotonic(), 0.005))
                 if item is not None and not self._handle(item):
                     return
                 now = time.monotonic()
                 if not self.live and now >= self._hold_until:
                     self._go_live()
                 if now >= next_beat:
-                    if not self.ws.heartbeat():
-                        self._shutdown(CLOSE_GOING_AWAY, "heartbeat timeout")
+                    if not self._beat():
                         return
                     next_beat = now + self.settings.heartbeat_s
                 if now >= next_catch_up:
@@ -173,7 +157,19 @@ class Connection:
         finally:
             self._shutdown(CLOSE_GOING_AWAY, "")
 
-    def _handle(self, item: _Item) -> bool:
+    def _beat(self) -> bool:
+        """Re-check the session (token expired, revoked or user banned?), then ping; False once closed."""
+        ended = self.store.session_end(self.token_id)
+        if ended is not None:
+            self._send(ended.frame())
+            self._shutdown(ended.close_code, ended.message)
+            return False
+        if not self.ws.heartbeat():
+            self._shutdown(CLOSE_GOING_AWAY, "heartbeat timeout")
+            return False
+        return True
+
+    def _handle(self, item: Item) -> bool:
         if item.kind == "frame":
             self._send(item.data)
         elif item.kind == "pos":
@@ -192,7 +188,7 @@ class Connection:
 
     def _positioned(self, item: Positioned) -> None:
         if not self.live:
-            self._held.append(item)
+            self._held.append((item, None))
             return
         if item.pos <= self.wm:
             return
@@ -202,36 +198,34 @@ class Connection:
             self._deliver(item)
 
     def _ack(self, client_id: str, item: Positioned) -> None:
-        if not self._take_inflight(client_id):
-            return  # already answered: it went out as an ack while a gap was filled
-        self._send(self._frame("ack", item, client_id))
-        if item.pos > self.wm:
-            self._oob.add(item.pos)
+        # An ack ahead of undelivered positions would hand the client a cursor that skips them.
+        if not self.live:
+            self._held.append((item, client_id))
+        elif item.pos > self.wm:
+            self._positioned(item)  # fills the gap below it; in flight, it goes out as the ack
+        elif self._sends.take(client_id):
+            # Delivered already (a retried client_id): answer again at the socket's cursor, not
+            # the message's own older position, which would replay what came after it.
+            self._send(self._frame("ack", item, client_id, cursor_pos=self.wm))
 
     def _deliver(self, item: Positioned) -> None:
         """Send position wm+1 (as the ack when it answers this socket's send) and advance."""
-        if item.pos in self._oob:
-            self._advance(item.pos)
-            return
-        if item.sender_id == self.user_id and self._take_inflight(item.client_id):
+        if item.sender_id == self.user_id and self._sends.take(item.client_id):
             self._send(self._frame("ack", item, item.client_id))
         else:
             self._send(self._frame("message", item))
         self._advance(item.pos)
 
-    def _frame(self, op: str, item: Positioned, client_id: str | None = None) -> str:
+    def _frame(self, op: str, item: Positioned, client_id: str | None = None,
+               cursor_pos: int | None = None) -> str:
         # The message JSON was encoded once, by the publisher or the replay; splice it in.
-        cursor = dumps(self.store.encode_cursor(item.pos))
+        cursor = dumps(self.store.encode_cursor(item.pos if cursor_pos is None else cursor_pos))
         if op == "ack":
             return f'{{"op":"ack","client_id":{dumps(client_id)},"message":{item.message_json},"cursor":{cursor}}}'
         return f'{{"op":"message","message":{item.message_json},"cursor":{cursor}}}'
 
     def _advance(self, pos: int) -> None:
         self.wm = pos
-        self._oob.discard(pos)
-        while self.wm + 1 in self._oob:  # early acks right above are delivered already
-            self.wm += 1
-            self._oob.discard(self.wm)
 
     def _fill_to(self, last: int) -> None:
         """Deliver positions (wm, last] from the database: frames the broker lost or reordered."""
@@ -252,7 +246,6 @@ class Connection:
         # them means the client has those too (it asked before they arrived).
         start = self.wm if self._base <= after_pos <= self.wm else after_pos
         self._base = self.wm = start
-        self._oob = {p for p in self._oob if p > start}
         items, more = self.store.replay(self.user_id, start, self.settings.batch_size)
         for item in items:
             self._deliver(item)
@@ -266,8 +259,11 @@ class Connection:
     def _go_live(self) -> None:
         self.live = True
         held, self._held = self._held, []
-        for item in sorted(held, key=lambda i: i.pos):
-            self._positioned(item)
+        for item, client_id in sorted(held, key=lambda h: h[0].pos):
+            if client_id is None:
+                self._positioned(item)
+            else:
+                self._ack(client_id, item)
 
     def _send(self, frame: str) -> None:
         self.ws.send(frame)

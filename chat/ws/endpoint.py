@@ -1,20 +1,22 @@
 """The `/ws` route: authenticate, say hello, read frames and hand each op to a service."""
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
+from typing import Any, Mapping
 
 from flask import Flask, current_app, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
+from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import encode_cursor
 from chat.ws import ops
-from chat.ws.connection import Connection, Settings, dumps
+from chat.ws.connection import Connection, Settings
 from chat.ws.hub import Hub
-from chat.ws.protocol import error_frame
+from chat.ws.protocol import client_id_of, error_frame
+from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
 from chat.ws.socket import Socket
 from chat.ws.store import Store
 from core.auth import bearer_token
@@ -25,13 +27,16 @@ from marketplace.users.services import live_token
 log = logging.getLogger(__name__)
 sock = Sock()
 
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_BANNED = 4403
+CLOSE_TOO_BIG = 1009
+UNAVAILABLE = SessionEnd(1013, "unavailable", "Live delivery is unavailable; try again shortly.")
+# The database failed while the socket was being set up: an error frame and close, not an HTTP
+# error page written onto the upgraded connection.
+DB_UNAVAILABLE = SessionEnd(1013, "service_unavailable", "The service is temporarily unavailable; try again shortly.")
 
 
-def _reject(server, code: int, error_code: str, message: str) -> None:
-    server.send(dumps({"op": "error", "error": {"code": error_code, "message": message}}))
-    server.close(code, message)
+def _reject(server, end: SessionEnd) -> None:
+    server.send(end.frame())
+    server.close(end.close_code, end.message)
 
 
 @sock.route("/ws")
@@ -39,27 +44,39 @@ def websocket(server) -> None:
     """One client socket, for as long as it stays open."""
     app = current_app._get_current_object()
     raw = bearer_token() or request.args.get("access_token")
-    token = live_token(raw) if raw else None
-    if token is None:
-        _reject(server, CLOSE_UNAUTHORIZED, "unauthorized", "A valid access token is required.")
+    try:
+        token = live_token(raw) if raw else None
+        db.remove()  # don't hold a pooled connection for the life of the socket
+    except SQLAlchemyError:
+        log.warning("websocket auth failed in the database", exc_info=True)
+        release_session()
+        _reject(server, DB_UNAVAILABLE)
         return
-    user = token.user
+    if token is None:
+        _reject(server, UNAUTHORIZED)
+        return
+    user = token.user  # loaded with the token
     if user.is_banned():
-        _reject(server, CLOSE_BANNED, "banned", "This account is banned.")
+        _reject(server, BANNED)
         return
     user_id, token_id = user.id, token.id
-    db.remove()  # don't hold a pooled connection for the life of the socket
 
     hub: Hub = app.extensions["chat_hub"]
     settings: Settings = app.extensions["chat_ws_settings"]
     store = Store(app)
-    conn = Connection(Socket(server, settings.heartbeat_s), user_id=user_id, token_id=token_id,
-                      store=store, settings=settings, on_close=hub.unregister)
+    conn = Connection(Socket(server, settings.heartbeat_s, settings.send_buffer_bytes), user_id=user_id,
+                      token_id=token_id, store=store, settings=settings, on_close=hub.unregister)
     if not hub.register(conn):
         hub.unregister(conn)
-        _reject(server, 1013, "unavailable", "Live delivery is unavailable; try again shortly.")
+        _reject(server, UNAVAILABLE)
         return
-    hello_pos = store.latest_pos(user_id)
+    try:
+        hello_pos = store.latest_pos(user_id)
+    except SQLAlchemyError:
+        log.warning("websocket hello of user %s failed in the database", user_id, exc_info=True)
+        hub.unregister(conn)  # registered above: it must not stay in the hub (nor count as online)
+        _reject(server, DB_UNAVAILABLE)
+        return
     conn.start({"op": "hello", "user_id": user_id, "server_time": time.time(),
                 "heartbeat_s": settings.heartbeat_s, "cursor": encode_cursor(hello_pos)}, hello_pos)
     writer = threading.Thread(target=conn.run_writer, name=f"ws-writer-{user_id}", daemon=True)
@@ -72,47 +89,71 @@ def websocket(server) -> None:
         conn.close(1000)
         writer.join(timeout=5)
         hub.unregister(conn)
-        db.remove()
+        release_session()
+
+
+def release_session() -> None:
+    """Return this thread's database connection; one the database already dropped cannot roll
+    back (close raises), and that must not end, or garble, a socket: the pool discards it."""
+    for _ in range(2):  # a failed close leaves the session registered: the second one clears it
+        try:
+            db.remove()
+            return
+        except SQLAlchemyError:
+            log.info("releasing a database session whose connection died", exc_info=True)
 
 
 def _read_loop(server, conn: Connection, broker) -> None:
     while not conn.closed.is_set():
+        if conn.cut_off_if_stalled():
+            return
         raw = server.receive(timeout=1.0)
         if raw is None:
             if not server.connected:
                 return
             continue
+        if _too_big(raw, conn.settings.max_frame_bytes):
+            conn.close(CLOSE_TOO_BIG, "Message is too big")
+            return
         conn.ws.seen()
         try:
             ops.handle(conn, raw, broker)
         except ApiError as exc:
-            conn.push_frame(error_frame(exc, _client_id_of(raw)))
+            conn.push_frame(error_frame(exc, client_id_of(raw)))
         except Exception:
             log.exception("op of user %s failed", conn.user_id)
             db.session.rollback()
             conn.push_frame(error_frame(ApiError("Something went wrong on our side.", status=500,
-                                                 code="internal_error"), _client_id_of(raw)))
+                                                 code="internal_error"), client_id_of(raw)))
         finally:
-            db.remove()
+            release_session()
 
 
-def _client_id_of(raw) -> str | None:
-    try:
-        value = json.loads(raw).get("client_id")
-    except (ValueError, AttributeError, TypeError):
-        return None
-    return value if isinstance(value, str) else None
+def _too_big(raw: str | bytes, limit: int) -> bool:
+    # simple-websocket caps frames in characters; the cap is in UTF-8 bytes (up to 4 per character)
+    if isinstance(raw, bytes) or len(raw) * 4 <= limit:
+        return len(raw) > limit
+    return len(raw.encode("utf-8", "surrogatepass")) > limit
+
+
+def settings_from_config(config: Mapping[str, Any]) -> Settings:
+    """Settings from WS_HEARTBEAT_S, WS_SYNC_GRACE_S, WS_SYNC_BATCH, WS_QUEUE_MAX, WS_CATCH_UP_S,
+    WS_MAX_FRAME_BYTES and WS_SEND_BUFFER_BYTES; a missing key keeps its default."""
+    default = Settings()
+    return Settings(heartbeat_s=config.get("WS_HEARTBEAT_S", default.heartbeat_s),
+                    sync_grace_s=config.get("WS_SYNC_GRACE_S", default.sync_grace_s),
+                    batch_size=config.get("WS_SYNC_BATCH", default.batch_size),
+                    queue_max=config.get("WS_QUEUE_MAX", default.queue_max),
+                    catch_up_s=config.get("WS_CATCH_UP_S", default.catch_up_s),
+                    max_frame_bytes=config.get("WS_MAX_FRAME_BYTES", default.max_frame_bytes),
+                    send_buffer_bytes=config.get("WS_SEND_BUFFER_BYTES", default.send_buffer_bytes))
 
 
 def init_app(app: Flask) -> None:
     """Mount `/ws` and build the process's hub on the app's broker."""
     cfg = app.config
-    settings = Settings(heartbeat_s=cfg.get("WS_HEARTBEAT_S", 25.0),
-                        sync_grace_s=cfg.get("WS_SYNC_GRACE_S", 5.0),
-                        batch_size=cfg.get("WS_SYNC_BATCH", 200),
-                        queue_max=cfg.get("WS_QUEUE_MAX", 1000),
-                        catch_up_s=cfg.get("WS_CATCH_UP_S", 25.0))
-    cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": cfg.get("WS_MAX_FRAME_BYTES", 32 * 1024)})
+    settings = settings_from_config(cfg)
+    cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": settings.max_frame_bytes})
     app.extensions["chat_ws_settings"] = settings
     app.extensions["chat_hub"] = Hub(app.extensions["broker"])
     sock.init_app(app)

@@ -15,6 +15,7 @@ from collections import defaultdict
 from typing import Iterable
 
 from chat.ws.connection import Connection
+from chat.ws.session import session_end_for_close
 from chat.ws.store import Positioned
 
 log = logging.getLogger(__name__)
@@ -110,12 +111,11 @@ class Hub:
         code = control.get("close")
         if code is None:
             return
+        end = session_end_for_close(code, control.get("reason"))
         for conn in conns:
             if control.get("token_id") in (None, conn.token_id):
-                conn.push_frame(json.dumps({"op": "error", "error": {
-                    "code": "banned" if code == 4403 else "unauthorized",
-                    "message": control.get("reason") or "The session has ended."}}, ensure_ascii=False))
-                conn.close(code, control.get("reason") or "")
+                conn.push_frame(end.frame())
+                conn.close(end.close_code, end.message)
 
     def _after_broker_reconnect(self) -> None:
         # Whatever was published while the broker was away is only in the database now.

@@ -9,12 +9,13 @@ from chat.cursors import decode_cursor
 from chat.groups.access import member_ids, require_member
 from chat.messages.send import send_message
 from chat.messages.services import mark_read
+from chat.sync import user_cursor
 from chat.ws.connection import Connection, dumps
 from chat.ws.hub import frame_payload, user_channel
 from chat.ws.protocol import parse_frame
 from chat.ws.store import positioned
 from core.db import db
-from core.errors import ApiError, NotFound
+from core.errors import ApiError, NotFound, ValidationError
 from marketplace.models import User
 
 log = logging.getLogger(__name__)
@@ -32,13 +33,22 @@ def handle(conn: Connection, raw: str | bytes, broker) -> None:
     if op == "ping":
         conn.push_frame(PONG)
     elif op == "sync":
-        conn.request_sync(decode_cursor(frame["cursor"]))
+        conn.request_sync(_sync_start(conn, frame["cursor"]))
     elif op == "send":
         _send(conn, frame)
     elif op == "read":
         mark_read(user=_user(conn), group_id=frame["group_id"], seq=frame["seq"])
     elif op == "typing":
         _typing(conn, frame["group_id"], broker)
+
+
+def _sync_start(conn: Connection, cursor: str | None) -> int:
+    """The inbox position a sync starts after; a cursor ahead of the user's inbox is no cursor of theirs."""
+    pos = decode_cursor(cursor)
+    if pos > user_cursor(conn.user_id):
+        raise ValidationError("The cursor is not valid.", code="invalid_cursor",
+                              details={"fields": {"cursor": ["Ahead of this user's messages."]}})
+    return pos
 
 
 def _user(conn: Connection) -> User:

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from core.errors import ApiError, ValidationError
 from chat.ws.connection import dumps
+from core.errors import ApiError, ValidationError
+
+ROW_ID = validate.Range(min=1, max=2**63 - 1)  # what a BIGINT key holds; beyond it no row can exist
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ma.ValidationError("Must not contain NUL characters.")
 
 
 class _Frame(ma.Schema):
@@ -16,8 +25,8 @@ class _Frame(ma.Schema):
 
 
 class SendFrame(_Frame):
-    client_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    group_id = fields.Integer(required=True, strict=True)
+    client_id = fields.String(required=True, validate=[validate.Length(min=1, max=64), _no_nul])
+    group_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
     type = fields.String(required=True)
     body = fields.Dict(required=True)
     ext = fields.Dict(allow_none=True)
@@ -28,12 +37,12 @@ class SyncFrame(_Frame):
 
 
 class ReadFrame(_Frame):
-    group_id = fields.Integer(required=True, strict=True)
-    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    group_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
+    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**63 - 1))
 
 
 class TypingFrame(_Frame):
-    group_id = fields.Integer(required=True, strict=True)
+    group_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
 
 
 class PingFrame(_Frame):
@@ -50,10 +59,7 @@ def parse_frame(raw: str | bytes) -> dict[str, Any]:
     """Decode and validate one client frame; ApiError (with a clear code) when it is not acceptable."""
     if isinstance(raw, bytes):
         raise ValidationError("Frames are JSON text, not binary.", code="invalid_frame")
-    try:
-        frame = json.loads(raw)
-    except ValueError:
-        raise ValidationError("The frame is not valid JSON.", code="invalid_json") from None
+    frame = _decode(raw)
     if not isinstance(frame, dict):
         raise ValidationError("A frame is a JSON object with an `op`.", code="invalid_frame")
     op = frame.get("op")
@@ -65,6 +71,32 @@ def parse_frame(raw: str | bytes) -> dict[str, Any]:
         return schema.load(frame)
     except ma.ValidationError as exc:
         raise ValidationError("The frame is not valid.", details={"fields": exc.messages}) from None
+
+
+def _decode(raw: str) -> Any:
+    """Strict JSON: no NaN/Infinity, bounded nesting, no unpaired surrogates (no store or peer takes them)."""
+    try:
+        frame = json.loads(raw, parse_constant=_refuse_constant)
+        if _SURROGATE_ESCAPE.search(raw):
+            dumps(frame).encode("utf-8")
+    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError too
+        raise ValidationError("The frame is not valid JSON (strict UTF-8, no NaN or Infinity).",
+                              code="invalid_json") from None
+    return frame
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def client_id_of(raw: str | bytes) -> str | None:
+    """The `client_id` of a frame, when it has one, to echo in an error about it."""
+    try:
+        frame = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    value = frame.get("client_id") if isinstance(frame, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def error_frame(exc: ApiError, client_id: str | None = None) -> str:

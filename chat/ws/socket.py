@@ -1,23 +1,31 @@
-"""A thin wrapper over simple-websocket's server socket: text frames, close codes, heartbeat."""
+"""A thin wrapper over simple-websocket's server socket: text frames, close codes, heartbeat, cut-off."""
 from __future__ import annotations
 
+import socket
 import time
+from typing import Callable
 
 from simple_websocket import ConnectionClosed
 from wsproto.events import Ping
 
 
 class Socket:
-    """Send side of one WebSocket; only the connection's writer thread calls it."""
+    """Send side of one WebSocket; only the connection's writer thread sends, any thread may `abort`."""
 
-    def __init__(self, server, heartbeat_s: float) -> None:
+    def __init__(self, server, heartbeat_s: float, send_buffer_bytes: int | None = None) -> None:
         self.server = server
         self.heartbeat_s = heartbeat_s
         self.last_seen = time.monotonic()
         self._ping_outstanding = False
+        self._sending_since: float | None = None
+        if send_buffer_bytes:
+            try:
+                server.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer_bytes)
+            except OSError:
+                pass
 
     def send(self, frame: str) -> None:
-        self.server.send(frame)
+        self._timed(self.server.send, frame)
 
     def seen(self) -> None:
         """The client sent something: it is alive."""
@@ -30,11 +38,31 @@ class Socket:
             return False
         self.server.pong_received = False
         self._ping_outstanding = True
-        self.server.sock.send(self.server.ws.send(Ping()))
+        self._timed(self.server.sock.send, self.server.ws.send(Ping()))
         return True
+
+    def stalled_for(self) -> float:
+        """Seconds the send in progress has been blocked (0 when none is): a client that reads nothing
+        fills the TCP buffers and then every send blocks."""
+        started = self._sending_since
+        return 0.0 if started is None else time.monotonic() - started
+
+    def abort(self) -> None:
+        """Cut the TCP connection at once, without a close frame; a send blocked on it fails."""
+        try:
+            self.server.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
     def close(self, code: int, reason: str = "") -> None:
         try:
             self.server.close(code, reason)
         except (ConnectionClosed, OSError):
             pass
+
+    def _timed(self, send: Callable, data) -> None:
+        self._sending_since = time.monotonic()
+        try:
+            send(data)
+        finally:
+            self._sending_since = None

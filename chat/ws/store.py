@@ -1,15 +1,20 @@
-"""What the socket writer reads from the database: the inbox after a position, and its end."""
+"""What the socket writer reads from the database: the inbox after a position, its end, the session."""
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
+import logging
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import encode_cursor
 from chat.sync import sync_batch, user_cursor
+from chat.ws.session import SessionEnd, check_session
 from core.db import db
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,5 +57,17 @@ class Store:
         with self.app.app_context():
             try:
                 return user_cursor(user_id)
+            finally:
+                db.remove()
+
+    def session_end(self, token_id: int) -> SessionEnd | None:
+        """Why the session of `token_id` must end now, if it must (None too when the database is away:
+        a database outage is no reason to drop live sockets)."""
+        with self.app.app_context():
+            try:
+                return check_session(token_id)
+            except SQLAlchemyError:
+                log.warning("session re-check of token %s failed; keeping the socket", token_id, exc_info=True)
+                return None
             finally:
                 db.remove()

@@ -2,17 +2,19 @@
 
 A buyer sends over `/ws`, one frame at a time, while the database fails under it:
 on PostgreSQL every session of the app (named by `application_name`) is terminated
-again and again; on SQLite the app's connections turn read-only (`PRAGMA query_only`:
-the tests run as root, for whom a chmod'ed file stays writable). Sends meanwhile get an
+again and again; on SQLite the app's connections turn read-only (`PRAGMA query_only`,
+as a chmod'ed file stays writable for root, whom tests may run as). Sends meanwhile get an
 `error` frame, never an `ack`; once the database is back sends are acked again; failed
 sends retried with their client_id are acked once; and every `ack` ever received names
 a message that is in the database, by id and client_id.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from typing import Iterator
 
@@ -21,14 +23,15 @@ from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.pool import NullPool
 
 from chat.models import ChatMessage
-from core.db import db
-from tests.support.servers import HttpApi, own_app, threaded_server, with_query
-from tests.support.wsclient import WsClient
+from tests.support.servers import GunicornServer, HttpApi, own_app, pg_database, with_query
+from tests.chat.broker_support import wait_until
+from tests.support.wsclient import Closed, WsClient, serve
 
 pytestmark = pytest.mark.slow
 
-HEALTHY, MIN_ERRORS, MAX_FAILING_SENDS, RECOVERED = 10, 5, 300, 10
+HEALTHY, MIN_ERRORS, MAX_FAILING_SENDS, RECOVERED = 10, 5, 150, 10
 MIN_WINDOW_S = 1.0  # the database stays broken at least this long
+CONNECTS = 10  # new sockets opened while it is broken
 UNAVAILABLE_CODES = ("unavailable", "service_unavailable")
 
 
@@ -98,7 +101,35 @@ class Sender:
         return reply
 
 
-def run_failure(app, url: str, ws_url: str, failure) -> dict:
+def stored_messages(database_url: str, group_id: int) -> list:
+    """The group's messages as the database has them (read on a connection of our own)."""
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(ChatMessage.id, ChatMessage.client_id, ChatMessage.seq, ChatMessage.sender_id)
+                                .where(ChatMessage.group_id == group_id)).all()
+    finally:
+        engine.dispose()
+
+
+def connect_outcome(ws_url: str, token: str) -> str:
+    """How a new socket starts: `hello`, or an error frame then a close (anything else fails)."""
+    client = WsClient(ws_url, token, timeout=10)
+    try:
+        first = client.recv()
+        if first["op"] == "hello":
+            return "hello"
+        assert first["op"] == "error", first
+        with pytest.raises(Closed) as closed:
+            client.recv()
+        return f"{first['error']['code']}/{closed.value.code}"
+    finally:
+        client.close()
+
+
+def run_failure(url: str, ws_url: str, database_url: str, failure, *, every_send_fails: bool = False,
+                hub=None) -> dict:
+    """Sends before, during and after `failure()`; checks every ack against the database; the figures."""
     api = HttpApi(url)
     seller, buyer = api.user("seller"), api.user("buyer")
     group_id = api.inquiry(buyer, api.listing(seller, "全新未拆封 耳机"))
@@ -116,24 +147,27 @@ def run_failure(app, url: str, ws_url: str, failure) -> dict:
                     and failing < MAX_FAILING_SENDS:
                 failing += 1
                 sender.send()
+            connects = Counter(connect_outcome(ws_url, seller.token) for _ in range(CONNECTS))
         window_s = time.monotonic() - started
+        assert set(connects) <= {"hello", "service_unavailable/1013"}, connects
         errors_in_window = list(sender.errors)
         assert len(errors_in_window) >= MIN_ERRORS, f"{failing} sends during the failure, all acked"
+        if every_send_fails:
+            assert len(errors_in_window) == failing, "a send was acked while the database refused writes"
         assert all(e["error"]["code"] in UNAVAILABLE_CODES for e in errors_in_window), errors_in_window[:3]
         recovered = [sender.send()["op"] for _ in range(RECOVERED)]  # db-{HEALTHY + failing} first
         assert recovered == ["ack"] * RECOVERED, "the app did not recover with the database"
         for error in errors_in_window:  # the client retries what failed, with the same client_id
             assert sender.send(error["client_id"])["op"] == "ack"
         live = [f["message"] for f in _messages(watcher, len(sender.acks))]
+        if hub is not None:  # sockets refused during the failure left nothing behind in the hub
+            assert wait_until(lambda: len(hub.all_connections()) == 2, timeout=10), hub.all_connections()
     finally:
         client.close()
         watcher.close()
 
     acked = {cid: frame["message"] for cid, frame in sender.acks.items()}
-    with app.app_context():
-        rows = db.session.execute(select(ChatMessage.id, ChatMessage.client_id, ChatMessage.seq,
-                                         ChatMessage.sender_id).where(ChatMessage.group_id == group_id)).all()
-        db.remove()
+    rows = stored_messages(database_url, group_id)
     stored = {row.client_id: row for row in rows}
     for cid, message in acked.items():  # every ack names a committed message
         row = stored.get(cid)
@@ -156,7 +190,8 @@ def run_failure(app, url: str, ws_url: str, failure) -> dict:
                "errors": len(errors_in_window), "sends_in_failure": failing,
                # an error whose message had committed all the same (the commit reply was lost): allowed
                "committed_despite_error": sum(1 for e in errors_in_window if stored[e["client_id"]].seq < first_after),
-               "sessions_killed": killed[0], "window_s": round(window_s, 2)}
+               "sessions_killed": killed[0], "window_s": round(window_s, 2),
+               "connects_in_failure": dict(connects)}
     return figures
 
 
@@ -170,13 +205,29 @@ def _messages(client: WsClient, count: int) -> list[dict]:
     return got
 
 
+def report(label: str, figures: dict) -> None:
+    print(f"\nguarantee db failure [{label}]: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+
+
 def test_sends_during_a_database_failure_are_never_acked_unless_committed(clean_app, backend, database_url,
                                                                           tmp_path):
     name = f"paipai_guarantee_{uuid.uuid4().hex[:8]}"
     url = with_query(database_url, application_name=name) if backend == "postgresql" else database_url
-    with own_app(tmp_path, url) as app, threaded_server(app) as server:
+    with own_app(tmp_path, url) as app, serve(app) as server:
         if backend == "postgresql":
-            figures = run_failure(app, server.url, server.ws_url, lambda: terminating(database_url, name))
+            figures = run_failure(server.url, server.ws_url, database_url, lambda: terminating(database_url, name),
+                                  hub=app.extensions["chat_hub"])
         else:
-            figures = run_failure(app, server.url, server.ws_url, lambda: read_only(app))
-    print(f"\nguarantee db failure [{backend}]: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
+            figures = run_failure(server.url, server.ws_url, database_url, lambda: read_only(app),
+                                  every_send_fails=True, hub=app.extensions["chat_hub"])
+    report(f"in-process {backend}", figures)
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
+                    reason="gunicorn serves a PostgreSQL schema here: set TEST_DATABASE_URL")
+def test_sends_during_a_database_failure_under_gunicorn_are_never_acked_unless_committed(tmp_path):
+    name = f"paipai_guarantee_{uuid.uuid4().hex[:8]}"
+    with pg_database() as database_url, \
+            GunicornServer(tmp_path, database_url=with_query(database_url, application_name=name)) as server:
+        figures = run_failure(server.url, server.ws_url, database_url, lambda: terminating(database_url, name))
+    report("gunicorn postgresql", figures)

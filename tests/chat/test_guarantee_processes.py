@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from chat.cursors import decode_cursor
-from tests.chat.broker_support import RedisServer
+from tests.chat.broker_support import RedisServer, wait_until
 from tests.support.servers import GunicornServer, HttpApi, pg_database
 from tests.support.wsclient import WsClient
 
@@ -138,3 +141,40 @@ def test_messages_cross_processes_both_ways_to_every_device_and_sync_agrees(proc
     assert sync_history(b.ws_url, buyer.token) == expected
     history = api_b.expect(200, "GET", f"/groups/{group_id}/messages?limit=100", token=buyer.token)
     assert [m["id"] for m in history["items"]] == ids
+
+
+def test_a_request_blocked_in_the_database_does_not_freeze_the_gevent_worker(tmp_path):
+    """One gevent worker: while a send waits on a database lock, the same process still answers
+    REST and WebSocket traffic (psycopg waits cooperatively: gevent patched before it was imported)."""
+    with pg_database() as database_url, GunicornServer(tmp_path, database_url=database_url) as server:
+        api = HttpApi(server.url)
+        seller, buyer = api.user("seller"), api.user("buyer")
+        group_id = api.inquiry(buyer, api.listing(seller))
+        device = connect(server.ws_url, seller.token, seller.id)
+        locker = create_engine(database_url, poolclass=NullPool)
+        outcome: list = []
+        try:
+            with locker.connect() as conn:
+                conn.execute(text("LOCK TABLE chat_groups IN ACCESS EXCLUSIVE MODE"))
+                blocked = threading.Thread(target=lambda: outcome.append(
+                    api.send(buyer, group_id, "blocked", "锁住了吗", status=201)), daemon=True)
+                blocked.start()
+                assert wait_until(lambda: _waiting_on_lock(conn), timeout=10), "the send never reached the lock"
+                started = time.monotonic()
+                assert api.expect(200, "GET", "/me", token=seller.token)["id"] == seller.id
+                device.client.send({"op": "ping"})
+                assert device.client.op("pong", timeout=5)
+                assert time.monotonic() - started < 2.0, "the worker stalled while one request waited"
+                assert not outcome, "the send went through a table lock"
+                conn.commit()  # releases the lock
+            blocked.join(timeout=10)
+            assert outcome and outcome[0]["seq"] == 1
+            assert device.until(1)[0]["message"]["id"] == outcome[0]["id"]
+        finally:
+            device.client.close()
+            locker.dispose()
+
+
+def _waiting_on_lock(conn) -> bool:
+    return bool(conn.execute(text(
+        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'chat_groups'::regclass")).scalar())

@@ -21,8 +21,8 @@ import websocket
 from chat.cursors import decode_cursor
 from tests.chat.broker_support import RedisServer, wait_until
 from tests.factories import Actor
-from tests.support.servers import GunicornServer, HttpApi, own_app, pg_database, threaded_server
-from tests.support.wsclient import WsClient
+from tests.support.servers import GunicornServer, HttpApi, own_app, pg_database
+from tests.support.wsclient import WsClient, serve
 
 pytestmark = pytest.mark.slow
 
@@ -141,7 +141,7 @@ def run_outage(redis_server: RedisServer, apis: list[HttpApi], ws_urls: list[str
 def test_redis_restart_mid_stream_loses_nothing_for_connected_sockets(clean_app, database_url, tmp_path):
     with RedisServer(tmp_path / "redis") as redis_server, \
             own_app(tmp_path, database_url, REDIS_URL=redis_server.url, WS_CATCH_UP_S=3600.0) as app, \
-            threaded_server(app) as server:
+            serve(app) as server:
         api = HttpApi(server.url)
         run_outage(redis_server, [api], [server.ws_url] * 3,
                    f"in-process {app.extensions['db'].engine.dialect.name}")

@@ -17,6 +17,12 @@ from tests.support.wsclient import WsClient, serve, tuned_app
 
 API = "/api/v1"
 
+@pytest.fixture
+def live_server(clean_app):
+    """The app on a free port, as conftest's fixture, but stopped in 0.05 s rather than 0.5 s."""
+    with serve(clean_app) as server:
+        yield server
+
 
 def _expire_token(app, raw: str) -> None:
     with app.app_context(), db.transaction() as s:
@@ -161,18 +167,15 @@ def quick_beat(clean_app):
 
 
 def test_a_token_expiring_while_connected_ends_the_socket_at_the_next_heartbeat(quick_beat, factory):
-    user, bystander = factory.user(), factory.user()
-    ws, other = WsClient(quick_beat.ws_url, user.token), WsClient(quick_beat.ws_url, bystander.token)
+    user = factory.user()
+    ws = WsClient(quick_beat.ws_url, user.token)
     try:
         assert ws.ready()["heartbeat_s"] == 0.4
-        other.ready()
         assert ws.frames_for(1.0) == []  # several heartbeats: a live token keeps the socket
         _expire_token(quick_beat.app, user.token)
-        _assert_ended(ws, 4401, "unauthorized", within=1.5)
-        _assert_alive(other)
+        _assert_ended(ws, 4401, "unauthorized", within=1.0)
     finally:
         ws.close()
-        other.close()
 
 
 def test_a_ban_nobody_announced_still_ends_the_socket_at_the_next_heartbeat(quick_beat, factory):
@@ -181,6 +184,6 @@ def test_a_ban_nobody_announced_still_ends_the_socket_at_the_next_heartbeat(quic
     try:
         ws.ready()
         _ban(quick_beat.app, user.id, signal=False)  # e.g. the signal was lost with a Redis outage
-        _assert_ended(ws, 4403, "banned", within=1.5)
+        _assert_ended(ws, 4403, "banned", within=1.0)
     finally:
         ws.close()

@@ -1,4 +1,4 @@
-"""The app as real servers for tests: gunicorn gevent processes or a threaded server, and a JSON client.
+"""The app as real servers for tests: gunicorn gevent processes, an app of a test's own, a JSON client.
 
 Every wait is bounded. Processes started here are stopped with SIGTERM, then SIGKILL
 (their own process group only). Users, listings and groups are made through the
@@ -21,13 +21,13 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 from flask import Flask
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 import core.models_registry  # noqa: F401 - the whole schema for create_all
-from config import TestingConfig
 from core.db import Base
-from tests.conftest import LiveServer, free_port, pg_schema
+from tests.conftest import free_port, pg_schema
+from tests.support.apps import make_app
 from tests.factories import PASSWORD, Actor
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,18 +51,6 @@ def pg_database() -> Iterator[str]:
         finally:
             engine.dispose()
         yield url
-
-
-def terminate_backends(database_url: str, application_name: str) -> int:
-    """Kill every PostgreSQL session named `application_name` (ours only); how many were killed."""
-    engine = create_engine(database_url, poolclass=NullPool)
-    try:
-        with engine.begin() as conn:
-            return len(conn.execute(text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND application_name = :name"), {"name": application_name}).all())
-    finally:
-        engine.dispose()
 
 
 class GunicornServer:
@@ -154,35 +142,14 @@ class GunicornServer:
 @contextmanager
 def own_app(directory: Path, database_url: str, **settings: Any) -> Iterator[Flask]:
     """An app of its own on an existing database (tables made), with settings overridden, e.g.
-    REDIS_URL or WS_CATCH_UP_S; its broker and engine are closed afterwards."""
-    from app import create_app
-    cfg = TestingConfig()
-    cfg.INSTANCE_DIR, cfg.DATABASE_URL, cfg.REDIS_URL = str(directory), database_url, None
-    cfg.UPLOAD_DIR = str(Path(directory) / "uploads")
-    for name, value in settings.items():
-        setattr(cfg, name, value)
-    app = create_app(cfg)
+    REDIS_URL or WS_SYNC_BATCH; its broker and engine are closed afterwards. Serve it with
+    `tests.support.wsclient.serve`."""
+    app = make_app(directory, database_url, **settings)
     try:
         yield app
     finally:
         app.extensions["broker"].close()
         app.extensions["db"].engine.dispose()
-
-
-@contextmanager
-def threaded_server(app: Flask) -> Iterator[LiveServer]:
-    """Serve `app` in this process with werkzeug's threaded server on a free port (as `python app.py`)."""
-    from werkzeug.serving import make_server
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/ws")
-    finally:
-        app.extensions["chat_hub"].close_all(1001, "server going away")
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 class HttpApi:

@@ -18,6 +18,18 @@ from flask import Flask
 Frame = dict[str, Any]
 
 
+class Closed(websocket.WebSocketConnectionClosedException):
+    """The server closed the socket (`code`: its close code, None when there was none)."""
+
+    def __init__(self, code: int | None) -> None:
+        super().__init__(f"closed with {code}")
+        self.code = code
+
+
+class RecvTimeout(websocket.WebSocketTimeoutException, TimeoutError):
+    """No (matching) frame in time; catch it as either base class."""
+
+
 class WsClient:
     """One client socket; every frame read is also kept in `seen`, in arrival order."""
 
@@ -41,10 +53,23 @@ class WsClient:
                    "body": {"text": text}, **extra})
 
     def recv(self, timeout: float | None = None) -> Frame:
-        self.ws.settimeout(timeout if timeout is not None else self.timeout)
-        frame = json.loads(self.ws.recv())
-        self.seen.append(frame)
-        return frame
+        """The next text frame (answering pings meanwhile); TimeoutError, or Closed when the server closes."""
+        deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
+        while (left := deadline - time.monotonic()) > 0:
+            self.ws.settimeout(left)
+            try:
+                opcode, data = self.ws.recv_data(control_frame=True)
+            except websocket.WebSocketTimeoutException:
+                break
+            except (websocket.WebSocketConnectionClosedException, ConnectionError) as exc:
+                raise Closed(None) from exc
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                raise Closed(int.from_bytes(data[:2], "big") if len(data) >= 2 else None)
+            if opcode == websocket.ABNF.OPCODE_TEXT:
+                frame = json.loads(data)
+                self.seen.append(frame)
+                return frame
+        raise RecvTimeout("no frame")
 
     def recv_until(self, match: Callable[[Frame], bool], timeout: float | None = None) -> Frame:
         """The first frame that matches, skipping others (they stay in `seen`)."""
@@ -52,11 +77,8 @@ class WsClient:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError("no matching frame")
-            try:
-                frame = self.recv(left)
-            except websocket.WebSocketTimeoutException:
-                raise TimeoutError("no matching frame") from None
+                raise RecvTimeout("no matching frame")
+            frame = self.recv(left)
             if match(frame):
                 return frame
 
@@ -70,7 +92,7 @@ class WsClient:
         while (left := deadline - time.monotonic()) > 0:
             try:
                 got.append(self.recv(left))
-            except websocket.WebSocketTimeoutException:
+            except TimeoutError:
                 break
         return got
 
@@ -97,17 +119,14 @@ class WsClient:
         return hello
 
     def close_status(self, timeout: float = 5.0) -> int | None:
-        """Read until the server closes; the close code (text frames on the way go to `seen`)."""
-        self.ws.settimeout(timeout)
-        try:
-            while True:
-                opcode, data = self.ws.recv_data(control_frame=True)
-                if opcode == websocket.ABNF.OPCODE_CLOSE:
-                    return int.from_bytes(data[:2], "big") if len(data) >= 2 else None
-                if opcode == websocket.ABNF.OPCODE_TEXT:
-                    self.seen.append(json.loads(data))
-        except (websocket.WebSocketConnectionClosedException, ConnectionError):
-            return None
+        """Read until the server closes: its close code (None: no code, or the TCP connection dropped).
+        Text frames on the way go to `seen`; TimeoutError when the socket stays open."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.recv(max(deadline - time.monotonic(), 0.001))
+            except Closed as closed:
+                return closed.code
 
     def close(self) -> None:
         try:
@@ -174,7 +193,7 @@ def serve(app: Flask) -> Iterator[LiveServer]:
     from werkzeug.serving import make_server
     port = _free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield LiveServer(app=app, url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/ws")

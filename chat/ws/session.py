@@ -1,0 +1,58 @@
+"""How a WebSocket session ends: its close codes, the `error` frame sent first, and the periodic re-check.
+
+A socket is authenticated once, at connect. Revocations and bans reach it at once as
+broker controls (see `publish.py`), and the writer also re-reads the token at every
+heartbeat (one primary-key lookup), so an expired token, or a ban whose signal was
+lost, ends the session within one heartbeat.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from core.db import db, utcnow
+from marketplace.models import Token, User
+
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_BANNED = 4403
+
+
+@dataclass(frozen=True)
+class SessionEnd:
+    """Why a session ends: the close code and the `error` frame's code and message."""
+
+    close_code: int
+    error_code: str
+    message: str
+
+    def frame(self) -> str:
+        return json.dumps({"op": "error", "error": {"code": self.error_code, "message": self.message}},
+                          ensure_ascii=False, separators=(",", ":"))
+
+
+UNAUTHORIZED = SessionEnd(CLOSE_UNAUTHORIZED, "unauthorized", "A valid access token is required.")
+TOKEN_ENDED = SessionEnd(CLOSE_UNAUTHORIZED, "unauthorized", "The access token has expired or was revoked.")
+BANNED = SessionEnd(CLOSE_BANNED, "banned", "This account is banned.")
+
+
+def session_end_for_close(code: int, reason: str | None = None) -> SessionEnd:
+    """The end announced by a broker control (4401 a revoked token, 4403 a ban)."""
+    base = BANNED if code == CLOSE_BANNED else TOKEN_ENDED
+    return SessionEnd(base.close_code, base.error_code, reason or base.message)
+
+
+def check_session(token_id: int) -> SessionEnd | None:
+    """None while the token is live and its user not banned; otherwise why the session ends.
+
+    Needs an app context (it uses `db.session`)."""
+    row = db.session.execute(
+        select(Token.expires_at, Token.revoked_at, User.banned_at, User.banned_until)
+        .join(User, User.id == Token.user_id).where(Token.id == token_id)).one_or_none()
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return TOKEN_ENDED
+    if User.is_banned(row, now):  # the same rule as the model's, on the columns just read
+        return BANNED
+    return None
