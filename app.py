@@ -11,6 +11,7 @@ from config import Config, load_config
 from core.api import init_api
 from core.db import db
 from core.errors import register_error_handlers
+from core.input import register_query_check
 from core.limits import register_body_limits
 
 
@@ -28,6 +29,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     db.init_app(app)
     register_error_handlers(app)
     register_body_limits(app)
+    register_query_check(app)
     init_api(app)
 
     import chat
@@ -45,5 +47,8 @@ def create_app(config: Config | str | None = None) -> Flask:
 
 
 if __name__ == "__main__":
-    create_app().run(host=os.environ.get("HOST", "127.0.0.1"),
-                     port=int(os.environ.get("PORT", "8000")), threaded=True)
+    from chat.ws.shutdown import close_sockets_on_sigterm
+    dev_app = create_app()
+    close_sockets_on_sigterm(dev_app)
+    dev_app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8000")),
+                threaded=True)

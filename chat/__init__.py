@@ -8,6 +8,7 @@ API_PREFIX = "/api/v1"
 
 def init_app(app: Flask) -> None:
     """Register chat's REST routes and its receiver of listing status changes."""
+    from chat.conversations.routes import bp as conversations_bp
     from chat.groups.routes import bp as groups_bp
     from chat.listing_events import on_listing_status_changed
     from chat.messages.routes import bp as messages_bp
@@ -16,6 +17,6 @@ def init_app(app: Flask) -> None:
     from core.api import api
     from marketplace.signals import listing_status_changed
 
-    for blueprint in (groups_bp, messages_bp, rooms_bp, offers_bp):
+    for blueprint in (groups_bp, messages_bp, rooms_bp, offers_bp, conversations_bp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     listing_status_changed.connect(on_listing_status_changed)

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from core.errors import UnsupportedMediaType, http_exception_response
+from core.input import loads_strict
 
 JSON_MIMETYPE = "application/json; charset=utf-8"
 SPEC_KEY = "openapi_spec"
@@ -30,7 +31,9 @@ class Parser(FlaskParser):
         if not is_json_request(req) and (req.content_length or req.headers.get("Transfer-Encoding")):
             raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).",
                                        details={"content_type": req.mimetype or None})
-        return super()._raw_load_json(req)
+        if not is_json_request(req):
+            return ma.missing
+        return loads_strict(req.get_data(cache=True))
 
     def load_json_or_form(self, req, schema: ma.Schema) -> Any:
         if is_json_request(req):

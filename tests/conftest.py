@@ -2,22 +2,18 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
 
-from config.settings import normalize_database_url
 from core.db import Base, db
 from tests.factories import Factory
 from tests.support.apps import make_app
+from tests.support.databases import free_port, pg_schema
+from tests.support.wsclient import serve
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -32,19 +28,6 @@ def _database_url(backend: str, tmp: Path) -> Iterator[str]:
         yield url
 
 
-@contextmanager
-def pg_schema() -> Iterator[str]:
-    base = normalize_database_url(os.environ["TEST_DATABASE_URL"])
-    schema = f"pytest_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -107,10 +90,6 @@ def factory(client) -> Factory:
     return Factory(client)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -127,22 +106,9 @@ def redis_url(tmp_path_factory):
     server.shutdown()
 
 
-@dataclass
-class LiveServer:
-    app: object
-    url: str
-    ws_url: str
-
 
 @pytest.fixture
 def live_server(clean_app):
     """The app served on a free port by a threaded WSGI server (real sockets, for /ws)."""
-    from werkzeug.serving import make_server
-    port = free_port()
-    server = make_server("127.0.0.1", port, clean_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield LiveServer(app=clean_app, url=f"http://127.0.0.1:{port}", ws_url=f"ws://127.0.0.1:{port}/ws")
-    clean_app.extensions["chat_hub"].close_all(1001, "server going away")
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(clean_app) as server:
+        yield server

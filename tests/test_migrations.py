@@ -10,7 +10,7 @@ from sqlalchemy import create_engine
 
 from core.migrate import upgrade
 from core.models_registry import metadata
-from tests.conftest import pg_schema
+from tests.support.databases import pg_schema
 
 
 def _assert_no_drift(url: str, **engine_kwargs) -> None:

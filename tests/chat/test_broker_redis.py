@@ -12,7 +12,7 @@ import redis
 from chat.broker import BrokerUnavailable, make_broker
 from chat.broker.redis import RedisBroker
 from tests.chat.broker_support import Inbox, RedisServer, wait_until
-from tests.conftest import free_port
+from tests.support.databases import free_port
 
 # Fast failure detection and reconnects, so outage tests take about a second.
 FAST = dict(ping_interval=0.1, pong_timeout=0.3, socket_timeout=0.3, connect_timeout=0.3,

@@ -9,15 +9,10 @@ from sqlalchemy import func, select
 
 from chat.models import ChatMember, ChatMessage
 from core.db import db
-from tests.support.wsclient import WsClient, serve
+from tests.support.wsclient import WsClient
 
 API = "/api/v1"
 
-@pytest.fixture
-def live_server(clean_app):
-    """The app on a free port, as conftest's fixture, but stopped in 0.05 s rather than 0.5 s."""
-    with serve(clean_app) as server:
-        yield server
 
 
 @pytest.fixture

@@ -33,6 +33,8 @@ BAD_FRAMES = {
     "too_deep": (lambda g, x: '{"op":"ping","x":' + "[" * 5000 + "]" * 5000 + "}", "invalid_json", None),
     "lone_surrogate": (lambda g, x: '{"op":"send","client_id":"s2","group_id":%d,"type":"txt",'
                        '"body":{"text":"\\ud800"}}' % g, "invalid_json", "s2"),
+    "lone_surrogate_client_id": (lambda g, x: '{"op":"send","client_id":"\\udfff","group_id":%d,"type":"txt",'
+                                 '"body":{"text":"hi"}}' % g, "invalid_json", None),
     "binary": (lambda g, x: b'{"op":"ping"}', "invalid_frame", None),
     "array": (lambda g, x: [{"op": "ping"}], "invalid_frame", None),
     "string": (lambda g, x: '"ping"', "invalid_frame", None),
@@ -55,7 +57,7 @@ BAD_FRAMES = {
     "client_id_empty": (lambda g, x: _send(g, client_id=""), "validation_error", ""),
     "client_id_too_long": (lambda g, x: _send(g, client_id="c" * 65), "validation_error", "c" * 65),
     "client_id_not_a_string": (lambda g, x: _send(g, client_id=7), "validation_error", None),
-    "client_id_with_nul": (lambda g, x: _send(g, client_id="a\u0000b"), "validation_error", "a\u0000b"),
+    "client_id_with_nul": (lambda g, x: _send(g, client_id="a\u0000b"), "invalid_json", "a\u0000b"),
     "send_to_strangers_group": (lambda g, x: _send(x, client_id="x1"), "not_found", "x1"),
     "send_to_missing_group": (lambda g, x: _send(999_999, client_id="x2"), "not_found", "x2"),
     "read_strangers_group": (lambda g, x: {"op": "read", "group_id": x, "seq": 1}, "not_found", None),

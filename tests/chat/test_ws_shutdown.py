@@ -14,18 +14,13 @@ from pathlib import Path
 import pytest
 
 from chat.ws.shutdown import close_sockets
-from tests.conftest import free_port
+from tests.support.databases import free_port
 from tests.support.servers import GunicornServer, HttpApi
-from tests.support.wsclient import WsClient, serve, wait_until
+from tests.support.wsclient import WsClient, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def live_server(clean_app):
-    """The app on a free port, as conftest's fixture, but stopped in 0.05 s rather than 0.5 s."""
-    with serve(clean_app) as server:
-        yield server
 
 
 def test_close_all_closes_every_socket_with_1001(live_server, factory):

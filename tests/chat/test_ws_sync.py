@@ -12,11 +12,6 @@ from tests.chat.helpers import ChatHelper
 from tests.support.wsclient import WsClient, serve, tuned_app
 
 
-@pytest.fixture
-def live_server(clean_app):
-    """The app on a free port, as conftest's fixture, but stopped in 0.05 s rather than 0.5 s."""
-    with serve(clean_app) as server:
-        yield server
 
 
 @pytest.fixture

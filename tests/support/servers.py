@@ -26,7 +26,7 @@ from sqlalchemy.pool import NullPool
 
 import core.models_registry  # noqa: F401 - the whole schema for create_all
 from core.db import Base
-from tests.conftest import free_port, pg_schema
+from tests.support.databases import free_port, pg_schema
 from tests.support.apps import make_app
 from tests.factories import PASSWORD, Actor
 
@@ -135,8 +135,10 @@ class GunicornServer:
     def __enter__(self) -> GunicornServer:
         return self.start()
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
         self.stop()
+        if exc_type is not None:  # shown with the failing test's output
+            print(f"--- gunicorn log of {self.directory.name} ---\n{self.log_tail()}")
 
 
 @contextmanager

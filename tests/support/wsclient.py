@@ -10,10 +10,13 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import websocket
 from flask import Flask
+
+from tests.support.databases import free_port
 
 Frame = dict[str, Any]
 
@@ -53,7 +56,7 @@ class WsClient:
                    "body": {"text": text}, **extra})
 
     def recv(self, timeout: float | None = None) -> Frame:
-        """The next text frame (answering pings meanwhile); TimeoutError, or Closed when the server closes."""
+        """The next text frame (answering pings meanwhile); RecvTimeout, or Closed when the server closes."""
         deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
         while (left := deadline - time.monotonic()) > 0:
             self.ws.settimeout(left)
@@ -161,7 +164,7 @@ class RawClient:
             self.sock.settimeout(left)
             try:
                 chunk = self.sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             except ConnectionResetError:
                 return data
@@ -181,17 +184,12 @@ class LiveServer:
     ws_url: str
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @contextmanager
 def serve(app: Flask) -> Iterator[LiveServer]:
     """`app` on a free port (werkzeug, threaded); on exit its sockets are closed with 1001."""
     from werkzeug.serving import make_server
-    port = _free_port()
+    port = free_port()
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -205,24 +203,16 @@ def serve(app: Flask) -> Iterator[LiveServer]:
 
 @contextmanager
 def tuned_app(base: Flask, **settings: Any) -> Iterator[Flask]:
-    """A second app on `base`'s database with some settings changed (e.g. WS_HEARTBEAT_S=0.3)."""
-    from app import create_app
-    from config import TestingConfig
-    from core.db import db
-    cfg = TestingConfig()
-    cfg.INSTANCE_DIR = base.instance_path
-    cfg.DATABASE_URL = base.config["DATABASE_URL"]
-    cfg.UPLOAD_DIR = base.config["UPLOAD_DIR"]
-    cfg.REDIS_URL = None
-    for name, value in settings.items():
-        setattr(cfg, name, value)
-    app = create_app(cfg)
+    """A second app on `base`'s database with some settings changed (e.g. WS_HEARTBEAT_S=0.3).
+
+    Only what goes through it (REST calls on its own test client, its sockets) uses its broker."""
+    from tests.support.apps import make_app
+    app = make_app(Path(base.instance_path), base.config["DATABASE_URL"], **settings)
     try:
         yield app
     finally:
         app.extensions["broker"].close()
-        with app.app_context():
-            db.engine.dispose()
+        app.extensions["db"].engine.dispose()
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: float = 0.02) -> bool:

@@ -1,0 +1,30 @@
+"""HTTP routes of the conversation list."""
+from __future__ import annotations
+
+from chat.conversations import services
+from chat.conversations.schemas import ConversationListArgsSchema, ConversationPageSchema
+from core.api import Blueprint
+from core.auth import auth_required, current_user
+
+bp = Blueprint("chat_conversations", __name__, description="The conversation list")
+
+
+@bp.get("/conversations")
+@auth_required
+@bp.arguments(ConversationListArgsSchema, location="query")
+@bp.response(200, ConversationPageSchema)
+def list_conversations(args):
+    """The caller's conversations, latest activity first, with listing, peer, last message and unread count.
+
+    Later pages (`cursor`) follow the list as it was when the first page was read: a conversation
+    that moved up since keeps its old place on later pages, and none is shown twice.
+    """
+    return services.list_conversations(user=current_user(), **args)
+
+
+@bp.delete("/conversations/<int:group_id>")
+@auth_required
+@bp.response(204)
+def hide_conversation(group_id: int):
+    """Hide a conversation for the caller until a new message arrives in it."""
+    services.hide_conversation(user=current_user(), group_id=group_id)

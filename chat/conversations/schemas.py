@@ -1,0 +1,64 @@
+"""Query and output schemas of the conversation list."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from chat.conversations.cursor import MAX_CURSOR_CHARS
+from chat.conversations.services import DEFAULT_LIMIT
+from chat.groups.schemas import ListingSummarySchema
+from chat.models import GROUP_KINDS
+from core.pagination import MAX_PAGE_SIZE
+
+
+class ConversationListArgsSchema(ma.Schema):
+    kind = fields.String(validate=validate.OneOf(GROUP_KINDS), metadata={"description": "item, direct or room"})
+    listing_id = fields.Integer(validate=validate.Range(min=1),
+                                metadata={"description": "only the item chats about this listing"})
+    archived = fields.Boolean(load_default=False, metadata={
+        "description": "true: only archived item chats (listing final for longer than the archive period)"})
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    cursor = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_CHARS),
+                           metadata={"description": "next_cursor of the previous page"})
+
+
+class PeerSchema(ma.Schema):
+    """The other party of an item or direct chat."""
+
+    id = fields.Integer(required=True)
+    nickname = fields.String(required=True)
+    avatar_url = fields.String(allow_none=True, required=True)
+    online = fields.Boolean(required=True, metadata={"description": "has a live connection (never across a block)"})
+    blocked = fields.Boolean(required=True, metadata={"description": "the caller has blocked this user"})
+
+
+class LastMessageSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    seq = fields.Integer(required=True)
+    type = fields.String(required=True)
+    preview = fields.String(required=True, metadata={
+        "description": "text cut to 50 characters, or a label such as [图片], [报价] ¥120.00, 对方撤回了一条消息"})
+    sender_id = fields.Integer(allow_none=True, required=True, metadata={"description": "null for system messages"})
+    created_at = fields.DateTime(required=True)
+
+
+class ConversationSchema(ma.Schema):
+    group_id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"description": "item, direct or room"})
+    listing = fields.Nested(ListingSummarySchema, allow_none=True, required=True,
+                            metadata={"description": "the listing as it is now (item chats)"})
+    peer = fields.Nested(PeerSchema, allow_none=True, required=True,
+                         metadata={"description": "the other party (item and direct chats)"})
+    role = fields.String(required=True, metadata={
+        "description": "buyer or seller in item chats, the member role (owner, admin, member) otherwise"})
+    last_message = fields.Nested(LastMessageSchema, allow_none=True, required=True)
+    unread_count = fields.Integer(required=True)
+    updated_at = fields.DateTime(required=True, metadata={"description": "latest activity"})
+    read_only = fields.Boolean(required=True, metadata={
+        "description": "no message can be sent: the listing was taken down, or the chat is archived"})
+
+
+class ConversationPageSchema(ma.Schema):
+    items = fields.List(fields.Nested(ConversationSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True,
+                                metadata={"description": "pass as `cursor` for the next page; null at the end"})

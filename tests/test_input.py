@@ -1,0 +1,53 @@
+"""Input hygiene: NaN/Infinity, NUL characters and unpaired surrogates are refused with 400, never stored."""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from core.db import db
+from marketplace.models import Listing
+
+API = "/api/v1"
+
+
+@pytest.mark.parametrize("raw", [
+    '{"title": "书架\\u0000", "kind": "sale"}',
+    '{"title": "\\ud800", "kind": "sale"}',
+    '{"title": "ok", "price_cents": NaN}',
+    '{"title": "ok", "price_cents": Infinity}',
+    '{"title": "ok", "images": ["\\udfff"]}',
+])
+def test_unstorable_json_is_invalid_json(client, factory, raw):
+    seller = factory.user()
+    r = client.post(f"{API}/listings", data=raw, content_type="application/json", headers=seller.headers)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_json"
+    with client.application.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Listing)) == 0
+
+
+def test_surrogate_pairs_and_emoji_escapes_are_fine(client, factory):
+    seller = factory.user()
+    listing = factory.listing(seller, title="😀 表情")
+    assert listing["title"] == "😀 表情"
+    r = client.post(f"{API}/listings", data='{"kind": "sale", "title": "\\ud83d\\ude00 书", "price_cents": 100, '
+                                             '"category": "books", "condition": "good", "city": "北京"}',
+                    content_type="application/json", headers=seller.headers)
+    assert r.status_code == 201 and r.get_json()["title"] == "😀 书"
+
+
+@pytest.mark.parametrize("query", ["q=%E4%B9%A6%00", "city=%00", "x%00=1"])
+def test_nul_in_query_strings_is_refused(client, query):
+    r = client.get(f"{API}/listings?{query}")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "validation_error"
+
+
+def test_rest_message_with_unpaired_surrogate_is_refused(client, factory):
+    seller, buyer = factory.user(), factory.user()
+    listing = factory.listing(seller)
+    group = client.post(f"{API}/listings/{listing['id']}/inquiries", headers=buyer.headers).get_json()["id"]
+    r = client.post(f"{API}/groups/{group}/messages", headers=buyer.headers, content_type="application/json",
+                    data='{"client_id": "x1", "type": "txt", "body": {"text": "\\ud800"}}')
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_json"
+    r = client.post(f"{API}/groups/{group}/messages", headers=buyer.headers,
+                    json={"client_id": "x\u0000", "type": "txt", "body": {"text": "hi"}})
+    assert r.status_code == 400
