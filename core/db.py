@@ -1,6 +1,7 @@
 """Database engine, the declarative base and the per-request session."""
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
@@ -8,8 +9,11 @@ from typing import Iterator
 from flask import Flask, current_app
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -88,8 +92,8 @@ class Database:
         app.extensions["db"] = _AppDatabase(engine, scoped_session(factory))
         # Both hooks: a request inside an outer app context (tests, CLI) must not
         # keep its identity map for the next request.
-        app.teardown_request(lambda _exc: app.extensions["db"].session.remove())
-        app.teardown_appcontext(lambda _exc: app.extensions["db"].session.remove())
+        app.teardown_request(lambda _exc: self.remove())
+        app.teardown_appcontext(lambda _exc: self.remove())
 
     @property
     def engine(self) -> Engine:
@@ -100,8 +104,20 @@ class Database:
         return current_app.extensions["db"].session()
 
     def remove(self) -> None:
-        """Close this thread's session and return its connection to the pool."""
-        current_app.extensions["db"].session.remove()
+        """Close this thread's session and return its connection to the pool.
+
+        A connection the server already killed (failover, pg_terminate_backend) can raise
+        while being reset; it is then discarded, never surfaced to the caller.
+        """
+        scoped = current_app.extensions["db"].session
+        try:
+            scoped.remove()
+        except SQLAlchemyError:
+            log.warning("discarding a session whose connection failed while closing", exc_info=True)
+            try:
+                scoped().invalidate()
+            finally:
+                scoped.registry.clear()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

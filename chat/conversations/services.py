@@ -1,6 +1,7 @@
 """The conversation list: list a page of the caller's conversations, hide one until its next message."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, select, update
@@ -36,22 +37,26 @@ def list_conversations(*, user: User, limit: int = DEFAULT_LIMIT, cursor: str | 
     stmt = list_statement(ListQuery(user_id=user.id, filters=filters, limit=limit,
                                     cutoff=archive_cutoff(taken_at), after=after))
     rows = db.session.execute(stmt).all() if stmt is not None else []
-
-    def key(row: Any):
-        return after.rooms[row.group_id] if after is not None and row.src == ROOM else row.key
-
-    ranked = sorted(((key(row), row.group_id, row) for row in rows), key=lambda t: (t[0], t[1]), reverse=True)
-    shown = ranked[:limit]
+    ranked = _ranked(rows, after)
     online = presence_check()
-    items = [conversation_item(row, user_id=user.id, snapshot_at=taken_at, online=online) for _, _, row in shown]
+    items = [conversation_item(row, user_id=user.id, snapshot_at=taken_at, online=online)
+             for _, _, row in ranked[:limit]]
     next_cursor = None
     if len(ranked) > limit:
-        last_key, last_id, _ = shown[-1]
-        rooms_left = {gid: k for k, gid, row in ranked[limit:] if row.src == ROOM}
+        last_key, last_id, _ = ranked[limit - 1]
+        rooms_left = {group_id: key for key, group_id, row in ranked[limit:] if row.src == ROOM}
         inbox_pos = after.inbox_pos if after is not None else rows[0].inbox_pos
         next_cursor = encode_cursor(Snapshot(user_id=user.id, filters=filters, inbox_pos=inbox_pos,
                                              taken_at=taken_at, key=last_key, group_id=last_id, rooms=rooms_left))
     return {"items": items, "next_cursor": next_cursor}
+
+
+def _ranked(rows: list[Any], after: Snapshot | None) -> list[tuple[datetime, int, Any]]:
+    """The candidates as (key at the snapshot, group id, row), newest first; rooms take their key from the cursor."""
+    def key(row: Any) -> datetime:
+        return after.rooms[row.group_id] if after is not None and row.src == ROOM else row.key
+
+    return sorted(((key(row), row.group_id, row) for row in rows), key=lambda t: (t[0], t[1]), reverse=True)
 
 
 def hide_conversation(*, user: User, group_id: int) -> None:

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 sock = Sock()
 
 CLOSE_TOO_BIG = 1009
-UNAVAILABLE = SessionEnd(1013, "unavailable", "Live delivery is unavailable; try again shortly.")
+UNAVAILABLE = SessionEnd(1013, "service_unavailable", "Live delivery is unavailable; try again shortly.")
 # The database failed while the socket was being set up: an error frame and close, not an HTTP
 # error page written onto the upgraded connection.
 DB_UNAVAILABLE = SessionEnd(1013, "service_unavailable", "The service is temporarily unavailable; try again shortly.")
@@ -49,7 +49,7 @@ def websocket(server) -> None:
         db.remove()  # don't hold a pooled connection for the life of the socket
     except SQLAlchemyError:
         log.warning("websocket auth failed in the database", exc_info=True)
-        release_session()
+        db.remove()
         _reject(server, DB_UNAVAILABLE)
         return
     if token is None:
@@ -89,18 +89,7 @@ def websocket(server) -> None:
         conn.close(1000)
         writer.join(timeout=5)
         hub.unregister(conn)
-        release_session()
-
-
-def release_session() -> None:
-    """Return this thread's database connection; one the database already dropped cannot roll
-    back (close raises), and that must not end, or garble, a socket: the pool discards it."""
-    for _ in range(2):  # a failed close leaves the session registered: the second one clears it
-        try:
-            db.remove()
-            return
-        except SQLAlchemyError:
-            log.info("releasing a database session whose connection died", exc_info=True)
+        db.remove()
 
 
 def _read_loop(server, conn: Connection, broker) -> None:
@@ -126,7 +115,7 @@ def _read_loop(server, conn: Connection, broker) -> None:
             conn.push_frame(error_frame(ApiError("Something went wrong on our side.", status=500,
                                                  code="internal_error"), client_id_of(raw)))
         finally:
-            release_session()
+            db.remove()
 
 
 def _too_big(raw: str | bytes, limit: int) -> bool:

@@ -15,15 +15,15 @@ from chat.ws.hub import frame_payload, user_channel
 from chat.ws.protocol import parse_frame
 from chat.ws.store import positioned
 from core.db import db
-from core.errors import ApiError, NotFound, ValidationError
+from core.errors import ApiError, ServiceUnavailable, NotFound, ValidationError
 from marketplace.models import User
 
 log = logging.getLogger(__name__)
 PONG = dumps({"op": "pong"})
 
 
-class Unavailable(ApiError):
-    status, code, message = 503, "unavailable", "The message could not be stored; send it again."
+class Unavailable(ServiceUnavailable):
+    message = "The message could not be stored; send it again."
 
 
 def handle(conn: Connection, raw: str | bytes, broker) -> None:

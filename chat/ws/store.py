@@ -70,15 +70,4 @@ class Store:
                 log.warning("session re-check of token %s failed; keeping the socket", token_id, exc_info=True)
                 return None
             finally:
-                _release_quietly()
-
-
-def _release_quietly() -> None:
-    """db.remove() after a failed query: a connection the database dropped cannot roll back (close
-    raises once, and a second remove clears the session); that must not end the socket."""
-    for _ in range(2):
-        try:
-            db.remove()
-            return
-        except SQLAlchemyError:
-            log.info("releasing a database session whose connection died", exc_info=True)
+                db.remove()

@@ -112,19 +112,14 @@ class GunicornServer:
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """SIGTERM the master (graceful), then SIGKILL its process group if it is still there."""
         process, self._process = self._process, None
-        if process is None:
+        if process is None or process.poll() is not None:
             return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
+        process.send_signal(signal.SIGTERM)
         try:
-            os.killpg(process.pid, signal.SIGKILL)  # the group is ours: start_new_session
-        except ProcessLookupError:
-            pass
-        process.wait(5)
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:  # still there, not reaped: its group is ours (start_new_session)
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
