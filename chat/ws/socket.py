@@ -1,7 +1,6 @@
 """A thin wrapper over simple-websocket's server socket: text frames, close codes, heartbeat, cut-off."""
 from __future__ import annotations
 
-import json
 import socket
 import time
 from typing import Callable
@@ -26,12 +25,8 @@ class Socket:
                 pass
 
     def send(self, frame: str) -> None:
-        try:
-            self._timed(self.server.send, frame)
-        except UnicodeEncodeError:
-            # JSON input may carry an unpaired surrogate (the escape \ud800), which no UTF-8 frame can:
-            # send the frame with every non-ASCII character escaped instead (nothing went out yet).
-            self._timed(self.server.send, json.dumps(json.loads(frame), separators=(",", ":")))
+        # Input is strict (core.input): no unpaired surrogate gets stored, so every frame encodes.
+        self._timed(self.server.send, frame)
 
     def seen(self) -> None:
         """The client sent something: it is alive."""
