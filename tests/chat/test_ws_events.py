@@ -128,3 +128,22 @@ def test_a_recall_over_rest_is_an_event_to_every_member(live_server, client, tal
     finally:
         fresh.close()
     assert replayed[target["id"]]["recalled"] is True and replayed[target["id"]]["body"] == {}
+
+
+def test_typing_is_not_relayed_in_rooms(live_server, chat, factory):
+    owner, member = factory.user(), factory.user()
+    room = chat.room(owner)
+    assert chat.client.post(f"/api/v1/rooms/{room}/join", headers=member.headers).status_code == 200
+    a, b = WsClient(live_server.ws_url, owner.token), WsClient(live_server.ws_url, member.token)
+    try:
+        a.hello(), b.hello()
+        a.send({"op": "typing", "group_id": room})
+        a.send({"op": "ping"})
+        assert a.op("pong")["op"] == "pong"
+        b.send({"op": "ping"})
+        frames = [b.recv()]
+        while frames[-1]["op"] != "pong":
+            frames.append(b.recv())
+        assert not [f for f in frames if f.get("type") == "typing"]
+    finally:
+        a.close(), b.close()
