@@ -5,7 +5,7 @@ per user through the app (auth, the one SQL statement, serialization) and prints
 the ratio 10,000 vs 100. Goal: ratio <= 1.5 and p50 <= 15 ms. PostgreSQL comes from `--pg URL` or
 TEST_DATABASE_URL and runs in a private schema dropped at the end.
 
-    .venv/bin/python bench/conversations.py --pg postgresql://root@127.0.0.1:5432/test
+    .venv/bin/python bench/conversations.py --runs 1000 --pg postgresql://root@127.0.0.1:5432/test
 """
 from __future__ import annotations
 
@@ -157,7 +157,7 @@ def run_backend(label: str, database_url: str, counts: dict[str, int], runs: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL"), help="PostgreSQL URL (a schema is made)")
-    parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--limit", type=int, default=20)
     parser.add_argument("--small", type=int, default=100)
     parser.add_argument("--large", type=int, default=10_000)

@@ -11,12 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, func, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, func, select, update
 
 from chat.models import ChatGroup
-from core.db import UTCDateTime, db, utcnow
-from core.errors import Forbidden
+from core.db import db, utcnow
 from marketplace.models import Listing
 
 groups_t = ChatGroup.__table__
@@ -33,8 +31,8 @@ def archive_cutoff(now: datetime | None = None) -> datetime:
     return (now or utcnow()) - timedelta(days=days)
 
 
-def archived_clause(groups, listings, cutoff: datetime) -> ColumnElement[bool]:
-    """SQL: the group (joined to its listing, outer join) is archived at `cutoff`.
+def archived_clause(groups, listings, cutoff: datetime | ColumnElement) -> ColumnElement[bool]:
+    """SQL: the group (joined to its listing, outer join) is archived at `cutoff` (a value or a bound parameter).
 
     The listing's status is checked too, so a stamp left behind by a failed receiver never
     archives a listing that is back on the market.
@@ -50,28 +48,19 @@ def is_archived(*, listing_final_at: datetime | None, listing_status: str | None
             and listing_final_at <= archive_cutoff(now))
 
 
-def ensure_not_archived(s: Session, *, group_id: int, now: datetime | None = None) -> None:
-    """403 `archived` when the group is an archived item chat (for the send path, after its lock)."""
-    row = s.execute(select(groups_t.c.listing_final_at, listings_t.c.status)
-                    .select_from(groups_t.outerjoin(listings_t, listings_t.c.id == groups_t.c.listing_id))
-                    .where(groups_t.c.id == group_id)).one_or_none()
-    if row is not None and is_archived(listing_final_at=row.listing_final_at, listing_status=row.status, now=now):
-        raise Forbidden("This conversation is archived: its listing closed long ago. History stays readable.",
-                        code="archived")
-
-
 def record_listing_status(*, listing_id: int, new_status: str, now: datetime | None = None) -> None:
-    """Stamp (first final status wins) or clear `listing_final_at` on every item group of the listing.
+    """Stamp `listing_final_at` on the listing's item groups when it becomes final (the first final
+    status starts the clock), or clear it when it leaves one; groups already right are left alone.
 
     The group rows are locked in ascending id first, the order every multi-group unit of work takes.
     """
+    final = new_status in FINAL_STATUSES
+    stamp = groups_t.c.listing_final_at
     with db.transaction() as s:
-        ids = s.scalars(select(groups_t.c.id).where(groups_t.c.listing_id == listing_id, groups_t.c.kind == "item")
+        ids = s.scalars(select(groups_t.c.id)
+                        .where(groups_t.c.listing_id == listing_id, groups_t.c.kind == "item",
+                               stamp.is_(None) if final else stamp.is_not(None))
                         .order_by(groups_t.c.id).with_for_update()).all()
-        if not ids:
-            return
-        if new_status in FINAL_STATUSES:
-            value = func.coalesce(groups_t.c.listing_final_at, literal(now or utcnow(), UTCDateTime()))
-        else:
-            value = None
-        s.execute(update(groups_t).where(groups_t.c.id.in_(ids)).values(listing_final_at=value))
+        if ids:
+            s.execute(update(groups_t).where(groups_t.c.id.in_(ids))
+                      .values(listing_final_at=(now or utcnow()) if final else None))

@@ -1,7 +1,7 @@
 """The conversation list's cursor: where the last page ended, in a snapshot of the list taken by page 1.
 
 Opaque to clients (compact JSON, deflated, base64url). It holds:
-- `u`: the user it was made for, `f`: the filters of the listing (another user's cursor, or one
+- `u`: the user it was made for, `f`: the filters of the list (another user's cursor, or one
   reused with other filters, is a 400 `invalid_cursor`);
 - `p`: the user's inbox position when page 1 was read. Every message of an item or direct group
   reaches each member's inbox at a gap-free, commit-ordered position, so "got a message after the

@@ -11,13 +11,19 @@ Candidates (UNION ALL), each with the key it is ordered by (its activity at the 
   (few, admin-made) through `ix_chat_groups_kind_activity` and a membership probe.
 Then one join per candidate: group, membership, listing, peer, last message, blocks — primary key
 lookups only. The caller merges the candidates by key in Python and keeps `limit`.
+
+Statements are built once per shape (which branches, which filters) with bound parameters:
+building a statement this size costs more Python time than running it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import (Select, and_, case, func, literal, not_, null, or_, select, tuple_, union_all)
+from sqlalchemy import (BigInteger, Select, and_, bindparam, case, func, literal, not_, null, or_, select, tuple_,
+                        union_all)
 
 from chat.conversations.archive import archived_clause
 from chat.conversations.cursor import Filters, Snapshot
@@ -37,6 +43,15 @@ blocks_t = Block.__table__
 MEMBER, CHANGED, ROOM = "member", "changed", "room"
 INBOX_KINDS = ("direct", "item")
 
+USER = bindparam("user_id", type_=BigInteger())
+LIMIT = bindparam("limit_plus_one")
+CUTOFF = bindparam("cutoff", type_=UTCDateTime())
+LISTING = bindparam("listing_id", type_=BigInteger())
+INBOX_POS = bindparam("inbox_pos", type_=BigInteger())
+AFTER_KEY = bindparam("after_key", type_=UTCDateTime())
+AFTER_GROUP = bindparam("after_group", type_=BigInteger())
+ROOM_IDS = bindparam("room_ids", expanding=True)
+
 
 @dataclass(frozen=True)
 class ListQuery:
@@ -49,17 +64,37 @@ class ListQuery:
     after: Snapshot | None = None
 
 
-def _kinds(filters: Filters) -> tuple[list[str], bool]:
-    """The item/direct kinds to look at, and whether rooms are in the list at all."""
-    if filters.listing_id is not None or filters.archived:  # only item groups have listings / age out
-        return (["item"] if filters.kind in (None, "item") else []), False
-    if filters.kind is None:
-        return list(INBOX_KINDS), True
-    return ([filters.kind] if filters.kind != "room" else []), filters.kind == "room"
+@dataclass(frozen=True)
+class Shape:
+    """What decides the statement's text; everything else is a bound parameter."""
+
+    kinds: tuple[str, ...]  # item/direct kinds listed
+    rooms: bool  # the room branch
+    by_listing: bool
+    archived: bool
+    after: bool  # a later page
 
 
-def _key(value: datetime):
-    return literal(value, UTCDateTime())
+def shape_of(q: ListQuery) -> Shape:
+    f = q.filters
+    if f.listing_id is not None or f.archived:  # only item groups have a listing and age out
+        kinds, rooms = (("item",) if f.kind in (None, "item") else ()), False
+    elif f.kind is None:
+        kinds, rooms = INBOX_KINDS, True
+    else:
+        kinds, rooms = ((f.kind,) if f.kind != "room" else ()), f.kind == "room"
+    rooms = rooms and (q.after is None or bool(q.after.rooms))
+    return Shape(kinds=kinds, rooms=rooms, by_listing=f.listing_id is not None, archived=f.archived,
+                 after=q.after is not None)
+
+
+def list_params(q: ListQuery) -> dict[str, Any]:
+    params: dict[str, Any] = {"user_id": q.user_id, "limit_plus_one": q.limit + 1, "cutoff": q.cutoff,
+                              "listing_id": q.filters.listing_id}
+    if q.after is not None:
+        params.update(inbox_pos=q.after.inbox_pos, after_key=q.after.key, after_group=q.after.group_id,
+                      room_ids=sorted(q.after.rooms))
+    return params
 
 
 def _const(value: str):
@@ -73,67 +108,62 @@ def _visible(m, g):
     return or_(m.c.hidden_until_seq.is_(None), g.c.last_seq > m.c.hidden_until_seq)
 
 
-def _common(stmt: Select, q: ListQuery, m, g, l, kinds: list[str]) -> Select:
+def _common(stmt: Select, shape: Shape, m, g, l) -> Select:
     """The filters every item/direct branch applies: kinds, visibility, archive, listing."""
-    archived = archived_clause(g, l, q.cutoff)
-    stmt = stmt.where(g.c.kind.in_([_const(kind) for kind in kinds]), _visible(m, g),
-                      archived if q.filters.archived else not_(archived))
-    if q.filters.listing_id is not None:
-        stmt = stmt.where(g.c.listing_id == q.filters.listing_id)
-    return stmt
+    archived = archived_clause(g, l, CUTOFF)
+    stmt = stmt.where(g.c.kind.in_([_const(kind) for kind in shape.kinds]), _visible(m, g),
+                      archived if shape.archived else not_(archived))
+    return stmt.where(g.c.listing_id == LISTING) if shape.by_listing else stmt
 
 
-def _member_branch(q: ListQuery, kinds: list[str]) -> Select:
+def _member_branch(shape: Shape) -> Select:
     m, g, l = members_t, groups_t, listings_t
     # With a listing filter the few groups of that listing drive the join (unique index on
     # listing_id); `user_id + 0` keeps planners from walking the user's whole activity index instead.
-    me = (m.c.user_id + 0) if q.filters.listing_id is not None else m.c.user_id
+    me = (m.c.user_id + 0) if shape.by_listing else m.c.user_id
     stmt = (select(m.c.group_id, m.c.activity_at.label("key"), literal(MEMBER).label("src"))
             .select_from(m.join(g, g.c.id == m.c.group_id).outerjoin(l, l.c.id == g.c.listing_id))
-            .where(me == q.user_id))
-    stmt = _common(stmt, q, m, g, l, kinds)
-    if q.after is not None:
-        since = select(inbox_t.c.group_id).where(inbox_t.c.user_id == q.user_id, inbox_t.c.pos > q.after.inbox_pos)
-        stmt = stmt.where(tuple_(m.c.activity_at, m.c.group_id) < tuple_(_key(q.after.key), q.after.group_id),
+            .where(me == USER))
+    stmt = _common(stmt, shape, m, g, l)
+    if shape.after:
+        since = select(inbox_t.c.group_id).where(inbox_t.c.user_id == USER, inbox_t.c.pos > INBOX_POS)
+        stmt = stmt.where(tuple_(m.c.activity_at, m.c.group_id) < tuple_(AFTER_KEY, AFTER_GROUP),
                           m.c.group_id.not_in(since))
-    return stmt.order_by(m.c.activity_at.desc(), m.c.group_id.desc()).limit(q.limit + 1)
+    return stmt.order_by(m.c.activity_at.desc(), m.c.group_id.desc()).limit(LIMIT)
 
 
-def _changed_branch(q: ListQuery, kinds: list[str]) -> Select:
+def _changed_branch(shape: Shape) -> Select:
     m, g, l, prev = members_t, groups_t, listings_t, messages_t.alias("prev")
     new = (select(inbox_t.c.group_id, func.min(messages_t.c.seq).label("first_seq"))
            .select_from(inbox_t.join(messages_t, messages_t.c.id == inbox_t.c.message_id))
-           .where(inbox_t.c.user_id == q.user_id, inbox_t.c.pos > q.after.inbox_pos)
+           .where(inbox_t.c.user_id == USER, inbox_t.c.pos > INBOX_POS)
            .group_by(inbox_t.c.group_id).subquery("new_entries"))
     then = case((prev.c.created_at > m.c.joined_at, prev.c.created_at), else_=m.c.joined_at)
     stmt = (select(m.c.group_id, then.label("key"), literal(CHANGED).label("src"))
-            .select_from(new.join(m, and_(m.c.group_id == new.c.group_id, m.c.user_id == q.user_id))
+            .select_from(new.join(m, and_(m.c.group_id == new.c.group_id, m.c.user_id == USER))
                          .join(g, g.c.id == m.c.group_id).outerjoin(l, l.c.id == g.c.listing_id)
                          .outerjoin(prev, and_(prev.c.group_id == m.c.group_id, prev.c.seq == new.c.first_seq - 1))))
-    stmt = _common(stmt, q, m, g, l, kinds)
-    return stmt.where(tuple_(then, m.c.group_id) < tuple_(_key(q.after.key), q.after.group_id))
+    stmt = _common(stmt, shape, m, g, l)
+    return stmt.where(tuple_(then, m.c.group_id) < tuple_(AFTER_KEY, AFTER_GROUP))
 
 
-def _room_branch(q: ListQuery) -> Select:
+def _room_branch(shape: Shape) -> Select:
     """The user's rooms, found from the (few) rooms: `ix_chat_groups_kind_activity`, then a membership probe."""
     m, g = members_t, groups_t
-    member = select(m.c.group_id).where(m.c.group_id == g.c.id, m.c.user_id == q.user_id, _visible(m, g)).exists()
+    member = select(m.c.group_id).where(m.c.group_id == g.c.id, m.c.user_id == USER, _visible(m, g)).exists()
     stmt = select(g.c.id.label("group_id"), g.c.last_message_at.label("key"), literal(ROOM).label("src")).where(
         g.c.kind == _const("room"), member)
-    if q.after is not None:
-        stmt = stmt.where(g.c.id.in_(sorted(q.after.rooms)))
-    return stmt
+    return stmt.where(g.c.id.in_(ROOM_IDS)) if shape.after else stmt
 
 
-def _candidates(q: ListQuery):
-    kinds, rooms = _kinds(q.filters)
+def _candidates(shape: Shape):
     branches: list[Select] = []
-    if kinds:
-        branches.append(_member_branch(q, kinds))
-        if q.after is not None:
-            branches.append(_changed_branch(q, kinds))
-    if rooms and (q.after is None or q.after.rooms):
-        branches.append(_room_branch(q))
+    if shape.kinds:
+        branches.append(_member_branch(shape))
+        if shape.after:
+            branches.append(_changed_branch(shape))
+    if shape.rooms:
+        branches.append(_room_branch(shape))
     if not branches:
         return None
     # Each branch is wrapped so its ORDER BY/LIMIT stays its own (SQLite wants it so in a UNION).
@@ -141,16 +171,17 @@ def _candidates(q: ListQuery):
     return (wrapped[0] if len(wrapped) == 1 else union_all(*wrapped)).subquery("cand")
 
 
-def list_statement(q: ListQuery) -> Select | None:
-    """The page's statement (None when the filters leave nothing to list)."""
-    cand = _candidates(q)
+@lru_cache(maxsize=64)
+def list_statement(shape: Shape) -> Select | None:
+    """The page's statement for this shape (None when the filters leave nothing to list)."""
+    cand = _candidates(shape)
     if cand is None:
         return None
-    g, m, uid = groups_t, members_t, q.user_id
+    g, m = groups_t, members_t
     other = members_t.alias("other")
-    direct_peer = (select(func.min(other.c.user_id)).where(other.c.group_id == g.c.id, other.c.user_id != uid)
+    direct_peer = (select(func.min(other.c.user_id)).where(other.c.group_id == g.c.id, other.c.user_id != USER)
                    .scalar_subquery())
-    peer_id = case((g.c.kind == "item", case((g.c.buyer_id == uid, g.c.seller_id), else_=g.c.buyer_id)),
+    peer_id = case((g.c.kind == "item", case((g.c.buyer_id == USER, g.c.seller_id), else_=g.c.buyer_id)),
                    (g.c.kind == "direct", direct_peer), else_=null())
     # Materialized: the candidates' details are computed once per row, and PostgreSQL plans two small
     # joins instead of one wide one (planning time dominated the request before).
@@ -159,11 +190,11 @@ def list_statement(q: ListQuery) -> Select | None:
                    case((g.c.kind == "room", g.c.last_message_at), else_=m.c.activity_at).label("activity"),
                    m.c.role, m.c.last_read_seq, m.c.hidden_until_seq, peer_id.label("peer_id"))
             .select_from(cand.join(g, g.c.id == cand.c.group_id)
-                         .join(m, and_(m.c.group_id == cand.c.group_id, m.c.user_id == uid)))
+                         .join(m, and_(m.c.group_id == cand.c.group_id, m.c.user_id == USER)))
             .cte("page").prefix_with("MATERIALIZED"))
     l, peer, last = listings_t, users_t.alias("peer"), messages_t.alias("last")
     mine, theirs = blocks_t.alias("mine"), blocks_t.alias("theirs")
-    inbox_pos = select(counters_t.c.last_pos).where(counters_t.c.user_id == uid).scalar_subquery()
+    inbox_pos = select(counters_t.c.last_pos).where(counters_t.c.user_id == USER).scalar_subquery()
     return (select(page,
                    l.c.title.label("listing_title"), l.c.price_cents.label("listing_price_cents"),
                    l.c.kind.label("listing_kind"), l.c.status.label("listing_status"),
@@ -178,5 +209,5 @@ def list_statement(q: ListQuery) -> Select | None:
             .select_from(page.outerjoin(l, l.c.id == page.c.listing_id)
                          .outerjoin(peer, peer.c.id == page.c.peer_id)
                          .outerjoin(last, last.c.id == page.c.last_message_id)
-                         .outerjoin(mine, and_(mine.c.blocker_id == uid, mine.c.blocked_id == page.c.peer_id))
-                         .outerjoin(theirs, and_(theirs.c.blocker_id == page.c.peer_id, theirs.c.blocked_id == uid))))
+                         .outerjoin(mine, and_(mine.c.blocker_id == USER, mine.c.blocked_id == page.c.peer_id))
+                         .outerjoin(theirs, and_(theirs.c.blocker_id == page.c.peer_id, theirs.c.blocked_id == USER))))

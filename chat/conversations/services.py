@@ -8,7 +8,7 @@ from sqlalchemy import case, select, update
 
 from chat.conversations.archive import archive_cutoff
 from chat.conversations.cursor import Filters, Snapshot, decode_cursor, encode_cursor
-from chat.conversations.queries import ROOM, ListQuery, list_statement
+from chat.conversations.queries import ROOM, ListQuery, list_params, list_statement, shape_of
 from chat.conversations.views import conversation_item, presence_check
 from chat.groups.access import require_member
 from chat.models import ChatGroup, ChatMember
@@ -34,9 +34,9 @@ def list_conversations(*, user: User, limit: int = DEFAULT_LIMIT, cursor: str | 
     filters = Filters(kind=kind, listing_id=listing_id, archived=archived)
     after = decode_cursor(cursor, user_id=user.id, filters=filters) if cursor is not None else None
     taken_at = after.taken_at if after is not None else utcnow()
-    stmt = list_statement(ListQuery(user_id=user.id, filters=filters, limit=limit,
-                                    cutoff=archive_cutoff(taken_at), after=after))
-    rows = db.session.execute(stmt).all() if stmt is not None else []
+    query = ListQuery(user_id=user.id, filters=filters, limit=limit, cutoff=archive_cutoff(taken_at), after=after)
+    stmt = list_statement(shape_of(query))
+    rows = db.session.execute(stmt, list_params(query)).all() if stmt is not None else []
     ranked = _ranked(rows, after)
     online = presence_check()
     items = [conversation_item(row, user_id=user.id, snapshot_at=taken_at, online=online)

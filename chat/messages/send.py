@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from chat.conversations.archive import is_archived
 from chat.events import Event, dispatch
 from chat.groups.access import dialect_insert, member_ids, not_found, other_party
 from chat.messages.bodies import SERVER_TYPES, validate_client_id, validate_content
@@ -22,7 +23,7 @@ from chat.messages.views import message_dict, message_from_row, message_query, u
 from chat.models import INBOX_KINDS, ChatGroup, ChatMember, ChatMessage, InboxCounter, InboxEntry
 from core.db import db, utcnow
 from core.errors import ApiError, Conflict, Forbidden
-from marketplace.models import User
+from marketplace.models import Listing, User
 from marketplace.users.blocks import is_blocked_between
 
 groups_t = ChatGroup.__table__
@@ -31,6 +32,7 @@ messages_t = ChatMessage.__table__
 counters_t = InboxCounter.__table__
 inbox_t = InboxEntry.__table__
 users_t = User.__table__
+listings_t = Listing.__table__
 
 
 @dataclass
@@ -147,16 +149,21 @@ def lock_for_sender(s: Session, *, group_id: int, sender: User) -> Any:
     """The group row, locked, with the sender's role; raises (404/403) unless the sender may post in it."""
     g = groups_t.c
     row = s.execute(
-        select(g.kind, g.read_only, g.last_seq, g.buyer_id, g.seller_id, g.direct_key, members_t.c.role,
+        select(g.kind, g.read_only, g.last_seq, g.buyer_id, g.seller_id, g.direct_key, g.listing_final_at,
+               listings_t.c.status.label("listing_status"), members_t.c.role,
                users_t.c.banned_at, users_t.c.banned_until)
         .select_from(groups_t.outerjoin(members_t, and_(members_t.c.group_id == g.id,
                                                         members_t.c.user_id == sender.id))
+                     .outerjoin(listings_t, listings_t.c.id == g.listing_id)
                      .join(users_t, users_t.c.id == sender.id))
         .where(g.id == group_id).with_for_update(of=groups_t)).one_or_none()
     if row is None or row.role is None:
         raise not_found()
     if row.read_only:
         raise Forbidden("This conversation is read-only.", code="read_only")
+    if is_archived(listing_final_at=row.listing_final_at, listing_status=row.listing_status):
+        raise Forbidden("This conversation is archived: its listing closed long ago. History stays readable.",
+                        code="archived")
     other = other_party(kind=row.kind, buyer_id=row.buyer_id, seller_id=row.seller_id,
                         direct_key=row.direct_key, user_id=sender.id)
     if other is not None and is_blocked_between(sender.id, other):
@@ -186,9 +193,16 @@ def _append(s: Session, *, group_id: int, kind: str, last_seq: int, sender: User
     if read_only is not None:
         values["read_only"] = read_only
     s.execute(update(groups_t).where(groups_t.c.id == group_id).values(**values))
-    if sender_id is not None:
-        s.execute(update(members_t).where(members_t.c.group_id == group_id, members_t.c.user_id == sender_id,
-                                          members_t.c.last_read_seq < seq).values(last_read_seq=seq))
+    m = members_t.c
+    if kind in INBOX_KINDS:
+        # Every member's copy of the activity time (the conversation list's index orders by it),
+        # and the sender's read marker, in one statement.
+        read = (m.last_read_seq if sender_id is None else
+                case((and_(m.user_id == sender_id, m.last_read_seq < seq), seq), else_=m.last_read_seq))
+        s.execute(update(members_t).where(m.group_id == group_id).values(activity_at=now, last_read_seq=read))
+    elif sender_id is not None:
+        s.execute(update(members_t).where(m.group_id == group_id, m.user_id == sender_id, m.last_read_seq < seq)
+                  .values(last_read_seq=seq))
     message = message_dict(id=message_id, group_id=group_id, seq=seq, sender=user_summary(sender), type=type,
                            body=body, ext=ext, client_id=client_id, created_at=now, recalled_at=None)
     return SendResult(message=message, created=True, cursors=cursors, recipients=recipients, group_kind=kind)

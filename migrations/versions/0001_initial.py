@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 14:26:21.400374
+Create Date: 2026-11-28 15:19:10.862937
 """
 from alembic import op
 import sqlalchemy as sa
@@ -124,6 +124,7 @@ def upgrade() -> None:
     sa.Column('last_message_id', sa.BigInteger(), nullable=True),
     sa.Column('last_message_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('listing_final_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("kind IN ('item', 'direct', 'room')", name=op.f('ck_chat_groups_kind')),
     sa.ForeignKeyConstraint(['buyer_id'], ['users.id'], name=op.f('fk_chat_groups_buyer_id_users')),
     sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_chat_groups_created_by_users')),
@@ -189,12 +190,15 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=8), nullable=False),
     sa.Column('joined_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_read_seq', sa.Integer(), nullable=False),
+    sa.Column('activity_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('hidden_until_seq', sa.Integer(), nullable=True),
     sa.CheckConstraint("role IN ('owner', 'admin', 'member')", name=op.f('ck_chat_members_role')),
     sa.ForeignKeyConstraint(['group_id'], ['chat_groups.id'], name=op.f('fk_chat_members_group_id_chat_groups'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_chat_members_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('group_id', 'user_id', name=op.f('pk_chat_members'))
     )
     with op.batch_alter_table('chat_members', schema=None) as batch_op:
+        batch_op.create_index('ix_chat_members_user_activity', ['user_id', 'activity_at', 'group_id'], unique=False)
         batch_op.create_index('ix_chat_members_user_group', ['user_id', 'group_id'], unique=False)
 
     op.create_table('chat_messages',
@@ -266,6 +270,7 @@ def downgrade() -> None:
     op.drop_table('chat_messages')
     with op.batch_alter_table('chat_members', schema=None) as batch_op:
         batch_op.drop_index('ix_chat_members_user_group')
+        batch_op.drop_index('ix_chat_members_user_activity')
 
     op.drop_table('chat_members')
     with op.batch_alter_table('reviews', schema=None) as batch_op:
