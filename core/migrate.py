@@ -1,6 +1,7 @@
 """Apply Alembic migrations programmatically (`flask --app app migrate`, `make run`)."""
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
@@ -9,6 +10,8 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 
 ROOT = Path(__file__).resolve().parent.parent
+# Alembic announces each of its plugins at INFO when imported: noise in every app's log.
+logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def alembic_config(url: str) -> AlembicConfig:
