@@ -5,13 +5,14 @@ import logging
 from pathlib import Path
 
 import click
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 
-ROOT = Path(__file__).resolve().parent.parent
-# Alembic announces each of its plugins at INFO when imported: noise in every app's log.
+# Alembic announces each of its plugins at INFO when first imported: noise in every app's log.
 logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+from alembic import command  # noqa: E402  (after the logger is quieted)
+from alembic.config import Config as AlembicConfig  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def alembic_config(url: str) -> AlembicConfig:
