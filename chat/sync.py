@@ -6,13 +6,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 
 from chat.messages.views import message_from_row, message_query, messages_t
-from chat.models import InboxCounter, InboxEntry
+from chat.tables import counters_t, inbox_t
 from core.db import db
 from core.errors import ValidationError
 from marketplace.models import User
 
-inbox_t = InboxEntry.__table__
-counters_t = InboxCounter.__table__
 MAX_BATCH = 500
 
 

@@ -9,8 +9,15 @@ from __future__ import annotations
 
 from flask import Flask
 
-from chat.broker.base import (Broker, BrokerClosed, BrokerError, BrokerUnavailable, MessageCallback,
-                              ReconnectCallback, Subscription)
+from chat.broker.base import (
+    Broker,
+    BrokerClosed,
+    BrokerError,
+    BrokerUnavailable,
+    MessageCallback,
+    ReconnectCallback,
+    Subscription,
+)
 
 __all__ = ["Broker", "BrokerClosed", "BrokerError", "BrokerUnavailable", "MessageCallback",
            "ReconnectCallback", "Subscription", "get_broker", "init_app", "make_broker"]

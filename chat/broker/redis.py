@@ -10,7 +10,13 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from chat.broker.base import Broker, BrokerClosed, BrokerUnavailable, MessageCallback, Subscription
+from chat.broker.base import (
+    Broker,
+    BrokerClosed,
+    BrokerUnavailable,
+    MessageCallback,
+    Subscription,
+)
 from chat.broker.listener import PubSubListener
 
 log = logging.getLogger(__name__)

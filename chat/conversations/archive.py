@@ -13,12 +13,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, func, select, update
 
-from chat.models import ChatGroup
+from chat.tables import groups_t
 from core.db import db, utcnow
-from marketplace.models import Listing
-
-groups_t = ChatGroup.__table__
-listings_t = Listing.__table__
 
 #: listing statuses after which a listing takes no deal and its item chats start ageing
 FINAL_STATUSES = frozenset({"sold", "given", "withdrawn", "removed"})

@@ -22,23 +22,35 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (BigInteger, Select, and_, bindparam, case, func, literal, not_, null, or_, select, tuple_,
-                        union_all)
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 
 from chat.conversations.archive import archived_clause
 from chat.conversations.cursor import Filters, Snapshot
-from chat.models import ChatGroup, ChatMember, ChatMessage, InboxCounter, InboxEntry
+from chat.tables import (
+    blocks_t,
+    counters_t,
+    groups_t,
+    inbox_t,
+    listings_t,
+    members_t,
+    messages_t,
+    users_t,
+)
 from core.db import UTCDateTime
-from marketplace.models import Block, Listing, User
-
-members_t = ChatMember.__table__
-groups_t = ChatGroup.__table__
-listings_t = Listing.__table__
-users_t = User.__table__
-messages_t = ChatMessage.__table__
-inbox_t = InboxEntry.__table__
-counters_t = InboxCounter.__table__
-blocks_t = Block.__table__
 
 MEMBER, CHANGED, ROOM = "member", "changed", "room"
 INBOX_KINDS = ("direct", "item")

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from chat.conversations import services
-from chat.conversations.schemas import ConversationListArgsSchema, ConversationPageSchema
+from chat.conversations.schemas import (
+    ConversationListArgsSchema,
+    ConversationPageSchema,
+)
 from core.api import Blueprint
 from core.auth import auth_required, current_user
 

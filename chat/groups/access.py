@@ -6,9 +6,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chat.models import ChatGroup, ChatMember
+from chat.tables import members_t
 from core.errors import NotFound
 
-members_t = ChatMember.__table__
 #: roles that may moderate a room (recall anyone's message)
 MODERATOR_ROLES = frozenset({"owner", "admin"})
 

@@ -2,8 +2,13 @@
 from __future__ import annotations
 
 from chat.messages import services
-from chat.messages.schemas import (HistoryArgsSchema, MessagePageSchema, MessageSchema, ReadMarkerSchema,
-                                   SendMessageSchema)
+from chat.messages.schemas import (
+    HistoryArgsSchema,
+    MessagePageSchema,
+    MessageSchema,
+    ReadMarkerSchema,
+    SendMessageSchema,
+)
 from chat.messages.send import send_message
 from core.api import Blueprint
 from core.auth import auth_required, current_user

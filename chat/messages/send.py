@@ -19,20 +19,28 @@ from chat.conversations.archive import is_archived
 from chat.events import Event, dispatch
 from chat.groups.access import dialect_insert, member_ids, not_found, other_party
 from chat.messages.bodies import SERVER_TYPES, validate_client_id, validate_content
-from chat.messages.views import message_dict, message_from_row, message_query, user_summary
-from chat.models import INBOX_KINDS, ChatGroup, ChatMember, ChatMessage, InboxCounter, InboxEntry
+from chat.messages.views import (
+    message_dict,
+    message_from_row,
+    message_query,
+    user_summary,
+)
+from chat.models import (
+    INBOX_KINDS,
+)
+from chat.tables import (
+    counters_t,
+    groups_t,
+    inbox_t,
+    listings_t,
+    members_t,
+    messages_t,
+    users_t,
+)
 from core.db import db, utcnow
 from core.errors import ApiError, Conflict, Forbidden
-from marketplace.models import Listing, User
+from marketplace.models import User
 from marketplace.users.blocks import is_blocked_between
-
-groups_t = ChatGroup.__table__
-members_t = ChatMember.__table__
-messages_t = ChatMessage.__table__
-counters_t = InboxCounter.__table__
-inbox_t = InboxEntry.__table__
-users_t = User.__table__
-listings_t = Listing.__table__
 
 
 @dataclass

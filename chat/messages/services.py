@@ -7,14 +7,20 @@ from typing import Any
 from sqlalchemy import select, update
 
 from chat.events import dispatch
-from chat.groups.access import MODERATOR_ROLES, member_ids, membership, not_found, require_member
+from chat.groups.access import (
+    MODERATOR_ROLES,
+    member_ids,
+    membership,
+    not_found,
+    require_member,
+)
 from chat.messages.views import message_from_row, message_query, messages_t
-from chat.models import INBOX_KINDS, ChatGroup, ChatMember
+from chat.models import INBOX_KINDS, ChatGroup
+from chat.tables import members_t
 from core.db import db, utcnow
 from core.errors import Forbidden, NotFound, ValidationError
 from marketplace.models import User
 
-members_t = ChatMember.__table__
 RECALL_WINDOW = timedelta(minutes=2)
 
 

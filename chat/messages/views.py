@@ -6,11 +6,8 @@ from typing import Any
 
 from sqlalchemy import Select, select
 
-from chat.models import ChatMessage
+from chat.tables import messages_t, users_t
 from marketplace.models import User
-
-messages_t = ChatMessage.__table__
-users_t = User.__table__
 
 MESSAGE_COLUMNS = (messages_t.c.id, messages_t.c.group_id, messages_t.c.seq, messages_t.c.sender_id,
                    messages_t.c.type, messages_t.c.body, messages_t.c.ext, messages_t.c.client_id,

@@ -144,5 +144,5 @@ def init_app(app: Flask) -> None:
     settings = settings_from_config(cfg)
     cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": settings.max_frame_bytes})
     app.extensions["chat_ws_settings"] = settings
-    app.extensions["chat_hub"] = Hub(app.extensions["broker"])
+    app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"))
     sock.init_app(app)

@@ -15,7 +15,7 @@ from chat.ws.hub import frame_payload, user_channel
 from chat.ws.protocol import parse_frame
 from chat.ws.store import positioned
 from core.db import db
-from core.errors import ApiError, ServiceUnavailable, NotFound, ValidationError
+from core.errors import ApiError, NotFound, ServiceUnavailable, ValidationError
 from marketplace.models import User
 
 log = logging.getLogger(__name__)

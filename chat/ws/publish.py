@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.ws.connection import dumps
 from flask import current_app
 
+from chat.ws.connection import dumps
 from chat.ws.hub import control_payload, frame_payload, positioned_payload, user_channel
 from chat.ws.store import message_json
 
