@@ -16,42 +16,25 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, insert, select, text  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from chat.models import ChatGroup, ChatMember, ChatMessage  # noqa: E402
 from config import TestingConfig  # noqa: E402
-from config.settings import normalize_database_url  # noqa: E402
 from core.db import Base, db, utcnow  # noqa: E402
 from marketplace.models import Listing, User  # noqa: E402
 from marketplace.users.services import issue_token, register_user  # noqa: E402
+from tests.support.databases import pg_schema  # noqa: E402
 
 PASSWORD = "bench password 1"
 MESSAGES_PER_GROUP = 3
 
 
-@contextmanager
-def pg_schema(base_url: str) -> Iterator[str]:
-    base = normalize_database_url(base_url)
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def make_app(database_url: str, tmp: str):
@@ -168,7 +151,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             run_backend("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}", counts, args.runs, args.limit)
     if args.pg:
-        with pg_schema(args.pg) as url:
+        with pg_schema(args.pg, prefix="bench") as url:
             run_backend("PostgreSQL", url, counts, args.runs, args.limit)
     else:
         print("\nPostgreSQL skipped: give --pg URL or set TEST_DATABASE_URL")

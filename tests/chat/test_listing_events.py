@@ -8,13 +8,6 @@ from chat.listing_events import REMOVED, RESERVED, RESTORED, system_notice
 from tests.chat.helpers import API
 
 
-@pytest.fixture
-def recorded():
-    """Events handed to the after-commit hooks during the test."""
-    seen: list[dict] = []
-    events.after_commit_hooks.append(seen.append)
-    yield seen
-    events.after_commit_hooks.remove(seen.append)
 
 
 def _last(chat, actor, group_id) -> dict:

@@ -44,13 +44,6 @@ def count_rows(app, model) -> int:
         return db.session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.fixture
-def recorded():
-    """Events handed to the after-commit hooks during the test."""
-    seen: list[dict] = []
-    events.after_commit_hooks.append(seen.append)
-    yield seen
-    events.after_commit_hooks.remove(seen.append)
 
 
 # Making an offer --------------------------------------------------------------------------------------------

@@ -14,10 +14,10 @@ from config.settings import normalize_database_url
 
 
 @contextmanager
-def pg_schema() -> Iterator[str]:
-    """A PostgreSQL URL (from TEST_DATABASE_URL) whose search_path is a fresh schema, dropped afterwards."""
-    base = normalize_database_url(os.environ["TEST_DATABASE_URL"])
-    schema = f"pytest_{uuid.uuid4().hex[:10]}"
+def pg_schema(base_url: str | None = None, prefix: str = "pytest") -> Iterator[str]:
+    """A PostgreSQL URL (default: TEST_DATABASE_URL) whose search_path is a fresh schema, dropped afterwards."""
+    base = normalize_database_url(base_url or os.environ["TEST_DATABASE_URL"])
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base, poolclass=NullPool)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
