@@ -8,15 +8,19 @@ from sqlalchemy import case, select, update
 
 from chat.conversations.archive import archive_cutoff
 from chat.conversations.cursor import Filters, Snapshot, decode_cursor, encode_cursor
-from chat.conversations.queries import ROOM, ListQuery, list_params, list_statement, shape_of
+from chat.conversations.queries import (
+    ROOM,
+    ListQuery,
+    list_params,
+    list_statement,
+    shape_of,
+)
 from chat.conversations.views import conversation_item, presence_check
 from chat.groups.access import require_member
-from chat.models import ChatGroup, ChatMember
+from chat.tables import groups_t, members_t
 from core.db import db, utcnow
 from marketplace.models import User
 
-members_t = ChatMember.__table__
-groups_t = ChatGroup.__table__
 DEFAULT_LIMIT = 20
 
 
@@ -38,9 +42,9 @@ def list_conversations(*, user: User, limit: int = DEFAULT_LIMIT, cursor: str | 
     stmt = list_statement(shape_of(query))
     rows = db.session.execute(stmt, list_params(query)).all() if stmt is not None else []
     ranked = _ranked(rows, after)
-    online = presence_check()
-    items = [conversation_item(row, user_id=user.id, snapshot_at=taken_at, online=online)
-             for _, _, row in ranked[:limit]]
+    page = [row for _, _, row in ranked[:limit]]
+    online = presence_check(row.peer_id for row in page)
+    items = [conversation_item(row, user_id=user.id, snapshot_at=taken_at, online=online) for row in page]
     next_cursor = None
     if len(ranked) > limit:
         last_key, last_id, _ = ranked[limit - 1]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from flask import current_app
 
@@ -12,12 +12,13 @@ from chat.conversations.previews import preview
 OnlineCheck = Callable[[int], bool]
 
 
-def presence_check() -> OnlineCheck:
-    """Whether a user has a socket open in this process (cross-process presence is not here yet)."""
-    hub = current_app.extensions.get("chat_hub")
-    if hub is None:
+def presence_check(peer_ids: Iterable[int | None]) -> OnlineCheck:
+    """Whether each of these peers has a socket open in any process: one presence lookup for the page."""
+    presence = current_app.extensions.get("presence")
+    wanted = {uid for uid in peer_ids if uid is not None}
+    if presence is None or not wanted:
         return lambda _user_id: False
-    return hub.is_online
+    return presence.online(wanted).__contains__
 
 
 def role_of(row: Any, user_id: int) -> str:

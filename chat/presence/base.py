@@ -5,7 +5,8 @@ The hub reports a user's first socket in this process (`arrived`) and their last
 local set and wake ONE worker thread. The worker reconciles each woken user's shared state with
 the local set (a connect-disconnect blip that it sees only after both is no write at all) and,
 when a user's state changed everywhere (first socket anywhere, last socket anywhere), calls
-`on_change(user_id, online)` — the presence event. The worker also beats every `beat_s`.
+`on_change(user_id, online)` — the presence event. The worker also beats every `beat_s`, and
+reports as offline (`on_change(user_id, False)`) the users left behind by a process that died.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class Presence(ABC):
         self._lock = threading.Lock()
         self._local: set[int] = set()
         self._written: set[int] = set()  # worker thread only: users whose shared state says "here"
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue: queue.Queue = queue.Queue()  # pure Python: gevent-patched with threading
         self._thread: threading.Thread | None = None
         self._stopped = False
 
@@ -84,13 +85,13 @@ class Presence(ABC):
         self._queue.put(user_id)
 
     def _run(self) -> None:
-        self._safely(self._beat)
+        self._safely(self._heartbeat)
         next_beat = time.monotonic() + self.beat_s
         while True:
             try:
                 item = self._queue.get(timeout=max(next_beat - time.monotonic(), 0.0))
             except queue.Empty:
-                self._safely(self._beat)
+                self._safely(self._heartbeat)
                 self._safely(self._reconcile_all)  # retries writes that failed before
                 next_beat = time.monotonic() + self.beat_s
                 continue
@@ -103,7 +104,7 @@ class Presence(ABC):
             if _STOP in woken:
                 return
             for user_id in sorted(woken):
-                self._safely(lambda: self._reconcile(user_id))
+                self._safely(self._reconcile, user_id)
 
     def _reconcile_all(self) -> None:
         with self._lock:
@@ -122,9 +123,9 @@ class Presence(ABC):
             self.on_change(user_id, want)
 
     @staticmethod
-    def _safely(step: Callable[[], None]) -> None:
+    def _safely(step: Callable[..., None], *args: object) -> None:
         try:
-            step()
+            step(*args)
         except Exception:  # the worker must survive a Redis or database outage
             log.warning("presence: update failed; retrying at the next beat", exc_info=True)
 
@@ -133,8 +134,15 @@ class Presence(ABC):
         """Record that this process holds (or no longer holds) the user; True when that flipped the
         user's state everywhere (no other live process holds them)."""
 
-    def _beat(self) -> None:
-        """Keep this process's shared state alive (nothing for the in-process variant)."""
+    def _heartbeat(self) -> None:
+        for user_id in self._beat():
+            if self.on_change is not None:
+                self._safely(self.on_change, user_id, False)
+
+    def _beat(self) -> list[int]:
+        """Keep this process's shared state alive; the users who went offline because another
+        process died (nothing of either for the in-process variant)."""
+        return []
 
     def _closed(self, *, forget: bool) -> None:
         """Release resources after the worker stopped."""

@@ -41,8 +41,9 @@ def control_payload(**control) -> str:
 class Hub:
     """Registers connections, subscribes their users' channels, and routes payloads to them."""
 
-    def __init__(self, broker) -> None:
+    def __init__(self, broker, presence=None) -> None:
         self.broker = broker
+        self.presence = presence  # told of each user's first and last socket here, under our lock
         self._lock = threading.Lock()
         self._conns: dict[int, set[Connection]] = defaultdict(set)
         self._subs: dict[int, object] = {}
@@ -51,7 +52,10 @@ class Hub:
     def register(self, conn: Connection) -> bool:
         """Add a connection; True once its user's channel is subscribed (confirmed by the broker)."""
         with self._lock:
-            self._conns[conn.user_id].add(conn)
+            conns = self._conns[conn.user_id]
+            if not conns and self.presence is not None:
+                self.presence.arrived(conn.user_id)
+            conns.add(conn)
             sub = self._subs.get(conn.user_id)
             if sub is None:
                 uid = conn.user_id
@@ -67,6 +71,8 @@ class Hub:
             conns.discard(conn)
             if not conns:
                 del self._conns[conn.user_id]
+                if self.presence is not None:
+                    self.presence.left(conn.user_id)
                 sub = self._subs.pop(conn.user_id, None)
                 if sub is not None:
                     sub.close()

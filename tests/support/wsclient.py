@@ -211,6 +211,7 @@ def tuned_app(base: Flask, **settings: Any) -> Iterator[Flask]:
     try:
         yield app
     finally:
+        app.extensions["presence"].close()
         app.extensions["broker"].close()
         app.extensions["db"].engine.dispose()
 
