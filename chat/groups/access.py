@@ -60,9 +60,9 @@ def dialect_insert(s: Session, table):
     return module.insert(table)
 
 
-def add_members(s: Session, *, group_id: int, roles: dict[int, str]) -> None:
-    """Insert memberships (user id → role) that do not exist yet."""
-    rows = [{"group_id": group_id, "user_id": uid, "role": role, "last_read_seq": 0}
+def add_members(s: Session, *, group_id: int, roles: dict[int, str], read_seq: int = 0) -> None:
+    """Insert memberships (user id → role) that do not exist yet, having read up to `read_seq`."""
+    rows = [{"group_id": group_id, "user_id": uid, "role": role, "last_read_seq": read_seq}
             for uid, role in sorted(roles.items())]
     s.execute(dialect_insert(s, members_t).on_conflict_do_nothing(), rows)
 

@@ -48,10 +48,10 @@ def list_rooms(*, user: User, page: int, page_size: int) -> Page:
 
 
 def join_room(*, user: User, room_id: int) -> RoomView:
-    """Become a member of a room (idempotent)."""
+    """Become a member of a room (idempotent); what was said before joining does not count as unread."""
     with db.transaction() as s:
         room = _room(room_id)
-        add_members(s, group_id=room_id, roles={user.id: "member"})
+        add_members(s, group_id=room_id, roles={user.id: "member"}, read_seq=room.last_seq)
     return _view(room, user)
 
 

@@ -75,3 +75,16 @@ def test_join_or_leave_of_non_rooms_is_404(client, factory, chat):
     assert client.post(f"{API}/rooms/{group_id}/leave", headers=buyer.headers).status_code == 404
     assert client.post(f"{API}/rooms/999999/join", headers=outsider.headers).status_code == 404
     assert client.get(f"{API}/groups/{group_id}", headers=outsider.headers).status_code == 404
+
+
+def test_what_was_said_before_joining_is_not_unread(client, factory, chat):
+    owner, newcomer = factory.user(), factory.user()
+    room = chat.room(owner)
+    for text in ("早上好", "有人吗"):
+        chat.send(owner, room, text)
+    assert client.post(f"{API}/rooms/{room}/join", headers=newcomer.headers).status_code == 200
+    chat.send(owner, room, "欢迎新人")
+    items = client.get(f"{API}/conversations", headers=newcomer.headers).get_json()["items"]
+    assert [(i["group_id"], i["unread_count"]) for i in items] == [(room, 1)]
+    history = client.get(f"{API}/groups/{room}/messages", headers=newcomer.headers).get_json()["items"]
+    assert [m["body"]["text"] for m in history] == ["早上好", "有人吗", "欢迎新人"]
