@@ -14,7 +14,6 @@ from tests.support.wsclient import WsClient
 API = "/api/v1"
 
 
-
 @pytest.fixture
 def sockets(live_server):
     """Open ready (hello + sync) sockets on the live server; all closed after the test."""
@@ -37,14 +36,6 @@ def talk(chat, factory, sockets):
     for ws in (buyer_ws, seller_ws):
         assert [ws.op("message")["message"]["seq"] for _ in messages] == [1, 2, 3]
     return seller, buyer, group_id, seller_ws, buyer_ws, messages
-
-
-def _flush(ws: WsClient) -> list[dict]:
-    ws.send({"op": "ping"})
-    frames = []
-    while (frame := ws.recv())["op"] != "pong":
-        frames.append(frame)
-    return frames
 
 
 def _marker(app, group_id: int, user_id: int) -> int:
@@ -84,8 +75,8 @@ def test_a_read_marker_only_moves_forward(live_server, talk):
     assert buyer_ws.op("event")["data"]["seq"] == 3
     for seq in (1, 3, 0):  # back, or the same: no change, no event, no error
         seller_ws.send({"op": "read", "group_id": group_id, "seq": seq})
-    assert [f for f in _flush(seller_ws) if f["op"] == "error"] == []
-    assert [f for f in _flush(buyer_ws) if f.get("type") == "read"] == []
+    assert [f for f in seller_ws.flush() if f["op"] == "error"] == []
+    assert [f for f in buyer_ws.flush() if f.get("type") == "read"] == []
     assert _marker(live_server.app, group_id, seller.id) == 3
 
 
@@ -97,10 +88,10 @@ def test_typing_is_relayed_to_the_other_member_and_never_stored(live_server, tal
     buyer_ws.send({"op": "typing", "group_id": group_id})
     assert seller_ws.op("event") == {"op": "event", "type": "typing",
                                      "data": {"group_id": group_id, "user_id": buyer.id}}
-    assert _flush(buyer_ws) == []  # not echoed to the typist
+    assert buyer_ws.flush() == []  # not echoed to the typist
     with live_server.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ChatMessage)) == before
-    assert _flush(seller_ws) == []
+    assert seller_ws.flush() == []
     fresh = WsClient(live_server.ws_url, seller.token)  # nothing new in the inbox either
     try:
         fresh.hello()

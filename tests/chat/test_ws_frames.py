@@ -136,8 +136,7 @@ def test_a_bad_frame_gets_an_error_and_changes_nothing(shared, name):
         ws.send({"op": "ping"})
         assert ws.op("pong")  # still open, still answering
         assert _state(live_server.app) == before
-        peer.send({"op": "ping"})  # anything the bad frame sent the peer would already be queued before this
-        assert peer.recv() == {"op": "pong"}
+        assert peer.flush() == []  # anything the bad frame sent the peer would already be queued
     finally:
         ws.close()
         peer.close()

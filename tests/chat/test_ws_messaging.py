@@ -15,7 +15,6 @@ from tests.support.wsclient import WsClient
 API = "/api/v1"
 
 
-
 @pytest.fixture
 def sockets(live_server):
     """Open ready (hello + sync) sockets on the live server; all closed after the test."""
@@ -26,15 +25,6 @@ def sockets(live_server):
             ws.ready()
             return ws
         yield open_socket
-
-
-def _flush(ws: WsClient) -> list[dict]:
-    """Every frame queued for this socket so far (a ping's pong comes after them)."""
-    ws.send({"op": "ping"})
-    frames = []
-    while (frame := ws.recv())["op"] != "pong":
-        frames.append(frame)
-    return frames
 
 
 def _rows(app, **where) -> list:
@@ -78,8 +68,8 @@ def test_a_message_reaches_every_device_of_every_member_and_the_sender_only_as_a
         pushed = ws.op("message")
         assert pushed["message"] == ack["message"], name
         assert pushed["cursor"] and "client_id" in pushed["message"]
-        assert _flush(ws) == [], f"{name} got more than one frame"
-    assert _flush(sending) == [], "the sending socket got the message as well as its ack"
+        assert ws.flush() == [], f"{name} got more than one frame"
+    assert sending.flush() == [], "the sending socket got the message as well as its ack"
 
 
 def test_a_retried_client_id_gets_the_first_message_and_no_second_copy(live_server, chat, factory, sockets):
@@ -102,7 +92,7 @@ def test_a_retried_client_id_gets_the_first_message_and_no_second_copy(live_serv
     for ack in (again, from_phone):
         assert ack["client_id"] == "retry-1" and ack["message"] == first
     for ws_ in (ws, phone, peer):
-        assert [f for f in _flush(ws_) if f["op"] in ("message", "ack")] == []
+        assert [f for f in ws_.flush() if f["op"] in ("message", "ack")] == []
     assert len(_rows(live_server.app, group_id=group_id)) == 1
 
 
@@ -114,7 +104,7 @@ def test_a_rest_send_is_pushed_to_every_socket_of_both_members(chat, factory, so
     for ws in (buyer_ws, seller_ws):
         pushed = ws.op("message")
         assert pushed["message"] == sent and decode_cursor(pushed["cursor"]) == 1
-        assert _flush(ws) == []
+        assert ws.flush() == []
 
 
 def test_messages_of_several_groups_come_in_each_groups_seq_order(chat, factory, sockets):
@@ -141,7 +131,7 @@ def test_a_room_message_is_live_only_and_carries_no_cursor(client, chat, factory
     assert ack["client_id"] == "room-1" and "cursor" not in ack
     pushed = receiver.op("message")
     assert pushed == {"op": "message", "message": ack["message"]}
-    assert _flush(sender) == []
+    assert sender.flush() == []
     assert receiver.sync(None) == []  # rooms are not in the inbox
 
 
@@ -157,7 +147,7 @@ def test_a_user_outside_the_group_receives_nothing_of_it(chat, factory, sockets)
     seller_ws.send({"op": "read", "group_id": group_id, "seq": 2})
     seller_ws.send({"op": "typing", "group_id": group_id})
     buyer_ws.recv_until(lambda f: f.get("type") == "typing")
-    assert _flush(spy) == []
+    assert spy.flush() == []
     assert spy.sync(None) == []
     spy.send({"op": "read", "group_id": group_id, "seq": 1})
     assert spy.op("error")["error"]["code"] == "not_found"
@@ -172,7 +162,7 @@ def test_a_send_between_blocked_users_is_refused_with_403_blocked(live_server, c
         ws.send_text(group_id, "还在吗", client_id)
         error = ws.op("error")
         assert error["client_id"] == client_id and error["error"]["code"] == "blocked"
-    assert _flush(buyer_ws) == [] and _flush(seller_ws) == []
+    assert buyer_ws.flush() == [] and seller_ws.flush() == []
     assert _rows(live_server.app, group_id=group_id) == []
 
 
@@ -198,11 +188,10 @@ def test_a_client_id_sent_twice_at_once_gets_two_acks_of_one_message(live_server
         ws.send_text(group_id, "连发", "twice-1")
     acks = [ws.op("ack") for _ in range(3)]
     assert {a["message"]["id"] for a in acks} == {acks[0]["message"]["id"]}
-    assert [f for f in _flush(ws) if f["op"] in ("message", "ack")] == []
+    assert [f for f in ws.flush() if f["op"] in ("message", "ack")] == []
     assert peer.op("message")["message"]["id"] == acks[0]["message"]["id"]
-    assert [f for f in _flush(peer) if f["op"] == "message"] == []
+    assert [f for f in peer.flush() if f["op"] == "message"] == []
     assert len(_rows(live_server.app, group_id=group_id)) == 1
-
 
 
 def test_control_characters_in_text_and_ext_are_kept_verbatim(chat, factory, sockets):

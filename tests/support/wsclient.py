@@ -99,6 +99,16 @@ class WsClient:
                 break
         return got
 
+    def flush(self) -> list[dict[str, Any]]:
+        """Every frame queued for this socket so far (a ping's pong comes after them), leaving out
+        presence events: peers come online and go offline whenever the test's sockets do."""
+        self.send({"op": "ping"})
+        frames = []
+        while (frame := self.recv())["op"] != "pong":
+            if frame.get("type") != "presence":
+                frames.append(frame)
+        return frames
+
     def hello(self) -> Frame:
         return self.op("hello")
 
