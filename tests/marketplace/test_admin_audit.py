@@ -49,7 +49,8 @@ def test_a_resolution_audits_the_action_it_took_too(client, factory):
     listing_id = factory.listing(seller)["id"]
     report_id = report(client, reporter, "listing", listing_id)["id"]
     post(client, admin, f"/admin/reports/{report_id}/resolve", {"action": "ban", "note": "诈骗"})
-    ban_entry, resolve_entry = audit(client, admin, target_type="user")[0], audit(client, admin, action="report.resolve")[0]
+    ban_entry = audit(client, admin, target_type="user")[0]
+    resolve_entry = audit(client, admin, action="report.resolve")[0]
     assert ban_entry["action"] == "user.ban" and ban_entry["details"]["report_id"] == report_id
     assert resolve_entry["details"]["action"] == "ban"
 
