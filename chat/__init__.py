@@ -7,7 +7,9 @@ API_PREFIX = "/api/v1"
 
 
 def init_app(app: Flask) -> None:
-    """Register chat's REST routes and its receiver of listing status changes."""
+    """Register chat's REST routes, its receiver of listing status changes and the keyword rule relay."""
+    from chat import keyword_sync
+    from chat.admin.routes import bp as admin_bp
     from chat.conversations.routes import bp as conversations_bp
     from chat.groups.routes import bp as groups_bp
     from chat.listing_events import on_listing_status_changed
@@ -17,6 +19,7 @@ def init_app(app: Flask) -> None:
     from core.api import api
     from marketplace.signals import listing_status_changed
 
-    for blueprint in (groups_bp, messages_bp, rooms_bp, offers_bp, conversations_bp):
+    for blueprint in (groups_bp, messages_bp, rooms_bp, offers_bp, conversations_bp, admin_bp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     listing_status_changed.connect(on_listing_status_changed)
+    keyword_sync.init_app(app)

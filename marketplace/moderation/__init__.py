@@ -1,0 +1,1 @@
+"""Moderation data of the marketplace: keyword rules applied to listings and chat messages."""
