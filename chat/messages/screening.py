@@ -4,6 +4,12 @@
 matches with `*`. Phone numbers and WeChat ids are only detected: the message goes through and the
 group gets a `system` notice against trading off the platform (see `send.post_off_platform_notice`).
 The compiled rules come from the process's cache: no database query per message.
+
+The notice is an ordinary `system` message in the group: messages have no per-recipient
+visibility, and a second, hidden channel just for it would have to be synced and stored apart.
+Its text is a general warning, so the sender seeing it too does no harm and tells them the
+platform noticed. One per group per NOTICE_EVERY: a chat where the parties swap numbers in
+several messages gets one warning, not one per line.
 """
 from __future__ import annotations
 

@@ -75,9 +75,10 @@ def default_targets(action: str) -> tuple[str, ...]:
     return ("listing",) if action == "review" else TARGETS
 
 
-def _invalid(index: int, field: str, problem: str) -> ValidationError:
+def _invalid(index: int, pattern: str, field: str, problem: str) -> ValidationError:
     return ValidationError(f"Rule {index}: {problem}",
-                           details={"fields": {"rules": {str(index): {field: [problem]}}}, "rule": index})
+                           details={"fields": {"rules": {str(index): {field: [problem]}}}, "rule": index,
+                                    "pattern": pattern})
 
 
 def validate_rules(rules: Iterable[dict[str, Any]]) -> list[Rule]:
@@ -89,22 +90,23 @@ def validate_rules(rules: Iterable[dict[str, Any]]) -> list[Rule]:
         wanted = raw.get("applies_to") or default_targets(action)
         targets = tuple(t for t in TARGETS if t in wanted)
         if not pattern.strip():
-            raise _invalid(index, "pattern", "The pattern is blank.")
+            raise _invalid(index, pattern, "pattern", "The pattern is blank.")
         if action == "review" and "message" in targets:
-            raise _invalid(index, "applies_to", "Messages are not held for review: a `review` rule "
+            raise _invalid(index, pattern, "applies_to", "Messages are not held for review: a `review` rule "
                                                 "applies to listings only.")
         rule = Rule(pattern=pattern, kind=kind, action=action, applies_to=targets)
         try:
             compiled = re2.compile(rule.source, _options(RULE_MAX_MEM))
         except re2.error as exc:
-            raise _invalid(index, "pattern", f"Not a regular expression RE2 accepts "
+            raise _invalid(index, pattern, "pattern", f"Not a regular expression RE2 accepts "
                                              f"({_reason(exc)}); backreferences and lookarounds are "
                                              f"not supported.") from None
         if any(m is not None and m.end() == m.start() for m in map(compiled.search, _EMPTY_PROBES)):
-            raise _invalid(index, "pattern", "The pattern matches empty text, so it would match everything.")
+            raise _invalid(index, pattern, "pattern", "The pattern matches empty text, so it would match "
+                                                      "everything.")
         key = (fold(pattern).casefold(), kind, action)
         if key in seen:
-            raise _invalid(index, "pattern", "The same rule is given twice.")
+            raise _invalid(index, pattern, "pattern", "The same rule is given twice.")
         seen.add(key)
         checked.append(rule)
     Matcher.build(checked)  # the whole set must compile too (400 when too large together)

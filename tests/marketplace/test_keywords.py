@@ -68,6 +68,7 @@ def test_a_bad_regex_is_400_naming_the_rule_and_changes_nothing(client, factory,
                      status=400)
     error = body["error"]
     assert error["code"] == "validation_error" and error["details"]["rule"] == 1
+    assert error["details"]["pattern"] == pattern
     assert problem in error["message"] and "pattern" in error["details"]["fields"]["rules"]["1"]
     assert [r["pattern"] for r in client.get(f"{API}/admin/keywords", headers=admin.headers)
             .get_json()["rules"]] == ["刷单"]
