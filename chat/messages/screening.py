@@ -18,6 +18,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chat.tables import messages_t
+from core.db import utcnow
 from core.errors import Forbidden
 from marketplace.moderation.keywords import current_matcher
 from marketplace.moderation.rules import fold
@@ -72,3 +77,16 @@ def screen_message(*, type: str, body: dict[str, Any]) -> Screened:
     changed = {name: value for name, value in masked.items() if value != body[name]}
     return Screened(body={**body, **changed} if changed else body,
                     off_platform=any(has_contact(body[name]) for name in fields))
+
+
+def notice_is_recent(s: Session, *, group_id: int) -> bool:
+    """True when the group got the off-platform notice within NOTICE_EVERY (call under its row lock).
+
+    Only the group's latest NOTICE_LOOKBACK messages are looked at (one bounded index range): a
+    chat that said more than that since its last notice may get another one.
+    """
+    since = utcnow() - NOTICE_EVERY
+    recent = s.execute(select(messages_t.c.sender_id, messages_t.c.ext, messages_t.c.created_at)
+                       .where(messages_t.c.group_id == group_id)
+                       .order_by(messages_t.c.seq.desc()).limit(NOTICE_LOOKBACK)).all()
+    return any(row.sender_id is None and row.ext == OFF_PLATFORM_EXT and row.created_at > since for row in recent)

@@ -7,6 +7,7 @@ last_seq/last_message_id/last_message_at and the sender's read marker. Events go
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
@@ -18,14 +19,8 @@ from sqlalchemy.orm import Session
 from chat.conversations.archive import is_archived
 from chat.events import Event, dispatch
 from chat.groups.access import dialect_insert, member_ids, not_found, other_party
+from chat.messages import screening
 from chat.messages.bodies import SERVER_TYPES, validate_client_id, validate_content
-from chat.messages.screening import (
-    NOTICE_EVERY,
-    NOTICE_LOOKBACK,
-    OFF_PLATFORM_EXT,
-    OFF_PLATFORM_NOTICE,
-    screen_message,
-)
 from chat.messages.views import (
     message_dict,
     message_from_row,
@@ -48,6 +43,8 @@ from core.db import db, utcnow
 from core.errors import ApiError, Conflict, Forbidden
 from marketplace.models import User
 from marketplace.users.blocks import is_blocked_between
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -76,7 +73,7 @@ def send_message(*, sender: User, group_id: int, client_id: str, type: str, body
     """
     client_id = validate_client_id(client_id)
     type, body, ext = validate_content(type=type, body=body, ext=ext)
-    screened = screen_message(type=type, body=body)
+    screened = screening.screen_message(type=type, body=body)
     body = screened.body
     try:
         with db.transaction() as s:
@@ -112,19 +109,25 @@ def post_message(s: Session, *, group_id: int, sender: User | None, type: str, b
 
 def post_off_platform_notice(*, group_id: int) -> SendResult | None:
     """The `system` warning against trading off the platform, unless the group got one within
-    NOTICE_EVERY (checked under the group's row lock, so processes racing post it once)."""
+    NOTICE_EVERY (checked under the group's row lock, so processes racing post it once).
+
+    The message that prompted it is committed already: a failure here is logged, never raised.
+    """
+    try:
+        return _post_off_platform_notice(group_id)
+    except Exception:
+        log.exception("could not post the off-platform notice in group %s", group_id)
+        db.session.rollback()
+        return None
+
+
+def _post_off_platform_notice(group_id: int) -> SendResult | None:
     with db.transaction() as s:
         s.execute(select(groups_t.c.id).where(groups_t.c.id == group_id).with_for_update())
-        since = utcnow() - NOTICE_EVERY
-        # The group's latest messages only (one bounded index range): a chat that said more than
-        # NOTICE_LOOKBACK things since its last notice may get another one.
-        recent = s.execute(select(messages_t.c.sender_id, messages_t.c.ext, messages_t.c.created_at)
-                           .where(messages_t.c.group_id == group_id)
-                           .order_by(messages_t.c.seq.desc()).limit(NOTICE_LOOKBACK)).all()
-        if any(row.sender_id is None and row.ext == OFF_PLATFORM_EXT and row.created_at > since for row in recent):
+        if screening.notice_is_recent(s, group_id=group_id):
             return None
         result = post_message(s, group_id=group_id, sender=None, type="system",
-                              body={"text": OFF_PLATFORM_NOTICE}, ext=OFF_PLATFORM_EXT)
+                              body={"text": screening.OFF_PLATFORM_NOTICE}, ext=screening.OFF_PLATFORM_EXT)
     dispatch([result.event()])
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from chat.messages import screening
 from chat.messages.screening import (
     NOTICE_EVERY,
     OFF_PLATFORM_EXT,
@@ -127,3 +128,15 @@ def test_a_contact_detail_in_a_blocked_message_posts_no_notice(client, factory, 
     r = chat.send_raw(buyer, group_id, {"client_id": "x", "type": "txt", "body": {"text": "刷单加vx abc12345"}})
     assert r.status_code == 403
     assert _stored(client.application, group_id) == (0, 0)
+
+
+def test_a_failing_notice_does_not_fail_the_send_it_follows(factory, chat, monkeypatch):
+    seller, buyer = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+
+    def broken(*_args, **_kw):
+        raise RuntimeError("notice lookup failed")
+
+    monkeypatch.setattr(screening, "notice_is_recent", broken)
+    assert chat.send(buyer, group_id, "电话 13812345678")["seq"] == 1
+    assert [m["type"] for m in chat.history(buyer, group_id)["items"]] == ["txt"]
