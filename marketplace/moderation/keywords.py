@@ -91,7 +91,7 @@ def _rule(row: KeywordRule) -> Rule:
 
 
 def list_rules() -> dict[str, Any]:
-    """The whole rule set in the admin's order, with when it was last replaced (null: never)."""
+    """The whole rule set in the admin's order, with when it was set (null: no rules)."""
     rows = list(_rows())
     updated_at: datetime | None = max((row.created_at for row in rows), default=None)
     return {"rules": [_rule(row).as_dict() for row in rows], "count": len(rows), "updated_at": updated_at}

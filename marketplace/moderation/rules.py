@@ -92,18 +92,17 @@ def validate_rules(rules: Iterable[dict[str, Any]]) -> list[Rule]:
         if not pattern.strip():
             raise _invalid(index, pattern, "pattern", "The pattern is blank.")
         if action == "review" and "message" in targets:
-            raise _invalid(index, pattern, "applies_to", "Messages are not held for review: a `review` rule "
-                                                "applies to listings only.")
+            raise _invalid(index, pattern, "applies_to",
+                           "Messages are not held for review: a `review` rule applies to listings only.")
         rule = Rule(pattern=pattern, kind=kind, action=action, applies_to=targets)
         try:
             compiled = re2.compile(rule.source, _options(RULE_MAX_MEM))
         except re2.error as exc:
-            raise _invalid(index, pattern, "pattern", f"Not a regular expression RE2 accepts "
-                                             f"({_reason(exc)}); backreferences and lookarounds are "
-                                             f"not supported.") from None
+            raise _invalid(index, pattern, "pattern",
+                           f"Not a regular expression RE2 accepts ({_reason(exc)}); backreferences and "
+                           f"lookarounds are not supported.") from None
         if any(m is not None and m.end() == m.start() for m in map(compiled.search, _EMPTY_PROBES)):
-            raise _invalid(index, pattern, "pattern", "The pattern matches empty text, so it would match "
-                                                      "everything.")
+            raise _invalid(index, pattern, "pattern", "The pattern matches empty text, so it would match everything.")
         key = (fold(pattern).casefold(), kind, action)
         if key in seen:
             raise _invalid(index, pattern, "pattern", "The same rule is given twice.")
@@ -166,5 +165,3 @@ class Matcher:
         out.append(text[last:])
         return "".join(out)
 
-
-EMPTY = Matcher()

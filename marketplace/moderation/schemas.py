@@ -31,4 +31,4 @@ class KeywordRuleSetSchema(ma.Schema):
     rules = fields.List(fields.Nested(KeywordRuleSchema), required=True)
     count = fields.Integer(required=True)
     updated_at = fields.DateTime(required=True, allow_none=True,
-                                 metadata={"description": "when the set was last replaced; null when never"})
+                                 metadata={"description": "when the current rules were set; null when there are none"})
