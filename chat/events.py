@@ -4,7 +4,11 @@ Every event is a small dict with a `type`:
 - `{"type": "message", "group_id", "group_kind", "message": {...}, "cursors": {user_id: pos},
   "recipients": [user_id, ...]}` for each new message (`cursors` is empty for rooms);
 - `{"type": "recall", "group_id", "message": {...}, "by": user_id, "recipients": [...]}`;
-- `{"type": "read", "group_id", "user_id", "seq", "recipients": [...]}` when a read marker moves.
+- `{"type": "read", "group_id", "user_id", "seq", "recipients": [...]}` when a read marker moves;
+- `{"type": "group", "group_id", "kind", "action": "created", "recipients": [...]}` when an admin
+  opens a group for its members;
+- `{"type": "member", "group_id", "user_id", "role", "action": "added"|"role_changed"|"removed",
+  "recipients": [...]}` when an admin changes a room's members (the removed user hears it too).
 """
 from __future__ import annotations
 

@@ -39,7 +39,14 @@ def history(args, group_id: int):
 @bp.alt_response(200, schema=MessageSchema, success=True,
                  description="The same client_id was sent before: the first message, not a copy")
 def send(data, group_id: int):
-    """Send a message (201); the same client_id again returns the first message (200)."""
+    """Send a message (201); the same client_id again returns the first message (200).
+
+    Keyword rules apply to the text of `txt`, the name of `file` and the address of `location`:
+    a `block` rule refuses the message with 403 `content_blocked` (nothing is stored), a `mask`
+    rule stores and delivers it with each match replaced by `*`. A phone number or WeChat id goes
+    through, and the group gets a `system` notice against trading off the platform (at most one
+    per group every 10 minutes).
+    """
     result = send_message(sender=current_user(), group_id=group_id, **data)
     return result.message, 201 if result.created else 200
 

@@ -7,6 +7,7 @@ last_seq/last_message_id/last_message_at and the sender's read marker. Events go
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from chat.conversations.archive import is_archived
 from chat.events import Event, dispatch
 from chat.groups.access import dialect_insert, member_ids, not_found, other_party
+from chat.messages import screening
 from chat.messages.bodies import SERVER_TYPES, validate_client_id, validate_content
 from chat.messages.views import (
     message_dict,
@@ -42,6 +44,8 @@ from core.errors import ApiError, Conflict, Forbidden
 from marketplace.models import User
 from marketplace.users.blocks import is_blocked_between
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class SendResult:
@@ -64,10 +68,13 @@ def send_message(*, sender: User, group_id: int, client_id: str, type: str, body
 
     404 for non-members, 403 `read_only`, `blocked` (between the two parties of an item or
     direct group) or `banned`; 400 for a bad type/body/ext (`ext_too_large` beyond 4 KB);
-    409 `client_id_reused` when the client_id already named a message in another group.
+    409 `client_id_reused` when the client_id already named a message in another group;
+    403 `content_blocked` on a keyword rule (`mask` rules rewrite the body instead).
     """
     client_id = validate_client_id(client_id)
     type, body, ext = validate_content(type=type, body=body, ext=ext)
+    screened = screening.screen_message(type=type, body=body)
+    body = screened.body
     try:
         with db.transaction() as s:
             result = _replay(s, sender=sender, group_id=group_id, client_id=client_id)
@@ -82,6 +89,46 @@ def send_message(*, sender: User, group_id: int, client_id: str, type: str, body
             raise
     if result.created:
         dispatch([result.event()])
+        if screened.off_platform:
+            post_off_platform_notice(group_id=group_id)
+    return result
+
+
+def post_message(s: Session, *, group_id: int, sender: User | None, type: str, body: dict,
+                 ext: dict | None = None) -> SendResult:
+    """Append one message inside the caller's transaction from `sender` (None: the system), who
+    need not be a member (an admin's test message); the body must be validated. 404 when the group
+    is missing. The caller dispatches `result.event()` after commit."""
+    group = s.execute(select(groups_t.c.kind, groups_t.c.last_seq).where(groups_t.c.id == group_id)
+                      .with_for_update()).one_or_none()
+    if group is None:
+        raise not_found()
+    return _append(s, group_id=group_id, kind=group.kind, last_seq=group.last_seq, sender=sender,
+                   client_id=None, type=type, body=body, ext=ext)
+
+
+def post_off_platform_notice(*, group_id: int) -> SendResult | None:
+    """The `system` warning against trading off the platform, unless the group got one within
+    NOTICE_EVERY (checked under the group's row lock, so processes racing post it once).
+
+    The message that prompted it is committed already: a failure here is logged, never raised.
+    """
+    try:
+        return _post_off_platform_notice(group_id)
+    except Exception:
+        log.exception("could not post the off-platform notice in group %s", group_id)
+        db.session.rollback()
+        return None
+
+
+def _post_off_platform_notice(group_id: int) -> SendResult | None:
+    with db.transaction() as s:
+        s.execute(select(groups_t.c.id).where(groups_t.c.id == group_id).with_for_update())
+        if screening.notice_is_recent(s, group_id=group_id):
+            return None
+        result = post_message(s, group_id=group_id, sender=None, type="system",
+                              body={"text": screening.OFF_PLATFORM_NOTICE}, ext=screening.OFF_PLATFORM_EXT)
+    dispatch([result.event()])
     return result
 
 

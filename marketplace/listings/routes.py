@@ -18,7 +18,11 @@ bp = Blueprint("listings", __name__, description="Listings, search, favorites an
 @bp.arguments(ListingCreateSchema)
 @bp.response(201, ListingSchema)
 def create_listing(data):
-    """Publish a sale or donation listing."""
+    """Publish a sale or donation listing.
+
+    It starts `active`, or `pending_review` (hidden until an admin approves it) when its title or
+    description matches a keyword rule.
+    """
     return services.create_listing(seller=current_user(), **data)
 
 
@@ -44,7 +48,11 @@ def get_listing(listing_id: int):
 @bp.arguments(ListingEditSchema)
 @bp.response(200, ListingSchema)
 def update_listing(data, listing_id: int):
-    """Edit your own listing (a rejected one goes back to review)."""
+    """Edit your own listing (a rejected one goes back to review).
+
+    An edit whose title or description matches a keyword rule also puts the listing back in
+    `pending_review`.
+    """
     return services.update_listing(actor=current_user(), listing_id=listing_id, changes=data)
 
 
