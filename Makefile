@@ -30,5 +30,9 @@ run: migrate
 test: install-dev
 	$(PY) -m pytest
 
+# A longer fuzz campaign by hand: FUZZ_EXAMPLES per operation and mode, a new seed each run unless FUZZ_SEED is set.
+fuzz: install-dev
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} $(PY) -m pytest tests/fuzz -q
+
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -11,7 +11,7 @@ from config import Config, load_config
 from core.api import init_api
 from core.db import db
 from core.errors import register_error_handlers
-from core.input import register_query_check
+from core.input import register_query_check, register_row_id_converter
 from core.limits import register_body_limits
 
 
@@ -26,6 +26,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
 
+    register_row_id_converter(app)
     db.init_app(app)
     register_error_handlers(app)
     register_body_limits(app)

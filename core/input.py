@@ -11,8 +11,17 @@ import re
 from typing import Any
 
 from flask import Flask, request
+from marshmallow import validate
+from werkzeug.routing import IntegerConverter
 
 from core.errors import ValidationError
+
+#: the largest value a BIGINT column holds; no id, seq or position can be beyond it
+MAX_BIGINT = 2**63 - 1
+#: a row id: beyond MAX_BIGINT no row can exist (and SQLite/PostgreSQL would fail to bind it)
+ROW_ID = validate.Range(min=1, max=MAX_BIGINT)
+#: a sequence number or position (0 = before the first)
+SEQ = validate.Range(min=0, max=MAX_BIGINT)
 
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 
@@ -63,3 +72,16 @@ def register_query_check(app: Flask) -> None:
             raise ValidationError("NUL characters are not accepted.",
                                   details={"fields": {key.replace("\x00", ""): ["Contains a NUL character."]
                                                       for key in bad}})
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in URLs, limited to what a BIGINT holds: a larger id matches no route (404), never a 500."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", MAX_BIGINT)
+        super().__init__(map, *args, **kwargs)
+
+
+def register_row_id_converter(app: Flask) -> None:
+    """Make `<int:...>` bounded; call before any route is registered."""
+    app.url_map.converters["int"] = RowIdConverter

@@ -10,15 +10,17 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 MAX_PAGE_SIZE = 100
+#: far beyond any real list, and small enough that the offset always fits a BIGINT
+MAX_PAGE = 100_000
 DEFAULT_PAGE_SIZE = 20
 
 
 class PageArgsSchema(ma.Schema):
     """Query arguments of every page list; subclass it to add filters."""
 
-    page = fields.Integer(validate=validate.Range(min=1), metadata={"description": "1-based page"})
+    page = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE), metadata={"description": "1-based page"})
     page_size = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-    pagenum = fields.Integer(validate=validate.Range(min=1), load_only=True,
+    pagenum = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE), load_only=True,
                              metadata={"description": "alias of page"})
     pagesize = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE), load_only=True,
                               metadata={"description": "alias of page_size"})

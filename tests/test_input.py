@@ -51,3 +51,27 @@ def test_rest_message_with_unpaired_surrogate_is_refused(client, factory):
     r = client.post(f"{API}/groups/{group}/messages", headers=buyer.headers,
                     json={"client_id": "x\u0000", "type": "txt", "body": {"text": "hi"}})
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/listings/9223372036854775808", "/users/453635679569496176245405122560/reviews",
+                                  "/groups/169909874172208119808/messages"])
+def test_ids_beyond_a_bigint_are_not_found_not_a_server_error(client, factory, path):
+    # Found by the fuzzer: such ids used to reach the database driver and fail to bind (500).
+    r = client.get(f"{API}{path}", headers=factory.user().headers)
+    assert r.status_code == 404 and r.get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("query", ["page=18420873829781090598912", "pagenum=100001", "seller_id=99999999999999999999",
+                                   "min_price=10000000000000000000000"])
+def test_out_of_range_numbers_in_queries_are_validation_errors(client, query):
+    r = client.get(f"{API}/listings?{query}")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "validation_error"
+    assert r.get_json()["error"]["details"]["fields"]
+
+
+def test_history_bounds_beyond_a_bigint_are_validation_errors(client, factory):
+    seller, buyer = factory.user(), factory.user()
+    listing = factory.listing(seller)
+    group = client.post(f"{API}/listings/{listing['id']}/inquiries", headers=buyer.headers).get_json()["id"]
+    r = client.get(f"{API}/groups/{group}/messages?after_seq=9223372036854775808", headers=buyer.headers)
+    assert r.status_code == 400 and "after_seq" in r.get_json()["error"]["details"]["fields"]

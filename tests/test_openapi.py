@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 import config
 from app import create_app
@@ -106,7 +107,7 @@ def test_summaries_are_the_view_docstrings(clean_app, spec):
 
 
 def _url(app, rule) -> str:
-    values = {name: 1 if type(rule._converters[name]).__name__ == "IntegerConverter"
+    values = {name: 1 if isinstance(rule._converters[name], IntegerConverter)
               else "0123456789abcdef0123456789abcdef.png" for name in rule.arguments}
     return app.url_map.bind("localhost").build(rule.endpoint, values, method=next(iter(rule.methods)))
 

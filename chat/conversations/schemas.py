@@ -8,12 +8,13 @@ from chat.conversations.cursor import MAX_CURSOR_CHARS
 from chat.conversations.services import DEFAULT_LIMIT
 from chat.groups.schemas import ListingSummarySchema
 from chat.models import GROUP_KINDS
+from core.input import ROW_ID
 from core.pagination import MAX_PAGE_SIZE
 
 
 class ConversationListArgsSchema(ma.Schema):
     kind = fields.String(validate=validate.OneOf(GROUP_KINDS), metadata={"description": "item, direct or room"})
-    listing_id = fields.Integer(validate=validate.Range(min=1),
+    listing_id = fields.Integer(validate=ROW_ID,
                                 metadata={"description": "only the item chats about this listing"})
     archived = fields.Boolean(load_default=False, metadata={
         "description": "true: only archived item chats (listing final for longer than the archive period)"})

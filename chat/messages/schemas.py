@@ -5,6 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from chat.messages.bodies import CLIENT_ID_MAX, CLIENT_TYPES, EXT_MAX_BYTES
+from core.input import ROW_ID, SEQ
 from marketplace.users.schemas import UserSummarySchema
 
 MAX_HISTORY_LIMIT = 100
@@ -34,19 +35,19 @@ class MessagePageSchema(ma.Schema):
 
 
 class HistoryArgsSchema(ma.Schema):
-    before_seq = fields.Integer(validate=validate.Range(min=1), metadata={"description": "only seq < before_seq"})
-    after_seq = fields.Integer(validate=validate.Range(min=0), metadata={"description": "only seq > after_seq"})
+    before_seq = fields.Integer(validate=ROW_ID, metadata={"description": "only seq < before_seq"})
+    after_seq = fields.Integer(validate=SEQ, metadata={"description": "only seq > after_seq"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_HISTORY_LIMIT))
 
 
 class SendMessageSchema(ma.Schema):
     client_id = fields.String(required=True, validate=validate.Length(min=1, max=CLIENT_ID_MAX),
                               metadata={"description": "the client's idempotency key"})
-    type = fields.String(required=True, metadata={"description": f"one of {', '.join(CLIENT_TYPES)}"})
+    type = fields.String(required=True, validate=validate.OneOf(CLIENT_TYPES))
     body = fields.Dict(required=True, metadata={"description": "shape depends on type (API.md)"})
     ext = fields.Dict(allow_none=True, load_default=None,
                       metadata={"description": f"any JSON object up to {EXT_MAX_BYTES} bytes, kept verbatim"})
 
 
 class ReadMarkerSchema(ma.Schema):
-    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    seq = fields.Integer(required=True, strict=True, validate=SEQ)

@@ -9,9 +9,8 @@ from marshmallow import fields, validate
 
 from chat.ws.connection import dumps
 from core.errors import ApiError, ValidationError
-from core.input import loads_strict
+from core.input import ROW_ID, SEQ, loads_strict
 
-ROW_ID = validate.Range(min=1, max=2**63 - 1)  # what a BIGINT key holds; beyond it no row can exist
 
 
 def _no_nul(value: str) -> None:
@@ -37,7 +36,7 @@ class SyncFrame(_Frame):
 
 class ReadFrame(_Frame):
     group_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
-    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=2**63 - 1))
+    seq = fields.Integer(required=True, strict=True, validate=SEQ)
 
 
 class TypingFrame(_Frame):

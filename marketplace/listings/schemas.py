@@ -6,6 +6,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from core.input import ROW_ID
 from core.pagination import PageArgsSchema
 from marketplace.listings.state import STATUSES
 from marketplace.uploads.urls import UploadUrl
@@ -109,11 +110,11 @@ class ListingSearchArgsSchema(PageArgsSchema):
     kind = fields.String(validate=validate.OneOf(KINDS))
     category = Stripped(validate=validate.Length(min=1, max=32))
     city = Stripped(validate=validate.Length(min=1, max=32))
-    seller_id = fields.Integer(validate=validate.Range(min=1))
+    seller_id = fields.Integer(validate=ROW_ID)
     status = fields.String(load_default="active", validate=validate.OneOf(STATUSES),
                            metadata={"description": "non-public statuses list only the caller's own listings"})
-    min_price = fields.Integer(validate=validate.Range(min=0))
-    max_price = fields.Integer(validate=validate.Range(min=0))
+    min_price = fields.Integer(validate=validate.Range(min=0, max=MAX_PRICE_CENTS))
+    max_price = fields.Integer(validate=validate.Range(min=0, max=MAX_PRICE_CENTS))
     sort = fields.String(load_default="newest", validate=validate.OneOf(SORTS),
                          metadata={"description": "ties are broken newest id first"})
 
@@ -126,7 +127,7 @@ class ListingSearchArgsSchema(PageArgsSchema):
 
 class StatusChangeSchema(ma.Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    buyer_id = fields.Integer(strict=True, validate=validate.Range(min=1),
+    buyer_id = fields.Integer(strict=True, validate=ROW_ID,
                               metadata={"description": "who it is reserved for / sold or given to"})
 
 
