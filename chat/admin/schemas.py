@@ -10,9 +10,9 @@ from chat.admin.groups import ROOM_ROLES, AdminGroupView
 from chat.groups.schemas import ListingSummarySchema, MemberSchema
 from chat.messages.bodies import CLIENT_TYPES, EXT_MAX_BYTES
 from chat.models import GROUP_KINDS
+from core.input import ROW_ID
 from core.pagination import PageArgsSchema
 
-ROW_ID = validate.Range(min=1, max=2**63 - 1)
 
 
 class AdminGroupSchema(ma.Schema):

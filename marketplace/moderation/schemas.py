@@ -6,6 +6,7 @@ from datetime import UTC
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from core.input import ROW_ID
 from core.pagination import PageArgsSchema
 from marketplace.listings.schemas import ListingSchema, Stripped
 from marketplace.listings.state import STATUSES
@@ -51,7 +52,7 @@ class ListingListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(STATUSES), metadata={
         "description": "pending_review is the review queue, longest waiting first; others newest first"})
     reported = fields.Boolean(metadata={"description": "true: only listings with open reports; false: only without"})
-    seller_id = fields.Integer(validate=validate.Range(min=1))
+    seller_id = fields.Integer(validate=ROW_ID)
 
 
 class AdminListingSchema(ListingSchema):
@@ -65,7 +66,7 @@ class ReasonSchema(ma.Schema):
 
 class ReportCreateSchema(ma.Schema):
     target_type = fields.String(required=True, validate=validate.OneOf(TARGET_TYPES))
-    target_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    target_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
     reason = _reason(required=True)
 
 
@@ -97,7 +98,7 @@ class ReportListArgsSchema(PageArgsSchema):
     status = fields.String(validate=validate.OneOf(REPORT_STATUSES), metadata={
         "description": "open is the queue, oldest first; otherwise newest first"})
     target_type = fields.String(validate=validate.OneOf(TARGET_TYPES))
-    target_id = fields.Integer(validate=validate.Range(min=1))
+    target_id = fields.Integer(validate=ROW_ID)
 
 
 class ResolveSchema(ma.Schema):
@@ -109,10 +110,10 @@ class ResolveSchema(ma.Schema):
 
 
 class AuditListArgsSchema(PageArgsSchema):
-    actor_id = fields.Integer(validate=validate.Range(min=1))
+    actor_id = fields.Integer(validate=ROW_ID)
     action = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "e.g. user.ban"})
     target_type = fields.String(validate=validate.Length(min=1, max=32))
-    target_id = fields.Integer(validate=validate.Range(min=1))
+    target_id = fields.Integer(validate=ROW_ID)
 
 
 class AuditEntrySchema(ma.Schema):
