@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (JSON, BigInteger, CheckConstraint, ColumnElement, ForeignKey, Index, Integer, String,
+                        Text, UniqueConstraint, and_, or_)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -31,7 +31,12 @@ class User(Base):
     rating_total: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    __table_args__ = (CheckConstraint("role IN ('user', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('user', 'admin')", name="role"),
+        # Only the few banned users: listing visibility reads this set on every search.
+        Index("ix_users_banned", "id", sqlite_where=banned_at.column.is_not(None),
+              postgresql_where=banned_at.column.is_not(None)),
+    )
 
     @property
     def rating_avg(self) -> float | None:
@@ -41,6 +46,11 @@ class User(Base):
         if self.banned_at is None:
             return False
         return self.banned_until is None or self.banned_until > (now or utcnow())
+
+    @classmethod
+    def banned_condition(cls, now: datetime | None = None) -> ColumnElement[bool]:
+        """SQL twin of `is_banned`: the user is banned at `now` (default: this moment)."""
+        return and_(cls.banned_at.is_not(None), or_(cls.banned_until.is_(None), cls.banned_until > (now or utcnow())))
 
 
 class Token(Base):
@@ -75,6 +85,8 @@ class Listing(Base):
     # The buyer or recipient the listing is reserved for, sold or given to.
     buyer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     review_note: Mapped[str | None] = mapped_column(String(500))
+    #: the status an admin's takedown moved the listing from; a restore returns it there
+    removed_from: Mapped[str | None] = mapped_column(String(16))
     favorite_count: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -198,8 +210,46 @@ class AuditEntry(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
     __table_args__ = (
         Index("ix_audit_log_created", "created_at", "id"),
         Index("ix_audit_log_actor_created", "actor_id", "created_at"),
         Index("ix_audit_log_action_created", "action", "created_at"),
+    )
+
+
+class Report(Base):
+    """A user's report of a user, listing or message, and how an admin resolved it."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    target_type: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(BigInteger)
+    #: the user behind the target when reported (the user, the listing's seller, the message's sender)
+    target_owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: what the reporter saw, kept as evidence (a message may be recalled, a listing edited)
+    target_summary: Mapped[str] = mapped_column(String(500), default="")
+    target_context: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    resolution_note: Mapped[str | None] = mapped_column(String(500))
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("target_type IN ('user', 'listing', 'message')", name="target_type"),
+        CheckConstraint("status IN ('open', 'resolved')", name="status"),
+        CheckConstraint("resolution IS NULL OR resolution IN ('dismiss', 'takedown', 'ban')", name="resolution"),
+        # One open report per reporter and target, enforced by the database under concurrency.
+        Index("uq_reports_open_reporter_target", "reporter_id", "target_type", "target_id", unique=True,
+              sqlite_where=status.column == "open", postgresql_where=status.column == "open"),
+        Index("ix_reports_status_created", "status", "created_at"),
+        Index("ix_reports_target_status", "target_type", "target_id", "status"),
     )

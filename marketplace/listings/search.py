@@ -6,7 +6,7 @@ from sqlalchemy import Select, or_, select
 from core.db import db
 from core.errors import Unauthorized
 from core.pagination import Page, paginate
-from marketplace.listings.services import is_admin
+from marketplace.listings.services import ON_MARKET, hidden_by_ban, is_admin
 from marketplace.listings.state import PUBLIC
 from marketplace.models import Listing, User
 
@@ -33,7 +33,8 @@ def search_listings(*, viewer: User | None, page: int, page_size: int, status: s
     """One page of listings in `status` matching every filter given.
 
     Public statuses are searchable by anyone; any other status lists only the
-    caller's own listings (all of them for admins) and needs a token.
+    caller's own listings (all of them for admins) and needs a token. The listings
+    of a seller banned right now are left out for everyone but admins.
     """
     stmt = select(Listing).where(Listing.status == status)
     if status not in PUBLIC:
@@ -41,6 +42,8 @@ def search_listings(*, viewer: User | None, page: int, page_size: int, status: s
             raise Unauthorized(f"Log in to list {status} listings.")
         if not is_admin(viewer):
             stmt = stmt.where(Listing.seller_id == viewer.id)
+    if status in ON_MARKET and not is_admin(viewer):
+        stmt = stmt.where(~hidden_by_ban())
     if q:
         stmt = _keyword(stmt, q)
     for column, value in ((Listing.kind, kind), (Listing.category, category),

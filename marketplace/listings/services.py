@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
 from core.db import db
@@ -14,6 +14,9 @@ from marketplace.signals import emit_listing_status_changed
 
 #: statuses only the seller and admins may see
 HIDDEN = frozenset({"removed", "pending_review", "rejected"})
+#: statuses a ban hides while it lasts (the listings on the market); no status changes, so lifting
+#: the ban, or its end passing, brings back exactly these
+ON_MARKET = frozenset({"active", "reserved"})
 #: statuses in which the seller may still edit the listing: active, reserved, pending_review, rejected
 EDITABLE = frozenset(STATUSES) - FINAL
 
@@ -36,9 +39,18 @@ def is_admin(user: User | None) -> bool:
 
 def can_see(listing: Listing, viewer: User | None) -> bool:
     """True when `viewer` (None: anonymous) may know the listing exists."""
-    if listing.status not in HIDDEN or is_admin(viewer):
+    if is_admin(viewer):
+        return True
+    if listing.status in ON_MARKET and listing.seller.is_banned():
+        return False
+    if listing.status not in HIDDEN:
         return True
     return viewer is not None and listing.seller_id == viewer.id
+
+
+def hidden_by_ban() -> ColumnElement[bool]:
+    """SQL condition: the listing is on the market and its seller is banned right now."""
+    return and_(Listing.status.in_(ON_MARKET), Listing.seller_id.in_(select(User.id).where(User.banned_condition())))
 
 
 def visible_to(viewer: User | None) -> ColumnElement[bool]:
@@ -46,7 +58,7 @@ def visible_to(viewer: User | None) -> ColumnElement[bool]:
     if is_admin(viewer):
         return true()
     public = Listing.status.not_in(HIDDEN)
-    return public if viewer is None else or_(public, Listing.seller_id == viewer.id)
+    return and_(public if viewer is None else or_(public, Listing.seller_id == viewer.id), ~hidden_by_ban())
 
 
 def load_visible(s: Session, *, listing_id: int, viewer: User | None, lock: bool = False) -> Listing:

@@ -19,7 +19,8 @@ SELLER_MOVES: dict[str, frozenset[str]] = {
 ADMIN_MOVES: dict[str, frozenset[str]] = {
     **{status: frozenset({"removed"}) for status in STATUSES if status != "removed"},
     "pending_review": frozenset({"active", "rejected", "removed"}),
-    "removed": frozenset({"active"}),
+    # A restore returns a listing to where the takedown found it (see marketplace/moderation/listings.py).
+    "removed": frozenset({"active", "sold", "given", "withdrawn", "pending_review"}),
 }
 #: the terminal status each kind ends in when the deal is done
 DONE_STATUS = {"sale": "sold", "donation": "given"}

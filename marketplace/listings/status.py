@@ -30,21 +30,23 @@ def _check_buyer(s: Session, *, listing: Listing, status: str, buyer_id: int | N
         raise _invalid_buyer("No such user.")
 
 
-def apply_status(s: Session, *, listing: Listing, status: str, buyer_id: int | None = None) -> str:
-    """Move a listing the caller has locked to `status` as its seller would, inside the caller's transaction.
+def apply_status(s: Session, *, listing: Listing, status: str, buyer_id: int | None = None,
+                 by: str = "seller") -> str:
+    """Move a listing the caller has locked to `status` as `by` ("seller" or "admin") may, inside the
+    caller's transaction.
 
     Checks the transition (409 invalid_transition) and the named buyer, settles donation claims,
     and sets status and buyer_id; returns the old status. The caller commits, then calls
     `emit_listing_status_changed`.
     """
-    check_transition(listing, status, by="seller")
+    check_transition(listing, status, by=by)
     _check_buyer(s, listing=listing, status=status, buyer_id=buyer_id)
     old_status = listing.status
     settle_claims_on_status_change(s, listing=listing, new_status=status, buyer_id=buyer_id)
     listing.status = status
     if status in WITH_BUYER:
         listing.buyer_id = buyer_id if buyer_id is not None else listing.buyer_id
-    else:
+    elif status != "removed":  # a takedown keeps the buyer, so restoring a sold listing keeps its deal
         listing.buyer_id = None
     return old_status
 
