@@ -7,7 +7,10 @@ API_PREFIX = "/api/v1"
 
 
 def init_app(app: Flask) -> None:
-    """Register chat's REST routes, its receiver of listing status changes and its report target (messages)."""
+    """Register chat's REST routes, its receiver of listing status changes, its report target (messages)
+    and the keyword rule relay."""
+    from chat import keyword_sync
+    from chat.admin.routes import bp as admin_bp
     from chat.conversations.routes import bp as conversations_bp
     from chat.groups.routes import bp as groups_bp
     from chat.listing_events import on_listing_status_changed
@@ -19,7 +22,8 @@ def init_app(app: Flask) -> None:
     from marketplace.moderation.targets import register_report_target
     from marketplace.signals import listing_status_changed
 
-    for blueprint in (groups_bp, messages_bp, rooms_bp, offers_bp, conversations_bp):
+    for blueprint in (groups_bp, messages_bp, rooms_bp, offers_bp, conversations_bp, admin_bp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     listing_status_changed.connect(on_listing_status_changed)
     register_report_target("message", resolve_reported_message)
+    keyword_sync.init_app(app)

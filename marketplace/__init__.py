@@ -13,12 +13,13 @@ def init_app(app: Flask) -> None:
     from marketplace import cli
     from marketplace.donations.routes import bp as donations_bp
     from marketplace.listings.routes import bp as listings_bp
+    from marketplace.moderation.keyword_routes import bp as keywords_bp
     from marketplace.moderation.routes import bp as moderation_bp
     from marketplace.uploads.routes import bp as uploads_bp
     from marketplace.users.routes import bp as users_bp
     from marketplace.users.services import user_for_token
 
-    for blueprint in (users_bp, listings_bp, donations_bp, uploads_bp, moderation_bp):
+    for blueprint in (users_bp, listings_bp, donations_bp, uploads_bp, moderation_bp, keywords_bp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     set_token_resolver(app, user_for_token)
     cli.init_app(app)

@@ -16,6 +16,9 @@ token_revoked = _signals.signal("token-revoked")
 #: sent after a user is banned, with user_id (all their sessions end)
 user_banned = _signals.signal("user-banned")
 
+#: sent after the keyword rule set was replaced (every process must drop its compiled copy)
+keyword_rules_changed = _signals.signal("keyword-rules-changed")
+
 
 def emit_listing_status_changed(*, listing_id: int, old_status: str, new_status: str,
                                 actor_id: int | None) -> None:
@@ -31,3 +34,7 @@ def emit_token_revoked(*, user_id: int, token_id: int) -> None:
 
 def emit_user_banned(*, user_id: int) -> None:
     user_banned.send(current_app._get_current_object(), user_id=user_id)
+
+
+def emit_keyword_rules_changed() -> None:
+    keyword_rules_changed.send(current_app._get_current_object())

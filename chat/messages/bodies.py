@@ -112,9 +112,14 @@ def validate_content(*, type: Any, body: Any, ext: Any) -> tuple[str, dict, dict
         loaded = schema.load(body)
     except ma.ValidationError as exc:
         raise _invalid("body", exc.messages) from None
+    return type, loaded, validate_ext(ext)
+
+
+def validate_ext(ext: Any) -> dict | None:
+    """A message's `ext`: null or a JSON object of at most 4 KB (400 `ext_too_large` beyond)."""
     if ext is not None:
         if not isinstance(ext, dict):
             raise _invalid("ext", ["Must be a JSON object or null."])
         if json_size(ext) > EXT_MAX_BYTES:
             raise _invalid("ext", [f"At most {EXT_MAX_BYTES} bytes of JSON."], code="ext_too_large")
-    return type, loaded, ext
+    return ext

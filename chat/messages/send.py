@@ -19,6 +19,13 @@ from chat.conversations.archive import is_archived
 from chat.events import Event, dispatch
 from chat.groups.access import dialect_insert, member_ids, not_found, other_party
 from chat.messages.bodies import SERVER_TYPES, validate_client_id, validate_content
+from chat.messages.screening import (
+    NOTICE_EVERY,
+    NOTICE_LOOKBACK,
+    OFF_PLATFORM_EXT,
+    OFF_PLATFORM_NOTICE,
+    screen_message,
+)
 from chat.messages.views import (
     message_dict,
     message_from_row,
@@ -64,10 +71,13 @@ def send_message(*, sender: User, group_id: int, client_id: str, type: str, body
 
     404 for non-members, 403 `read_only`, `blocked` (between the two parties of an item or
     direct group) or `banned`; 400 for a bad type/body/ext (`ext_too_large` beyond 4 KB);
-    409 `client_id_reused` when the client_id already named a message in another group.
+    409 `client_id_reused` when the client_id already named a message in another group;
+    403 `content_blocked` on a keyword rule (`mask` rules rewrite the body instead).
     """
     client_id = validate_client_id(client_id)
     type, body, ext = validate_content(type=type, body=body, ext=ext)
+    screened = screen_message(type=type, body=body)
+    body = screened.body
     try:
         with db.transaction() as s:
             result = _replay(s, sender=sender, group_id=group_id, client_id=client_id)
@@ -82,6 +92,40 @@ def send_message(*, sender: User, group_id: int, client_id: str, type: str, body
             raise
     if result.created:
         dispatch([result.event()])
+        if screened.off_platform:
+            post_off_platform_notice(group_id=group_id)
+    return result
+
+
+def post_message(s: Session, *, group_id: int, sender: User | None, type: str, body: dict,
+                 ext: dict | None = None) -> SendResult:
+    """Append one message inside the caller's transaction from `sender` (None: the system), who
+    need not be a member (an admin's test message); the body must be validated. 404 when the group
+    is missing. The caller dispatches `result.event()` after commit."""
+    group = s.execute(select(groups_t.c.kind, groups_t.c.last_seq).where(groups_t.c.id == group_id)
+                      .with_for_update()).one_or_none()
+    if group is None:
+        raise not_found()
+    return _append(s, group_id=group_id, kind=group.kind, last_seq=group.last_seq, sender=sender,
+                   client_id=None, type=type, body=body, ext=ext)
+
+
+def post_off_platform_notice(*, group_id: int) -> SendResult | None:
+    """The `system` warning against trading off the platform, unless the group got one within
+    NOTICE_EVERY (checked under the group's row lock, so processes racing post it once)."""
+    with db.transaction() as s:
+        s.execute(select(groups_t.c.id).where(groups_t.c.id == group_id).with_for_update())
+        since = utcnow() - NOTICE_EVERY
+        # The group's latest messages only (one bounded index range): a chat that said more than
+        # NOTICE_LOOKBACK things since its last notice may get another one.
+        recent = s.execute(select(messages_t.c.sender_id, messages_t.c.ext, messages_t.c.created_at)
+                           .where(messages_t.c.group_id == group_id)
+                           .order_by(messages_t.c.seq.desc()).limit(NOTICE_LOOKBACK)).all()
+        if any(row.sender_id is None and row.ext == OFF_PLATFORM_EXT and row.created_at > since for row in recent):
+            return None
+        result = post_message(s, group_id=group_id, sender=None, type="system",
+                              body={"text": OFF_PLATFORM_NOTICE}, ext=OFF_PLATFORM_EXT)
+    dispatch([result.event()])
     return result
 
 

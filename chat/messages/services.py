@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from chat.events import dispatch
 from chat.groups.access import (
@@ -28,16 +29,22 @@ def list_messages(*, user: User, group_id: int, before_seq: int | None = None, a
                   limit: int = 50) -> dict[str, Any]:
     """A page of a group's messages in ascending seq, with `next_cursor` (see the route's docs)."""
     require_member(db.session, group_id=group_id, user_id=user.id)
+    return message_page(db.session, group_id=group_id, before_seq=before_seq, after_seq=after_seq, limit=limit)
+
+
+def message_page(s: Session, *, group_id: int, before_seq: int | None, after_seq: int | None,
+                 limit: int) -> dict[str, Any]:
+    """One history page of a group, whoever asks (the caller checks who may read it)."""
     seq = messages_t.c.seq
     stmt = message_query().where(messages_t.c.group_id == group_id)
     if before_seq is not None:
         stmt = stmt.where(seq < before_seq)
     if after_seq is not None:  # forwards from after_seq
-        rows = db.session.execute(stmt.where(seq > after_seq).order_by(seq).limit(limit + 1)).all()
+        rows = s.execute(stmt.where(seq > after_seq).order_by(seq).limit(limit + 1)).all()
         page, more = rows[:limit], len(rows) > limit
         next_cursor = str(page[-1].seq) if more else None
     else:  # backwards from the newest (or from before_seq)
-        rows = db.session.execute(stmt.order_by(seq.desc()).limit(limit + 1)).all()
+        rows = s.execute(stmt.order_by(seq.desc()).limit(limit + 1)).all()
         page, more = rows[:limit][::-1], len(rows) > limit
         next_cursor = str(page[0].seq) if more else None
     return {"items": [message_from_row(row) for row in page], "next_cursor": next_cursor}

@@ -10,6 +10,7 @@ from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from marketplace.listings.state import FINAL, STATUSES
 from marketplace.models import Listing, User
+from marketplace.moderation.keywords import current_matcher
 from marketplace.signals import emit_listing_status_changed
 
 #: statuses only the seller and admins may see
@@ -83,11 +84,12 @@ def load_own(s: Session, *, listing_id: int, actor: User) -> Listing:
 
 def create_listing(*, seller: User, kind: str, title: str, category: str, condition: str, city: str,
                    description: str = "", price_cents: int = 0, images: list[str] | None = None) -> Listing:
-    """Publish a new listing; it starts out active."""
+    """Publish a new listing: active, or pending_review when its text trips a keyword rule."""
     check_price(kind, price_cents)
+    status = "pending_review" if current_matcher().flags_listing(title, description) else "active"
     listing = Listing(seller_id=seller.id, kind=kind, title=title, description=description,
                       price_cents=price_cents, category=category, condition=condition,
-                      images=list(images or []), city=city, status="active", favorite_count=0)
+                      images=list(images or []), city=city, status=status, favorite_count=0)
     with db.transaction() as s:
         s.add(listing)
     return listing
@@ -99,7 +101,10 @@ def get_listing(*, listing_id: int, viewer: User | None) -> Listing:
 
 
 def update_listing(*, actor: User, listing_id: int, changes: dict[str, Any]) -> Listing:
-    """Edit the seller's own listing; a rejected one goes back to review."""
+    """Edit the seller's own listing; a rejected one, or one whose new text trips a keyword rule, goes
+    (back) to review."""
+    # Compiled before the transaction: a cache miss reads the rules table, never under the row lock.
+    matcher = current_matcher() if "title" in changes or "description" in changes else None
     with db.transaction() as s:
         listing = load_own(s, listing_id=listing_id, actor=actor)
         if listing.status not in EDITABLE:
@@ -109,7 +114,8 @@ def update_listing(*, actor: User, listing_id: int, changes: dict[str, Any]) -> 
         old_status = listing.status
         for key, value in changes.items():
             setattr(listing, key, value)
-        if old_status == "rejected":
+        flagged = matcher is not None and matcher.flags_listing(listing.title, listing.description)
+        if old_status == "rejected" or (flagged and old_status != "pending_review"):
             listing.status, listing.review_note = "pending_review", None
     emit_listing_status_changed(listing_id=listing.id, old_status=old_status,
                                 new_status=listing.status, actor_id=actor.id)

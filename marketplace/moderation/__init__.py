@@ -1,1 +1,2 @@
-"""Admin moderation: bans, the listing review queue and takedowns, user reports and the audit log."""
+"""Admin moderation: bans, the listing review queue and takedowns, user reports, the audit log, and the keyword
+rules applied to listings and chat messages."""

@@ -1,0 +1,98 @@
+"""HTTP routes of the admin console, chat side: groups, rooms, members, messages (admins only)."""
+from __future__ import annotations
+
+from chat.admin import groups, messages
+from chat.admin.schemas import (
+    AdminGroupCreateSchema,
+    AdminGroupDetailSchema,
+    AdminGroupListArgsSchema,
+    AdminGroupSchema,
+    AdminMemberSchema,
+    AdminMessageSchema,
+    AdminRoomCreateSchema,
+)
+from chat.groups.schemas import MemberSchema
+from chat.messages.schemas import HistoryArgsSchema, MessagePageSchema, MessageSchema
+from core.api import Blueprint
+from core.auth import admin_required, current_user
+from core.pagination import page_schema
+
+bp = Blueprint("admin_chat", __name__, description="Admin: groups and rooms, members, system and test messages")
+
+
+@bp.get("/admin/groups")
+@admin_required
+@bp.arguments(AdminGroupListArgsSchema, location="query")
+@bp.response(200, page_schema(AdminGroupSchema))
+def list_groups(args):
+    """Every group (item, direct, room), latest activity first, with member counts."""
+    return groups.list_groups(**args)
+
+
+@bp.post("/admin/groups")
+@admin_required
+@bp.arguments(AdminGroupCreateSchema)
+@bp.response(201, AdminGroupDetailSchema)
+@bp.alt_response(200, schema=AdminGroupDetailSchema, success=True, description="The group already existed")
+def create_group(data):
+    """Create the direct chat of two users or a buyer's item chat about a listing (201 new, 200 existing)."""
+    view, created = groups.create_group(admin=current_user(), **data)
+    return view, 201 if created else 200
+
+
+@bp.post("/admin/rooms")
+@admin_required
+@bp.arguments(AdminRoomCreateSchema)
+@bp.response(201, AdminGroupDetailSchema)
+def create_room(data):
+    """Open a public chat room owned by the calling admin."""
+    return groups.create_room(admin=current_user(), **data)
+
+
+@bp.get("/admin/groups/<int:group_id>")
+@admin_required
+@bp.response(200, AdminGroupDetailSchema)
+def get_group(group_id: int):
+    """Any group with its members and listing summary."""
+    return groups.get_group(group_id=group_id)
+
+
+@bp.post("/admin/groups/<int:group_id>/members")
+@admin_required
+@bp.arguments(AdminMemberSchema)
+@bp.response(201, MemberSchema)
+@bp.alt_response(200, schema=MemberSchema, success=True, description="Already a member: the role is set")
+def set_member(data, group_id: int):
+    """Add a user to a room (201) or change a member's role, e.g. appoint a room admin (200).
+
+    Item and direct chats keep their two parties (409 `fixed_membership`); the owner's role does
+    not change (409 `owner_role`). The room's members get a `member` event on /ws.
+    """
+    member, added = groups.set_member(admin=current_user(), group_id=group_id, **data)
+    return member, 201 if added else 200
+
+
+@bp.delete("/admin/groups/<int:group_id>/members/<int:user_id>")
+@admin_required
+@bp.response(204)
+def remove_member(group_id: int, user_id: int):
+    """Remove a member from a room (not its owner); the members and the removed user get a `member` event."""
+    groups.remove_member(admin=current_user(), group_id=group_id, user_id=user_id)
+
+
+@bp.post("/admin/groups/<int:group_id>/messages")
+@admin_required
+@bp.arguments(AdminMessageSchema)
+@bp.response(201, MessageSchema)
+def post_message(data, group_id: int):
+    """Send a `system` message or a test message (as the admin) into any group; audit-logged."""
+    return messages.post_admin_message(admin=current_user(), group_id=group_id, **data)
+
+
+@bp.get("/admin/groups/<int:group_id>/messages")
+@admin_required
+@bp.arguments(HistoryArgsSchema, location="query")
+@bp.response(200, MessagePageSchema)
+def history(args, group_id: int):
+    """A page of any group's messages, paged as GET /groups/{id}/messages; every read is audit-logged."""
+    return messages.read_history(admin=current_user(), group_id=group_id, **args)

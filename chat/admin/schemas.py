@@ -1,0 +1,88 @@
+"""Input and output schemas of the admin's group, room, member and message routes."""
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from chat.admin.groups import ROOM_ROLES, AdminGroupView
+from chat.groups.schemas import ListingSummarySchema, MemberSchema
+from chat.messages.bodies import CLIENT_TYPES, EXT_MAX_BYTES
+from chat.models import GROUP_KINDS
+from core.pagination import PageArgsSchema
+
+ROW_ID = validate.Range(min=1, max=2**63 - 1)
+
+
+class AdminGroupSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, metadata={"description": "item, direct or room"})
+    name = fields.String(allow_none=True, required=True)
+    description = fields.String(required=True)
+    listing = fields.Nested(ListingSummarySchema, allow_none=True, required=True)
+    read_only = fields.Boolean(required=True)
+    member_count = fields.Integer(required=True)
+    last_seq = fields.Integer(required=True, metadata={"description": "seq of the latest message, 0 when none"})
+    last_message_at = fields.DateTime(required=True, metadata={"description": "latest activity"})
+    created_at = fields.DateTime(required=True)
+
+    @ma.pre_dump
+    def _flatten(self, view: AdminGroupView, **_kw: Any) -> dict[str, Any]:
+        g = view.group
+        return {"id": g.id, "kind": g.kind, "name": g.name, "description": g.description, "listing": g.listing,
+                "read_only": g.read_only, "member_count": view.member_count, "last_seq": g.last_seq,
+                "last_message_at": g.last_message_at, "created_at": g.created_at, "members": view.members}
+
+
+class AdminGroupDetailSchema(AdminGroupSchema):
+    members = fields.List(fields.Nested(MemberSchema), required=True,
+                          metadata={"description": "owners and admins first; at most 100"})
+
+
+class AdminGroupListArgsSchema(PageArgsSchema):
+    kind = fields.String(validate=validate.OneOf(GROUP_KINDS))
+    q = fields.String(validate=validate.Length(min=1, max=80),
+                      metadata={"description": "part of the group's name or its listing's title"})
+    user_id = fields.Integer(validate=ROW_ID, metadata={"description": "only groups this user is a member of"})
+
+
+class AdminGroupCreateSchema(ma.Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("direct", "item")), metadata={
+        "description": "direct: the chat of two users (user_ids); item: a buyer's chat about a listing "
+                       "(listing_id, buyer_id). Rooms are made with POST /admin/rooms"})
+    user_ids = fields.List(fields.Integer(strict=True, validate=ROW_ID), validate=validate.Length(equal=2),
+                           metadata={"description": "direct: the two users"})
+    listing_id = fields.Integer(strict=True, validate=ROW_ID, metadata={"description": "item: the listing"})
+    buyer_id = fields.Integer(strict=True, validate=ROW_ID, metadata={"description": "item: the buyer"})
+    name = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "a title for the console"})
+
+    @ma.validates_schema
+    def _by_kind(self, data: dict[str, Any], **_kw: Any) -> None:
+        needed = ("user_ids",) if data.get("kind") == "direct" else ("listing_id", "buyer_id")
+        missing = {name: ["Required for this kind."] for name in needed if name not in data}
+        if missing:
+            raise ma.ValidationError(missing)
+        ids = data.get("user_ids")
+        if ids is not None and len(set(ids)) != len(ids):
+            raise ma.ValidationError({"user_ids": ["Two different users."]})
+
+
+class AdminRoomCreateSchema(ma.Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    description = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class AdminMemberSchema(ma.Schema):
+    user_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
+    role = fields.String(load_default="member", validate=validate.OneOf(ROOM_ROLES),
+                         metadata={"description": "member, or admin to appoint a room admin"})
+
+
+class AdminMessageSchema(ma.Schema):
+    type = fields.String(required=True, metadata={
+        "description": f"system (from the system, body {{text}}), or a test message as the admin: "
+                       f"{', '.join(CLIENT_TYPES)}"})
+    body = fields.Dict(required=True, metadata={"description": "shape depends on type (API.md)"})
+    ext = fields.Dict(allow_none=True, load_default=None,
+                      metadata={"description": f"any JSON object up to {EXT_MAX_BYTES} bytes, kept verbatim"})
