@@ -36,7 +36,7 @@ def new_context(browser) -> Iterator:
     contexts = []
 
     def make():
-        context = browser.new_context(viewport={"width": 1100, "height": 700}, locale="zh-CN")
+        context = browser.new_context(viewport={"width": 1280, "height": 760}, locale="zh-CN")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context

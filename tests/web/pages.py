@@ -110,3 +110,42 @@ class ChatPage:
         """(seq, text) of every stored message in the open conversation, top to bottom."""
         return [(int(seq), text) for seq, text in self.page.eval_on_selector_all(
             "#messages li.msg[data-seq]", "els => els.map(e => [e.dataset.seq, e.querySelector('.bubble').textContent])")]
+
+
+class AdminPage:
+    """The /admin console of one admin."""
+
+    def __init__(self, context, base_url: str) -> None:
+        self.page = context.new_page()
+        self.base_url = base_url
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def login(self, username: str, password: str) -> AdminPage:
+        self.page.goto(f"{self.base_url}/admin")
+        self.page.fill("#login-username", username)
+        self.page.fill("#login-password", password)
+        self.page.click("#login-form button[type=submit]")
+        self.page.wait_for_selector("#screen[data-ready=reports]")
+        return self
+
+    def show(self, screen: str) -> None:
+        """Open a screen (`reports`, `groups/12`, ...) and wait until it has loaded."""
+        self.page.evaluate("hash => { location.hash = hash; }", screen)
+        self.page.wait_for_selector(f"#screen[data-ready={screen.split('/')[0]}]")
+
+    def row(self, key: str, value: int):
+        return self.page.locator(f"#screen tr[data-{key}='{value}']")
+
+    def dialog(self, submit: bool = True, **values: str) -> None:
+        """Fill the open form dialog's fields by name and submit it."""
+        self.page.wait_for_selector("#dialog[open]")
+        for name, value in values.items():
+            field = self.page.locator(f"#dialog [name={name}]")
+            if field.evaluate("el => el.tagName") == "SELECT":
+                field.select_option(value)
+            else:
+                field.fill(value)
+        if submit:
+            self.page.click("#dialog button[type=submit]")
+        self.page.wait_for_selector("#dialog:not([open])", state="attached")

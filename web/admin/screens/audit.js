@@ -24,7 +24,8 @@ export async function render(root, { api }) {
       { title: "操作人 actor", cell: (e) => userLabel(e.actor) },
       { title: "动作 action", cell: (e) => h("code", {}, e.action) },
       { title: "对象 target", cell: (e) => `${e.target_type}${e.target_id ? ` #${e.target_id}` : ""}` },
-      { title: "详情 details", cell: (e) => h("pre", { class: "details" }, JSON.stringify(e.details, null, 1)) },
+      { title: "详情 details", cell: (e) => h("pre", { class: "details" }, Object.entries(e.details)
+        .map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join("\n")) },
     ], result.items, { rowData: (e) => ({ action: e.action }) }), pager(result, (p) => { state.page = p; load(); }));
   }
   await load();
