@@ -74,10 +74,12 @@ class ChatPage:
         if msg.type == "error" and not msg.text.startswith("WebSocket connection to"):
             self.errors.append(msg.text)
 
-    def login(self, username: str, password: str) -> ChatPage:
+    def login(self, username: str, password: str, shots: Shots | None = None) -> ChatPage:
         self.page.goto(f"{self.base_url}/chat")
         self.page.fill("#login-username", username)
         self.page.fill("#login-password", password)
+        if shots:
+            shots(self.page, "chat-login")
         self.page.click("#login-form button[type=submit]")
         self.wait_connection("online")
         return self
@@ -121,10 +123,12 @@ class AdminPage:
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
-    def login(self, username: str, password: str) -> AdminPage:
+    def login(self, username: str, password: str, shots: Shots | None = None) -> AdminPage:
         self.page.goto(f"{self.base_url}/admin")
         self.page.fill("#login-username", username)
         self.page.fill("#login-password", password)
+        if shots:
+            shots(self.page, "admin-login")
         self.page.click("#login-form button[type=submit]")
         self.page.wait_for_selector("#screen[data-ready=reports]")
         return self

@@ -47,7 +47,7 @@ def test_admin_moderates_and_messages_through_the_console(live, live_server, fac
     buyer_ws.ready()
     spammer_ws.ready()
 
-    console = AdminPage(new_context(), live_server.url).login(admin.username, PASSWORD)
+    console = AdminPage(new_context(), live_server.url).login(admin.username, PASSWORD, shots)
 
     # Reports: resolve (dismiss, with a note); the open queue empties.
     console.row("report-id", report["id"]).get_by_role("button").click()

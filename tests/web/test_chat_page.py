@@ -35,16 +35,23 @@ def test_buyer_and_seller_chat_and_the_buyer_gets_what_it_missed_offline_exactly
     seller = factory.user(nickname="卖家小王")
     buyer = factory.user(nickname="买家小李")
     listing = live.listing(seller, "九成新 Switch 游戏机", 120000)
-    group_id = live.call("POST", f"/listings/{listing['id']}/inquiries", buyer)["id"]
-    live.call("POST", f"/groups/{group_id}/messages", buyer,
-              json={"client_id": "first", "type": "txt", "body": {"text": "你好,还在吗?"}})
+
+    buyer_context = new_context()
+    buyer_page = ChatPage(buyer_context, live_server.url).login(buyer.username, PASSWORD, shots)
+    buyer_page.page.fill("#inquiry-listing", str(listing["id"]))
+    buyer_page.page.press("#inquiry-listing", "Enter")  # ask the seller: the item chat opens
+    opened = buyer_page.page.locator("#conversation-list li.conversation.active")
+    opened.wait_for()
+    group_id = int(opened.get_attribute("data-group-id"))
+    buyer_page.send_text("你好,还在吗?")
+    buyer_page.wait_message("你好,还在吗?")
+    buyer_page.page.reload()  # back to the bare list; the session is kept
+    buyer_page.wait_connection("online")
+    buyer_page.wait_unread(group_id, 0)
 
     seller_page = ChatPage(new_context(), live_server.url).login(seller.username, PASSWORD)
     seller_page.wait_unread(group_id, 1)
     shots(seller_page.page, "chat-list-seller")
-    buyer_context = new_context()
-    buyer_page = ChatPage(buyer_context, live_server.url).login(buyer.username, PASSWORD)
-    buyer_page.wait_unread(group_id, 0)
 
     seller_page.open(group_id)
     seller_page.wait_message("你好,还在吗?")

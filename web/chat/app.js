@@ -93,6 +93,20 @@ async function start() {
     logout(e.detail.code === 4403 ? "账号已被封禁 (banned)" : "登录已失效,请重新登录 (session ended)", false);
   });
   $("#refresh").addEventListener("click", () => conversations.reload());
+  // Ask the seller about a listing: POST /listings/{id}/inquiries opens (or returns) the item chat.
+  $("#inquiry-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = $("#inquiry-listing");
+    try {
+      const group = await api.post(`/listings/${Number(input.value)}/inquiries`);
+      input.value = "";
+      await conversations.reload();
+      const opened = conversations.get(group.id);
+      if (opened) openConversation(opened);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
   await conversations.reload();
   client.connect();
 }
