@@ -34,7 +34,7 @@ def test_admin_moderates_and_messages_through_the_console(live, live_server, fac
     admin = factory.admin()
     seller = factory.user(nickname="卖家老张")
     buyer = factory.user(nickname="买家小美")
-    spammer = factory.user(nickname="刷屏用户")
+    spammer = factory.user(nickname="<img src=x onerror=pwned=1>")  # shown as text, never run
     queued = live.listing(seller, "全新未拆封 AirPods Pro", 129900)
     factory.set_listing(queued["id"], status="pending_review")
     listing = live.listing(seller, "宜家书架 八成新", 8000, rgb=(90, 160, 90))
@@ -73,6 +73,8 @@ def test_admin_moderates_and_messages_through_the_console(live, live_server, fac
     console.dialog(reason="批量发布广告")
     assert spammer_ws.close_status(timeout=3) == 4403
     console.row("user-id", spammer.id).locator("button[data-action=unban]").wait_for()
+    assert console.row("user-id", spammer.id).get_by_text("<img src=x onerror=pwned=1>").count() == 1
+    assert console.page.evaluate("typeof window.pwned") == "undefined"
     shots(console.page, "admin-users")
 
     # Keyword rules: add a blocking word; the buyer's next message containing it is refused.

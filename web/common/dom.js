@@ -1,5 +1,5 @@
 // Small DOM helpers shared by /chat and /admin. All user text goes in through textContent or
-// attributes set one by one (never innerHTML), so nothing a user typed can become markup.
+// attributes set one by one (never parsed as HTML), so nothing a user typed can become markup.
 
 // h("div", {class: "row", dataset: {id: 3}, onclick: fn}, "text", childNode, null)
 export function h(tag, attrs = {}, ...children) {
