@@ -30,9 +30,15 @@ bp = Blueprint("moderation", __name__, description="Reports, and admin moderatio
 @bp.response(201, ReportSchema)
 @bp.alt_response(403, response="FORBIDDEN", description="cannot_report_self")
 @bp.alt_response(404, response="NOT_FOUND", description="the target does not exist or you cannot see it")
-@bp.alt_response(409, response="CONFLICT", description="report_exists: you have an open report on it (details.report_id)")
+@bp.alt_response(409, response="CONFLICT",
+                 description="report_exists: you have an open report on it (details.report_id)")
 def create_report(data):
-    """Report a user, a listing or a message you can see (one open report per target)."""
+    """Report a user, a listing or a message you can see (one open report per target).
+
+    404 when the target does not exist or is not visible to you (a message: only in a group you are in);
+    403 `cannot_report_self` for yourself, your listing or your message; 409 `report_exists` while your
+    earlier report on the same target is open (its id in `details.report_id`; nothing new is created).
+    """
     return reports.create_report(reporter=current_user(), **data)
 
 

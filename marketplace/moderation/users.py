@@ -32,7 +32,8 @@ def list_users(*, page: int, page_size: int, q: str | None = None, status: str |
 
 
 def _lock_user(s: Session, user_id: int) -> User:
-    user = s.scalar(select(User).where(User.id == user_id).with_for_update(of=User)
+    # NO KEY UPDATE: rows that merely reference the user (messages, tokens) are not held up meanwhile.
+    user = s.scalar(select(User).where(User.id == user_id).with_for_update(of=User, key_share=True)
                     .execution_options(populate_existing=True))
     if user is None:
         raise NotFound("No such user.")
