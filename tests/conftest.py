@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from core.db import Base, db
+from marketplace.moderation.keywords import invalidate_rules
 from tests.factories import Factory
 from tests.support.apps import make_app
 from tests.support.databases import free_port, pg_schema
@@ -64,6 +65,7 @@ def _wipe(application) -> None:
             else:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))
+    invalidate_rules(application)  # its compiled keyword rules came from the tables just emptied
 
 
 @pytest.fixture

@@ -135,7 +135,8 @@ def create_room(*, admin: User, name: str, description: str = "") -> AdminGroupV
 
 
 def _room(group_id: int) -> ChatGroup:
-    group = db.session.get(ChatGroup, group_id, with_for_update=True)
+    group = db.session.scalar(select(ChatGroup).where(ChatGroup.id == group_id).with_for_update(of=ChatGroup)
+                              .execution_options(populate_existing=True))
     if group is None:
         raise NotFound("No such group.")
     if group.kind != "room":

@@ -49,6 +49,11 @@ class RuleCache:
                 self._matcher = matcher
         return matcher
 
+    @property
+    def cached(self) -> bool:
+        """True while a compiled set is kept (the next `get` reads nothing)."""
+        return self._matcher is not None
+
     def invalidate(self) -> None:
         with self._lock:
             self._generation += 1

@@ -1,10 +1,13 @@
 """Chat fixtures: `chat`, the ChatHelper of tests/chat/helpers.py bound to the test client."""
 from __future__ import annotations
 
+from contextlib import ExitStack
+
 import pytest
 
 from chat import events
 from tests.chat.helpers import ChatHelper
+from tests.support.wsclient import WsClient
 
 
 @pytest.fixture
@@ -19,3 +22,15 @@ def recorded():
     events.after_commit_hooks.append(seen.append)
     yield seen
     events.after_commit_hooks.remove(seen.append)
+
+
+@pytest.fixture
+def ws_ready(live_server):
+    """Open ready (hello + sync) sockets of actors on the live server; all closed after the test."""
+    with ExitStack() as stack:
+        def open_socket(actor) -> WsClient:
+            ws = WsClient(live_server.ws_url, actor.token)
+            stack.callback(ws.close)
+            ws.ready()
+            return ws
+        yield open_socket

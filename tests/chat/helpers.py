@@ -89,3 +89,10 @@ class ChatHelper:
 
     def block(self, blocker: Actor, blocked: Actor) -> None:
         assert self.client.put(f"{API}/me/blocks/{blocked.id}", headers=blocker.headers).status_code == 204
+
+
+def put_keyword_rules(client: FlaskClient, admin: Actor, rules: list[dict[str, Any]]) -> dict:
+    """Replace the keyword rule set (PUT /admin/keywords) as `admin`."""
+    r = client.put(f"{API}/admin/keywords", json={"rules": rules}, headers=admin.headers)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
