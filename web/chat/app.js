@@ -1,50 +1,15 @@
 // /chat: log in, then wire the conversation list and the open conversation to the chat client.
-import { createApi } from "/web/api.js";
 import { $, toast } from "/web/dom.js";
+import { Session } from "/web/session.js";
 import { ChatClient, Status } from "/chat/paipai-chat.js";
 import { ConversationList } from "/chat/conversations.js";
 import { Thread } from "/chat/thread.js";
 
-const SESSION_KEY = "paipai.chat.session";  // {token, user} of the logged-in user
-const FLASH_KEY = "paipai.chat.flash";      // why the last session ended, shown on the login form
 const STATUS_TEXT = { [Status.CONNECTING]: "连接中…", [Status.ONLINE]: "在线", [Status.OFFLINE]: "离线",
                       [Status.ENDED]: "已断开" };
 
-let session = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
-let client = null;
-const api = createApi({ getToken: () => session && session.token,
-                        onUnauthorized: () => logout("登录已失效,请重新登录 (session ended)", false) });
-
-function showLogin(message = "") {
-  $("#main").classList.add("hidden");
-  $("#login").classList.remove("hidden");
-  $("#login-error").textContent = message;
-}
-
-async function login(event) {
-  event.preventDefault();
-  const form = event.target;
-  try {
-    const token = await api.login(form.username.value.trim(), form.password.value);
-    session = { token: token.access_token, user: token.user };
-    localStorage.setItem(SESSION_KEY, JSON.stringify(session));
-    form.password.value = "";
-    await start();
-  } catch (err) {
-    $("#login-error").textContent = err.code === "banned" ? "账号已被封禁 (banned)" : err.message;
-  }
-}
-
-// End the session and start the page afresh (no state of the last user survives).
-async function logout(message = "", revoke = true) {
-  if (client) client.close();
-  client = null;
-  if (session && revoke) await api.del("/token").catch(() => {});
-  session = null;
-  localStorage.removeItem(SESSION_KEY);
-  sessionStorage.setItem(FLASH_KEY, message);
-  location.reload();
-}
+const session = new Session("chat");
+const { api } = session;
 
 function setStatus(status) {
   $("#conn-dot").className = `status-dot status-${status}`;
@@ -52,12 +17,9 @@ function setStatus(status) {
   document.body.dataset.connection = status;  // tests and styles read it
 }
 
-async function start() {
-  const me = session.user;
-  $("#login").classList.add("hidden");
-  $("#main").classList.remove("hidden");
-  $("#me").textContent = `${me.nickname} (@${me.username})`;
-  client = new ChatClient({ token: session.token, userId: me.id });
+async function start(me) {
+  const client = new ChatClient({ token: session.token, userId: me.id });
+  session.onEnd = () => client.close();
   const conversations = new ConversationList({
     api, me, listEl: $("#conversation-list"), emptyEl: $("#conversation-empty"),
     onOpen: (c) => openConversation(c),
@@ -90,7 +52,7 @@ async function start() {
     else if (type === "listing" || type === "group" || type === "member") conversations.reloadSoon();
   });
   client.addEventListener("ended", (e) => {
-    logout(e.detail.code === 4403 ? "账号已被封禁 (banned)" : "登录已失效,请重新登录 (session ended)", false);
+    session.end(e.detail.code === 4403 ? "账号已被封禁 (banned)" : "登录已失效,请重新登录 (session ended)", false);
   });
   $("#refresh").addEventListener("click", () => conversations.reload());
   // Ask the seller about a listing: POST /listings/{id}/inquiries opens (or returns) the item chat.
@@ -111,9 +73,4 @@ async function start() {
   client.connect();
 }
 
-$("#login-form").addEventListener("submit", login);
-$("#logout").addEventListener("click", () => logout());
-const flash = sessionStorage.getItem(FLASH_KEY) || "";
-sessionStorage.removeItem(FLASH_KEY);
-if (session) start().catch((err) => showLogin(err.message));
-else showLogin(flash);
+session.boot(start);
