@@ -58,8 +58,10 @@ class Live:
             "category": "electronics", "condition": "like_new", "city": "上海", "images": [self.upload(seller, rgb)]})
 
 
-class ChatPage:
-    """The /chat page of one user in its own browser context."""
+class BrowserPage:
+    """One page (/chat or /admin) in a browser context; JavaScript errors it logs are kept in `errors`."""
+
+    path = ""
 
     def __init__(self, context, base_url: str) -> None:
         self.context = context
@@ -74,13 +76,22 @@ class ChatPage:
         if msg.type == "error" and not msg.text.startswith("WebSocket connection to"):
             self.errors.append(msg.text)
 
-    def login(self, username: str, password: str, shots: Shots | None = None) -> ChatPage:
-        self.page.goto(f"{self.base_url}/chat")
+    def submit_login(self, username: str, password: str, shots: Shots | None = None) -> None:
+        self.page.goto(f"{self.base_url}/{self.path}")
         self.page.fill("#login-username", username)
         self.page.fill("#login-password", password)
         if shots:
-            shots(self.page, "chat-login")
+            shots(self.page, f"{self.path}-login")
         self.page.click("#login-form button[type=submit]")
+
+
+class ChatPage(BrowserPage):
+    """The /chat page of one user."""
+
+    path = "chat"
+
+    def login(self, username: str, password: str, shots: Shots | None = None) -> ChatPage:
+        self.submit_login(username, password, shots)
         self.wait_connection("online")
         return self
 
@@ -89,9 +100,6 @@ class ChatPage:
 
     def conversation(self, group_id: int):
         return self.page.locator(f"#conversation-list li[data-group-id='{group_id}']")
-
-    def unread(self, group_id: int) -> int:
-        return int(self.conversation(group_id).get_attribute("data-unread"))
 
     def wait_unread(self, group_id: int, count: int) -> None:
         self.page.wait_for_selector(f"#conversation-list li[data-group-id='{group_id}'][data-unread='{count}']")
@@ -114,22 +122,13 @@ class ChatPage:
             "#messages li.msg[data-seq]", "els => els.map(e => [e.dataset.seq, e.querySelector('.bubble').textContent])")]
 
 
-class AdminPage:
+class AdminPage(BrowserPage):
     """The /admin console of one admin."""
 
-    def __init__(self, context, base_url: str) -> None:
-        self.page = context.new_page()
-        self.base_url = base_url
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+    path = "admin"
 
     def login(self, username: str, password: str, shots: Shots | None = None) -> AdminPage:
-        self.page.goto(f"{self.base_url}/admin")
-        self.page.fill("#login-username", username)
-        self.page.fill("#login-password", password)
-        if shots:
-            shots(self.page, "admin-login")
-        self.page.click("#login-form button[type=submit]")
+        self.submit_login(username, password, shots)
         self.page.wait_for_selector("#screen[data-ready=reports]")
         return self
 

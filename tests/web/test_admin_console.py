@@ -48,10 +48,7 @@ def test_admin_moderates_and_messages_through_the_console(live, live_server, fac
     spammer_ws.ready()
 
     console = AdminPage(new_context(), live_server.url)
-    console.page.goto(f"{live_server.url}/admin")
-    console.page.fill("#login-username", buyer.username)
-    console.page.fill("#login-password", PASSWORD)
-    console.page.click("#login-form button[type=submit]")
+    console.submit_login(buyer.username, PASSWORD)
     console.page.get_by_text("administrators only").wait_for()  # a user's token is refused (and revoked)
     console.login(admin.username, PASSWORD, shots)
 
