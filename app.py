@@ -35,6 +35,7 @@ def create_app(config: Config | str | None = None) -> Flask:
 
     import chat
     import marketplace
+    import web
     from chat import broker
     from chat import ws as chat_ws
     from core import migrate, ops
@@ -44,6 +45,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     chat_ws.init_app(app)
     ops.init_app(app)
     migrate.init_app(app)
+    web.init_app(app)
     return app
 
 

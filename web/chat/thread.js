@@ -1,0 +1,166 @@
+// The open conversation of /chat: REST history (older pages on scroll), live messages, sending, reading.
+import { clear, h, toast, yuan } from "/web/dom.js";
+import { MessageList } from "/web/messages.js";
+
+const PAGE = 30;
+
+export class Thread {
+  constructor({ api, client, me, els, onRead }) {
+    this.api = api;
+    this.client = client;
+    this.me = me;
+    this.els = els;          // {main, empty, head, messages, composer, text, image}
+    this.onRead = onRead;    // (groupId, seq) → the list clears its badge
+    this.conversation = null;
+    this.list = null;
+    this.hasOlder = false;
+    this.loadingOlder = false;
+    els.messages.addEventListener("scroll", () => {
+      if (els.messages.scrollTop < 40) this.loadOlder();
+    });
+    els.composer.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.sendText();
+    });
+    els.image.addEventListener("change", () => this.sendImage());
+    document.addEventListener("visibilitychange", () => this.markRead());
+  }
+
+  get groupId() {
+    return this.conversation ? this.conversation.group_id : null;
+  }
+
+  async open(conversation) {
+    this.conversation = conversation;
+    this.els.empty.classList.add("hidden");
+    this.els.main.classList.remove("hidden");
+    this.renderHead();
+    clear(this.els.messages);
+    this.list = new MessageList(this.els.messages, { isOwn: (m) => Boolean(m.sender && m.sender.id === this.me.id) });
+    const groupId = conversation.group_id;
+    const page = await this.api.get(`/groups/${groupId}/messages`, { limit: PAGE });
+    if (this.groupId !== groupId) return;  // another conversation was opened meanwhile
+    page.items.forEach((m) => this.list.add(m));
+    this.hasOlder = page.next_cursor !== null;
+    for (const frame of this.client.pendingSends()) {
+      if (frame.group_id === groupId) this.list.addPending(frame, this.me);
+    }
+    this.scrollToEnd();
+    this.markRead();
+  }
+
+  renderHead() {
+    const c = this.conversation;
+    const listing = c.listing;
+    clear(this.els.head).append(...[
+      h("span", { class: "title" }, listing ? listing.title : (c.peer ? c.peer.nickname : `群聊 #${c.group_id}`)),
+      listing && listing.kind === "sale" ? h("span", { class: "price" }, yuan(listing.price_cents)) : null,
+      c.peer ? h("span", { class: "muted" }, `与 ${c.peer.nickname}`) : null,
+      c.read_only ? h("span", { class: "tag" }, "只读 read-only") : null].filter(Boolean));
+    for (const input of this.els.composer.elements) input.disabled = Boolean(c.read_only);
+  }
+
+  async loadOlder() {
+    if (!this.list || !this.hasOlder || this.loadingOlder) return;
+    this.loadingOlder = true;
+    const groupId = this.groupId;
+    const box = this.els.messages;
+    try {
+      const page = await this.api.get(`/groups/${groupId}/messages`, { before_seq: this.list.firstSeq, limit: PAGE });
+      if (this.groupId !== groupId) return;
+      const fromBottom = box.scrollHeight - box.scrollTop;
+      page.items.forEach((m) => this.list.add(m));
+      this.hasOlder = page.next_cursor !== null;
+      box.scrollTop = box.scrollHeight - fromBottom;  // keep what the user was looking at in place
+    } finally {
+      this.loadingOlder = false;
+    }
+  }
+
+  // A live or replayed message of this conversation (already deduped by the client; the list dedupes
+  // again against REST history).
+  async showMessage(message) {
+    if (message.group_id !== this.groupId) return;
+    const gap = this.list.lastSeq && message.seq > this.list.lastSeq + 1;
+    if (gap) await this.fillGap(message.seq);
+    const atEnd = this.isAtEnd();
+    this.list.add(message);
+    if (atEnd || (message.sender && message.sender.id === this.me.id)) this.scrollToEnd();
+    this.markRead();
+  }
+
+  // Room messages are live only: what came while we were away is read from history.
+  async fillGap(beforeSeq) {
+    const page = await this.api.get(`/groups/${this.groupId}/messages`,
+                                    { after_seq: this.list.lastSeq, limit: 100 });
+    page.items.filter((m) => m.seq < beforeSeq).forEach((m) => this.list.add(m));
+  }
+
+  replaceMessage(message) {
+    if (this.list && message.group_id === this.groupId) this.list.replace(message);
+  }
+
+  sendFailed(clientId, error) {
+    if (this.list) this.list.failPending(clientId);
+    toast(`发送失败: ${error.message || error.code}`, "error");
+  }
+
+  sendText() {
+    const text = this.els.text.value.trim();
+    if (!text || !this.conversation) return;
+    this.els.text.value = "";
+    this.queue("txt", { text });
+  }
+
+  async sendImage() {
+    const file = this.els.image.files[0];
+    this.els.image.value = "";
+    if (!file || !this.conversation) return;
+    const groupId = this.groupId;
+    try {
+      const [upload, size] = await Promise.all([this.api.upload(file), imageSize(file)]);
+      this.queue("img", { url: upload.url, ...size }, groupId);
+    } catch (err) {
+      toast(`图片上传失败: ${err.message}`, "error");
+    }
+  }
+
+  queue(type, body, groupId = this.groupId) {
+    const clientId = this.client.send(groupId, type, body);
+    if (groupId === this.groupId) {
+      this.list.addPending({ client_id: clientId, group_id: groupId, type, body }, this.me);
+      this.scrollToEnd();
+    }
+  }
+
+  // Read up to the last message shown, when the page is visible; the socket when it is up, else REST.
+  markRead() {
+    if (!this.list || document.visibilityState !== "visible") return;
+    const seq = this.list.lastSeq;
+    const groupId = this.groupId;
+    if (!seq || (seq <= (this.readSeq || 0) && this.readGroup === groupId)) return;
+    this.readSeq = seq;
+    this.readGroup = groupId;
+    if (!this.client.markRead(groupId, seq)) this.api.post(`/groups/${groupId}/read`, { seq }).catch(() => {});
+    this.onRead(groupId, seq);
+  }
+
+  isAtEnd() {
+    const box = this.els.messages;
+    return box.scrollHeight - box.scrollTop - box.clientHeight < 60;
+  }
+
+  scrollToEnd() {
+    this.els.messages.scrollTop = this.els.messages.scrollHeight;
+  }
+}
+
+function imageSize(file) {
+  return new Promise((resolve) => {
+    const url = URL.createObjectURL(file);
+    const img = new Image();
+    img.onload = () => { resolve({ width: img.naturalWidth, height: img.naturalHeight }); URL.revokeObjectURL(url); };
+    img.onerror = () => { resolve({}); URL.revokeObjectURL(url); };
+    img.src = url;
+  });
+}
