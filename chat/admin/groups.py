@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from chat.events import dispatch
 from chat.groups.access import add_members, direct_key, member_ids, membership
 from chat.models import ChatGroup, ChatMember
+from chat.rooms.services import add_room
 from core.db import db
 from core.errors import Conflict, NotFound, ValidationError
 from core.pagination import Page
@@ -124,11 +125,7 @@ def _create_group(*, admin: User, kind: str, user_ids: list[int] | None, listing
 def create_room(*, admin: User, name: str, description: str = "") -> AdminGroupView:
     """Open a public room owned by the admin."""
     with db.transaction() as s:
-        room = ChatGroup(kind="room", name=name, description=description, created_by=admin.id,
-                         read_only=False, last_seq=0)
-        s.add(room)
-        s.flush()
-        add_members(s, group_id=room.id, roles={admin.id: "owner"})
+        room = add_room(s, creator=admin, name=name, description=description)
         record_audit(s, actor_id=admin.id, action="room.create", target_type="group", target_id=room.id,
                      details={"name": name})
     return get_group(group_id=room.id)

@@ -1,9 +1,10 @@
-"""Public chat rooms: create (admins, later via /admin/rooms), list, join and leave."""
+"""Public chat rooms: create (admins, via /admin/rooms), list, join and leave."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from chat.groups.access import add_members, membership
 from chat.models import ChatGroup, ChatMember
@@ -25,11 +26,16 @@ class RoomView:
 def create_room(*, creator: User, name: str, description: str = "") -> ChatGroup:
     """Open a public room; its creator becomes the owner."""
     with db.transaction() as s:
-        room = ChatGroup(kind="room", name=name, description=description, created_by=creator.id,
-                         read_only=False, last_seq=0)
-        s.add(room)
-        s.flush()
-        add_members(s, group_id=room.id, roles={creator.id: "owner"})
+        return add_room(s, creator=creator, name=name, description=description)
+
+
+def add_room(s: Session, *, creator: User, name: str, description: str = "") -> ChatGroup:
+    """Insert a room owned by `creator` inside the caller's transaction (flushed: it has its id)."""
+    room = ChatGroup(kind="room", name=name, description=description, created_by=creator.id,
+                     read_only=False, last_seq=0)
+    s.add(room)
+    s.flush()
+    add_members(s, group_id=room.id, roles={creator.id: "owner"})
     return room
 
 
