@@ -15,9 +15,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-UNITS_S = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60,
-           "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-SPEC_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+?)s?\s*(?:burst\s+(\d+))?\s*$")
+UNITS_S = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60,
+           "minute": 60, "minutes": 60, "h": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400,
+           "days": 86400}
+SPEC_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+)\s*(?:burst\s+(\d+))?\s*$")
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,13 @@ def parse_limit(name: str, spec: str | None) -> Limit | None:
     if spec is None or spec.strip().lower() in ("", "off", "0", "none"):
         return None
     match = SPEC_RE.match(spec.lower())
-    if not match or match.group(3) not in UNITS_S or int(match.group(1)) < 1:
-        raise ValueError(f"rate limit {name}: {spec!r} is not like '30/hour' or '60/min burst 20'")
-    count, multiple, unit, burst = match.groups()
-    return Limit(name=name, count=int(count), period_s=int(multiple or 1) * UNITS_S[unit],
-                 burst=int(burst) if burst else int(count))
+    if match and match.group(3) in UNITS_S:
+        count, multiple, unit, burst = match.groups()
+        limit = Limit(name=name, count=int(count), period_s=int(multiple or 1) * UNITS_S[unit],
+                      burst=int(burst) if burst else int(count))
+        if min(limit.count, limit.period_s, limit.burst) >= 1:
+            return limit
+    raise ValueError(f"rate limit {name}: {spec!r} is not like '30/hour' or '60/min burst 20'")
 
 
 Check = tuple[Limit, str]  # a limit and the key it counts (e.g. "send:42")

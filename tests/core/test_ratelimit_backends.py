@@ -30,7 +30,8 @@ def test_off_disables_a_limit(spec):
     assert parse_limit("x", spec) is None
 
 
-@pytest.mark.parametrize("spec", ["lots", "30", "30/fortnight", "0/hour", "-1/hour", "30/hour burst", "a/b"])
+@pytest.mark.parametrize("spec", ["lots", "30", "30/fortnight", "0/hour", "-1/hour", "30/hour burst",
+                                  "a/b", "5/100ms", "5/hour burst 0", "5/hour burst 00", "5/0s"])
 def test_a_malformed_limit_spec_is_refused(spec):
     with pytest.raises(ValueError, match="x"):
         parse_limit("x", spec)
@@ -110,3 +111,22 @@ def test_an_unreachable_redis_lets_requests_through():
         limiter.refund([(limit, "k")])
     finally:
         limiter.close()
+
+
+def test_a_hit_on_several_limits_is_one_redis_command(tmp_path):
+    import redis
+
+    from tests.chat.broker_support import RedisServer
+    with RedisServer(tmp_path / "redis") as server:
+        limiter, probe = RedisRateLimiter(server.url), redis.Redis.from_url(server.url)
+        try:
+            checks = [(Limit("send", 60, 60, 20), "send:1"), (Limit("send_sustained", 1200, 3600, 1200), "sus:1")]
+            limiter.hit(checks)  # loads the script
+            probe.config_resetstat()
+            limiter.hit(checks)
+            calls = {name: s["calls"] for name, s in probe.info("commandstats").items() if name != "cmdstat_config"}
+            # one EVALSHA from the client; TIME, GET and SET run inside the script, on the server
+            assert calls == {"cmdstat_evalsha": 1, "cmdstat_time": 1, "cmdstat_get": 2, "cmdstat_set": 2}
+        finally:
+            limiter.close()
+            probe.close()
