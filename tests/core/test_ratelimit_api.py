@@ -8,6 +8,7 @@ from tests.factories import PASSWORD
 
 API = "/api/v1"
 HOME, OFFICE, CAFE, TRAIN = "203.0.113.1", "203.0.113.2", "198.51.100.3", "198.51.100.4"
+ONE_MORE = {"client_id": "one-more", "type": "txt", "body": {"text": "太快了"}}
 
 
 def assert_rate_limited(r, limit: str) -> None:
@@ -75,10 +76,6 @@ def pair(factory):
     return factory.user(), factory.user()
 
 
-def _group(app, factory, buyer, seller) -> int:
-    return ChatHelper(app.test_client(), factory).item_group(buyer, seller)
-
-
 def test_message_sends_are_limited_per_user_in_bursts(limited, factory, pair):
     app = limited(send="60/min burst 3")
     chat = ChatHelper(app.test_client(), factory)
@@ -86,8 +83,7 @@ def test_message_sends_are_limited_per_user_in_bursts(limited, factory, pair):
     group_id = chat.item_group(buyer, seller)
     for i in range(3):
         chat.send(buyer, group_id, f"第{i}条")
-    r = chat.send_raw(buyer, group_id, {"client_id": "over", "type": "txt", "body": {"text": "太快了"}})
-    assert_rate_limited(r, "send")
+    assert_rate_limited(chat.send_raw(buyer, group_id, ONE_MORE), "send")
     assert [m["body"]["text"] for m in chat.history(buyer, group_id)["items"]] == ["第0条", "第1条", "第2条"]
     chat.send(seller, group_id, "卖家不受影响")
 
@@ -98,8 +94,7 @@ def test_message_sends_are_limited_over_the_hour(limited, factory, pair):
     group_id = chat.item_group(buyer, seller)
     chat.send(buyer, group_id)
     chat.send(buyer, group_id)
-    assert_rate_limited(chat.send_raw(buyer, group_id, {"client_id": "x", "type": "txt", "body": {"text": "x"}}),
-                        "send_sustained")
+    assert_rate_limited(chat.send_raw(buyer, group_id, ONE_MORE), "send_sustained")
 
 
 def test_offers_count_as_sends(limited, factory, pair):
@@ -109,8 +104,7 @@ def test_offers_count_as_sends(limited, factory, pair):
     chat.send(buyer, group_id)
     r = chat.client.post(f"{API}/groups/{group_id}/offers", json={"price_cents": 200000}, headers=buyer.headers)
     assert r.status_code == 201, r.get_json()
-    assert_rate_limited(chat.send_raw(buyer, group_id, {"client_id": "x", "type": "txt", "body": {"text": "x"}}),
-                        "send")
+    assert_rate_limited(chat.send_raw(buyer, group_id, ONE_MORE), "send")
     r = chat.client.post(f"{API}/groups/{group_id}/offers", json={"price_cents": 190000}, headers=buyer.headers)
     assert_rate_limited(r, "send")
 
@@ -145,13 +139,12 @@ def test_two_app_instances_share_one_redis_counter(limited, factory, pair):
         pytest.skip("in memory each process counts for itself")
     first, second = limited(send="60/min burst 3"), limited(send="60/min burst 3")
     buyer, seller = pair
-    group_id = _group(first, factory, buyer, seller)
     one, other = ChatHelper(first.test_client(), factory), ChatHelper(second.test_client(), factory)
+    group_id = one.item_group(buyer, seller)
     one.send(buyer, group_id)
     other.send(buyer, group_id)
     one.send(buyer, group_id)
-    assert_rate_limited(other.send_raw(buyer, group_id, {"client_id": "x", "type": "txt", "body": {"text": "x"}}),
-                        "send")
+    assert_rate_limited(other.send_raw(buyer, group_id, ONE_MORE), "send")
 
 
 def test_forwarded_for_is_ignored_unless_proxies_are_trusted(limited):
