@@ -38,7 +38,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     import web
     from chat import broker
     from chat import ws as chat_ws
-    from core import migrate, ops
+    from core import headers, migrate, ops, ratelimit
     broker.init_app(app)
     marketplace.init_app(app)
     chat.init_app(app)
@@ -46,6 +46,8 @@ def create_app(config: Config | str | None = None) -> Flask:
     ops.init_app(app)
     migrate.init_app(app)
     web.init_app(app)
+    ratelimit.init_app(app)
+    headers.init_app(app)
     return app
 
 

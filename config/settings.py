@@ -20,6 +20,23 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+# Production rate limits: "N/period [burst B]" or "off" (core/ratelimit). Generous per IP: many
+# users share one address behind carrier NAT.
+RATE_LIMIT_DEFAULTS = {
+    "LOGIN_IP": "100/hour burst 20",  # failed logins from one address
+    "LOGIN_USER": "20/hour burst 10",  # failed logins for one username (a throttle, never a lockout)
+    "REGISTER_IP": "20/hour burst 5",  # registrations from one address
+    "SEND": "60/min burst 20",  # messages (and offers) of one user: bursts of 20, then 1 a second
+    "SEND_SUSTAINED": "1200/hour",  # ... and at most this many over an hour
+    "INQUIRY": "30/hour burst 10",  # inquiries opened by one user
+    "CLAIM": "10/hour burst 5",  # donation claims made by one user
+}
+
+
 class Config:
     """Defaults shared by every deployment; each value can come from the environment."""
 
@@ -57,6 +74,15 @@ class Config:
         # Uploads are bounded precisely by the upload service; this is the
         # transport-level guard so nobody streams gigabytes at us.
         self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 64 * 1024
+        for name, default in RATE_LIMIT_DEFAULTS.items():
+            setattr(self, f"RATE_LIMIT_{name}", env.get(f"RATE_LIMIT_{name}", default))
+        self.RATE_LIMIT_PREFIX = env.get("RATE_LIMIT_PREFIX", "ratelimit:")
+        # Proxies in front of us that append to X-Forwarded-For/-Proto (0: use the peer's address).
+        self.TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+        # Origins (scheme://host[:port]) browsers may call the API from; "*" any; none by default.
+        self.CORS_ORIGINS = _env_list("CORS_ORIGINS")
+        # Strict-Transport-Security max-age, sent on HTTPS requests only (0: never).
+        self.HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
 
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""
@@ -73,6 +99,11 @@ class TestingConfig(Config):
     TESTING = True
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
+
+    def __init__(self) -> None:
+        super().__init__()
+        for name in RATE_LIMIT_DEFAULTS:  # off: the suite's many logins and sends; limit tests turn them on
+            setattr(self, f"RATE_LIMIT_{name}", "off")
 
 
 class ProductionConfig(Config):

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+import uuid
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -114,3 +115,19 @@ def live_server(clean_app):
     """The app served on a free port by a threaded WSGI server (real sockets, for /ws)."""
     with serve(clean_app) as server:
         yield server
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limited(request, clean_app):
+    """`limited(send="3/min", ..., config={...})` builds an app on the test database with those rate limits on, counted
+    in memory or in a real Redis (apps built in one test share the Redis counters: same key prefix)."""
+    from tests.support.wsclient import tuned_app
+    redis_url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    prefix = f"test-rl-{uuid.uuid4().hex}:"
+    with ExitStack() as stack:
+        def build(config: dict | None = None, **limits: str):
+            settings = {f"RATE_LIMIT_{name.upper()}": spec for name, spec in limits.items()}
+            return stack.enter_context(tuned_app(clean_app, REDIS_URL=redis_url, RATE_LIMIT_PREFIX=prefix,
+                                                 **settings, **(config or {})))
+        build.backend = request.param
+        yield build

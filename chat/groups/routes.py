@@ -6,12 +6,14 @@ from chat.groups.schemas import GroupDetailSchema, GroupListArgsSchema, GroupSch
 from core.api import Blueprint
 from core.auth import auth_required, current_user
 from core.pagination import page_schema
+from core.ratelimit import by_user, rate_limited
 
 bp = Blueprint("chat_groups", __name__, description="Chat groups: inquiries, direct chats, membership")
 
 
 @bp.post("/listings/<int:listing_id>/inquiries")
 @auth_required
+@rate_limited("inquiry", by=by_user)
 @bp.response(201, GroupDetailSchema)
 @bp.alt_response(200, schema=GroupDetailSchema, success=True,
                  description="The caller's existing item group about this listing")

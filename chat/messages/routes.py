@@ -12,6 +12,7 @@ from chat.messages.schemas import (
 from chat.messages.send import send_message
 from core.api import Blueprint
 from core.auth import auth_required, current_user
+from core.ratelimit import by_user, rate_limited
 
 bp = Blueprint("chat_messages", __name__, description="Chat messages: history, sending, read markers, recall")
 
@@ -34,6 +35,7 @@ def history(args, group_id: int):
 
 @bp.post("/groups/<int:group_id>/messages")
 @auth_required
+@rate_limited("send", "send_sustained", by=by_user)
 @bp.arguments(SendMessageSchema)
 @bp.response(201, MessageSchema)
 @bp.alt_response(200, schema=MessageSchema, success=True,

@@ -6,12 +6,14 @@ from chat.offers.schemas import OfferCreateSchema, OfferListArgsSchema, OfferSch
 from core.api import Blueprint
 from core.auth import auth_required, current_user
 from core.pagination import page_schema
+from core.ratelimit import by_user, rate_limited
 
 bp = Blueprint("chat_offers", __name__, description="Price offers in item groups")
 
 
 @bp.post("/groups/<int:group_id>/offers")
 @auth_required
+@rate_limited("send", "send_sustained", by=by_user)  # an offer is a message in the chat
 @bp.arguments(OfferCreateSchema)
 @bp.response(201, OfferSchema)
 def make_offer(data, group_id: int):

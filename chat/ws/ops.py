@@ -16,6 +16,7 @@ from chat.ws.protocol import parse_frame
 from chat.ws.store import positioned
 from core.db import db
 from core.errors import ApiError, NotFound, ServiceUnavailable, ValidationError
+from core.ratelimit import enforce
 from marketplace.models import User
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def _user(conn: Connection) -> User:
 
 def _send(conn: Connection, frame: dict) -> None:
     client_id = frame["client_id"]
+    enforce("send", "send_sustained", subject=conn.user_id)  # an error frame; the socket stays
     conn.start_send(client_id)
     try:
         result = send_message(sender=_user(conn), group_id=frame["group_id"], client_id=client_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from core.api import Blueprint
 from core.auth import auth_required, current_user
 from core.pagination import page_schema
+from core.ratelimit import by_user, rate_limited
 from marketplace.donations import services
 from marketplace.donations.schemas import ClaimCreateSchema, ClaimListArgsSchema, ClaimSchema, MyClaimSchema
 
@@ -12,6 +13,7 @@ bp = Blueprint("donations", __name__, description="Claims on donation listings")
 
 @bp.post("/listings/<int:listing_id>/claims")
 @auth_required
+@rate_limited("claim", by=by_user)
 @bp.arguments(ClaimCreateSchema)
 @bp.response(201, ClaimSchema)
 def create_claim(data, listing_id: int):

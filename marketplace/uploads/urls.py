@@ -14,6 +14,9 @@ from marketplace.models import Upload
 UPLOAD_PATH = "/api/v1/uploads/"
 # \Z, not $: "$" would also accept a trailing newline.
 NAME_RE = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]{2,5}\Z")
+# urlsplit (like browsers) silently drops tabs and newlines and strips leading blanks: refuse them instead
+# of storing a URL that is not the one we checked.
+BLANK_OR_CONTROL_RE = re.compile(r"[\x00-\x20\x7f]")
 
 
 def _base_url() -> str:
@@ -32,6 +35,8 @@ def upload_url(name: str) -> str:
 
 def own_upload_name(url: str) -> str | None:
     """The stored file name if `url` points at one of this service's uploads, else None."""
+    if BLANK_OR_CONTROL_RE.search(url):
+        return None
     parts = urlsplit(url)
     if parts.scheme or parts.netloc:
         if parts.scheme not in ("http", "https") or parts.netloc != urlsplit(_base_url()).netloc:

@@ -6,6 +6,7 @@ from flask import current_app
 from core.api import Blueprint
 from core.auth import auth_required, bearer_token, current_user
 from core.pagination import page_schema
+from core.ratelimit import RESPONSE_429, by_ip, counted_attempt, rate_limited
 from marketplace.users import blocks, services
 from marketplace.users.schemas import (BlockListArgsSchema, BlockSchema, MeSchema, ProfileUpdateSchema,
                                        PublicUserSchema, RegisterSchema, TokenRequestSchema, TokenSchema)
@@ -14,6 +15,7 @@ bp = Blueprint("users", __name__, description="Users, tokens, profiles and block
 
 
 @bp.post("/users")
+@rate_limited("register_ip", by=by_ip)
 @bp.arguments(RegisterSchema)
 @bp.response(201, MeSchema)
 @bp.alt_response(409, response="CONFLICT", description="username_taken")
@@ -25,9 +27,11 @@ def register(data):
 @bp.post("/token")
 @bp.arguments(TokenRequestSchema)
 @bp.response(200, TokenSchema)
+@bp.doc(responses={"429": RESPONSE_429})
 def login(data):
-    """Log in with a password and get a bearer token."""
-    raw, token = services.issue_token(username=data["username"], password=data["password"])
+    """Log in with a password and get a bearer token (failed attempts are rate limited)."""
+    with counted_attempt(("login_ip", by_ip()), ("login_user", data["username"].casefold())):
+        raw, token = services.issue_token(username=data["username"], password=data["password"])
     return {"access_token": raw, "token_type": "Bearer",
             "expires_in": current_app.config["TOKEN_TTL_SECONDS"], "user": token.user}
 
