@@ -36,7 +36,9 @@ class Settings:
     """One process's socket settings; the defaults are production values."""
 
     heartbeat_s: float = 25.0  # ping interval, token re-check, and how long one send may block
-    sync_grace_s: float = 5.0  # positions are held after hello until the first sync, at most this long
+    # positions are held after hello until the first sync, at most this long. Generous on purpose: a sync
+    # that arrives after the grace (a starved client or server) would replay what already went out live.
+    sync_grace_s: float = 30.0
     batch_size: int = 200  # messages per `synced` batch of a replay
     queue_max: int = 1000  # frames queued for one socket before it counts as a slow consumer
     # how often a live socket double-checks the database for positions the broker lost
