@@ -20,7 +20,7 @@ SOLD = "商品已售出"
 GIVEN = "物品已送出"
 WITHDRAWN = "卖家已下架该商品"
 REMOVED = "该商品因违反平台规则已被下架,会话已关闭"
-RESTORED = "商品已恢复上架,会话重新开放"
+RESTORED = "平台已恢复该商品,会话重新开放"
 #: statuses after which a listing takes no deal: its pending offers are declined, its chats age towards archive
 OFF_MARKET = FINAL_STATUSES
 
@@ -29,12 +29,11 @@ def system_notice(old_status: str, new_status: str) -> tuple[str, bool | None] |
     """The system text for a status change and the read-only flag to set (None: leave it), or None."""
     if new_status == "removed":
         return REMOVED, True
+    if old_status == "removed":
+        # An admin's restore, to whatever status the takedown found (active, sold, withdrawn, review...).
+        return RESTORED, False
     if new_status == "active":
-        if old_status == "reserved":
-            return REACTIVATED, None
-        if old_status == "removed":
-            return RESTORED, False
-        return None
+        return (REACTIVATED, None) if old_status == "reserved" else None
     texts = {"reserved": RESERVED, "sold": SOLD, "given": GIVEN, "withdrawn": WITHDRAWN}
     return (texts[new_status], None) if new_status in texts else None
 

@@ -11,11 +11,10 @@ from chat.models import ChatGroup, ChatMember
 from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.pagination import Page
+from marketplace.listings.services import can_see
 from marketplace.models import Listing, User
 from marketplace.users.blocks import ensure_not_blocked
 
-#: listing statuses nobody but the seller and admins may see (so: no such listing, 404)
-HIDDEN_LISTING = frozenset({"removed", "pending_review", "rejected"})
 MEMBERS_SHOWN = 100
 
 
@@ -23,7 +22,7 @@ def open_inquiry(*, buyer: User, listing_id: int) -> tuple[GroupView, bool]:
     """The item group of (listing, buyer), created on first call (True) with the seller and buyer in it.
 
     403 `own_listing` for the seller, 403 `blocked` between buyer and seller, 404 for a missing or
-    hidden listing; a new group needs an `active` listing (409 `listing_not_active`), while an
+    hidden listing (in review, taken down, or its seller banned); a new group needs an `active` listing (409 `listing_not_active`), while an
     existing group is returned whatever the listing's status.
     """
     try:
@@ -38,7 +37,7 @@ def open_inquiry(*, buyer: User, listing_id: int) -> tuple[GroupView, bool]:
             existing = _item_group_id(s, listing_id=listing_id, buyer_id=buyer.id)
             if existing is not None:
                 return get_group(user=buyer, group_id=existing), False
-            if listing.status in HIDDEN_LISTING:
+            if not can_see(listing, buyer):  # hidden by review, takedown or the seller's ban: 404
                 raise NotFound("No such listing.")
             if listing.status != "active":
                 raise Conflict("This listing takes no new inquiries.", code="listing_not_active",

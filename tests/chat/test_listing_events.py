@@ -124,3 +124,8 @@ def test_the_sellers_status_change_through_the_listing_api_reaches_the_chat(clie
     assert r.status_code == 200, r.get_json()
     message = _last(chat, buyer, group_id)
     assert (message["type"], message["body"]) == ("system", {"text": RESERVED})
+
+
+@pytest.mark.parametrize("restored_to", ["active", "sold", "withdrawn", "pending_review"])
+def test_a_restore_to_any_status_reopens_the_chat_with_the_restore_notice(restored_to):
+    assert system_notice("removed", restored_to) == (RESTORED, False)

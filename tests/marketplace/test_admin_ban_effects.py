@@ -77,6 +77,8 @@ def test_a_ban_hides_the_sellers_listings_on_the_market_and_unban_restores_them(
     assert _seen(client, fan, seller.id)["favorites"] == {listings["sold"]}
     r = client.put(f"{API}/listings/{listings['active']}/favorite", headers=fan.headers)
     assert r.status_code == 404
+    r = client.post(f"{API}/listings/{listings['active']}/inquiries", headers=fan.headers)
+    assert r.status_code == 404  # a hidden listing takes no new chats either, even by its id
     assert _seen(client, admin, seller.id)["search active"] == {listings["active"]}
     assert _gettable(client, admin, listings) == set(listings)
     statuses = {s: get(client, admin, f"/listings/{i}")["status"] for s, i in listings.items()}
