@@ -30,5 +30,10 @@ run: migrate
 test: install-dev
 	$(PY) -m pytest
 
+# The full chaos run (bench/chaos.py): needs PostgreSQL, e.g. TEST_DATABASE_URL=postgresql://root@127.0.0.1:5432/test
+.PHONY: chaos
+chaos: install-dev
+	$(PY) bench/chaos.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache
