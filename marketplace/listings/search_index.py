@@ -70,7 +70,8 @@ POSTGRESQL_DROP = (f"DROP INDEX IF EXISTS {', '.join(POSTGRESQL_INDEXES)}",)
 
 
 def substring_match(q: str) -> ColumnElement[bool]:
-    """The definition: `q` in the title or the description (lower() LIKE, `%`/`_` literal)."""
+    """The definition: `q` in the title or the description (icontains: lower() LIKE on SQLite, ILIKE on
+    PostgreSQL; `%`/`_` literal)."""
     return or_(Listing.title.icontains(q, autoescape=True), Listing.description.icontains(q, autoescape=True))
 
 
@@ -120,6 +121,7 @@ def create_search_index(connection) -> None:
 
 
 def drop_search_index(connection) -> None:
+    """Remove the search index (SQLite: its tables and triggers; PostgreSQL: its indexes)."""
     for statement in {"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}.get(connection.dialect.name, ()):
         connection.execute(text(statement))
 
