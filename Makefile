@@ -34,5 +34,10 @@ test: install-dev
 fuzz: install-dev
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} $(PY) -m pytest tests/fuzz -q
 
+# The full chaos run (bench/chaos.py): needs PostgreSQL, e.g. TEST_DATABASE_URL=postgresql://root@127.0.0.1:5432/test
+.PHONY: chaos
+chaos: install-dev
+	$(PY) bench/chaos.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache

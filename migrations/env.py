@@ -6,6 +6,7 @@ from sqlalchemy import engine_from_config, pool
 
 from config import load_config
 from core.models_registry import metadata
+from marketplace.listings.search_index import include_object
 
 config = context.config
 url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
@@ -15,7 +16,7 @@ if not url:
 
 def run_offline() -> None:
     context.configure(url=url, target_metadata=metadata, literal_binds=True,
-                      render_as_batch=url.startswith("sqlite"))
+                      render_as_batch=url.startswith("sqlite"), include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -32,7 +33,8 @@ def run_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 

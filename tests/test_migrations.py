@@ -10,6 +10,7 @@ from sqlalchemy import create_engine
 
 from core.migrate import upgrade
 from core.models_registry import metadata
+from marketplace.listings.search_index import include_object
 from tests.support.databases import pg_schema
 
 
@@ -18,7 +19,7 @@ def _assert_no_drift(url: str, **engine_kwargs) -> None:
     engine = create_engine(url, **engine_kwargs)
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
             diff = compare_metadata(ctx, metadata)
     finally:
         engine.dispose()

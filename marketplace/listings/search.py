@@ -1,11 +1,12 @@
 """Listing search: keyword, filters, sort orders and who may list which statuses."""
 from __future__ import annotations
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 
 from core.db import db
 from core.errors import Unauthorized
 from core.pagination import Page, paginate
+from marketplace.listings.search_index import keyword_filter
 from marketplace.listings.services import ON_MARKET, hidden_by_ban, is_admin
 from marketplace.listings.state import PUBLIC
 from marketplace.models import Listing, User
@@ -19,10 +20,8 @@ ORDERS = {
 
 
 def _keyword(stmt: Select, q: str) -> Select:
-    # icontains with autoescape: `%`, `_` and the escape character match literally;
-    # ILIKE on PostgreSQL, lower() LIKE on SQLite (case folds ASCII, CJK matches as is).
-    return stmt.where(or_(Listing.title.icontains(q, autoescape=True),
-                          Listing.description.icontains(q, autoescape=True)))
+    # A substring of title or description, served by each database's trigram index (search_index).
+    return stmt.where(keyword_filter(db.engine.dialect.name, q))
 
 
 def search_listings(*, viewer: User | None, page: int, page_size: int, status: str = "active",

@@ -121,6 +121,13 @@ class GunicornServer:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(5)
 
+    def kill(self) -> None:
+        """SIGKILL the master and its workers at once (their process group): nothing graceful happens."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
     def log_tail(self, chars: int = 4000) -> str:
         try:
             return self._log.read_text(errors="replace")[-chars:]
