@@ -2,11 +2,12 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 15:19:10.862937
+Create Date: 2026-11-28 17:44:29.335980
 """
 from alembic import op
 import sqlalchemy as sa
 import core.db
+from marketplace.listings.search_index import create_search_index, drop_search_index
 
 
 revision = '0001'
@@ -35,6 +36,25 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('username', name=op.f('uq_users_username'))
     )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index('ix_users_banned', ['id'], unique=False, sqlite_where=sa.text('banned_at IS NOT NULL'), postgresql_where=sa.text('banned_at IS NOT NULL'))
+
+    op.create_table('audit_log',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('actor_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('action', sa.String(length=64), nullable=False),
+    sa.Column('target_type', sa.String(length=32), nullable=False),
+    sa.Column('target_id', sa.BigInteger(), nullable=True),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_log_actor_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
+    )
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.create_index('ix_audit_log_action_created', ['action', 'created_at'], unique=False)
+        batch_op.create_index('ix_audit_log_actor_created', ['actor_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_audit_log_created', ['created_at', 'id'], unique=False)
+
     op.create_table('blocks',
     sa.Column('blocker_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('blocked_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -52,6 +72,20 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_chat_inbox_counters_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_chat_inbox_counters'))
     )
+    op.create_table('keyword_rules',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('pattern', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('action', sa.String(length=8), nullable=False),
+    sa.Column('applies_to', sa.JSON(), nullable=False),
+    sa.Column('created_by', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("action IN ('block', 'mask', 'review')", name=op.f('ck_keyword_rules_action')),
+    sa.CheckConstraint("kind IN ('word', 'regex')", name=op.f('ck_keyword_rules_kind')),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_keyword_rules_created_by_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_keyword_rules'))
+    )
     op.create_table('listings',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('seller_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -66,6 +100,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('buyer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('review_note', sa.String(length=500), nullable=True),
+    sa.Column('removed_from', sa.String(length=16), nullable=True),
     sa.Column('favorite_count', sa.Integer(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
@@ -80,6 +115,34 @@ def upgrade() -> None:
         batch_op.create_index('ix_listings_seller_status', ['seller_id', 'status'], unique=False)
         batch_op.create_index('ix_listings_status_created', ['status', 'created_at'], unique=False)
         batch_op.create_index('ix_listings_status_price', ['status', 'price_cents'], unique=False)
+
+    op.create_table('reports',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('reporter_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('target_type', sa.String(length=16), nullable=False),
+    sa.Column('target_id', sa.BigInteger(), nullable=False),
+    sa.Column('target_owner_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('target_summary', sa.String(length=500), nullable=False),
+    sa.Column('target_context', sa.JSON(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('resolution', sa.String(length=16), nullable=True),
+    sa.Column('resolution_note', sa.String(length=500), nullable=True),
+    sa.Column('resolved_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('resolved_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("resolution IS NULL OR resolution IN ('dismiss', 'takedown', 'ban')", name=op.f('ck_reports_resolution')),
+    sa.CheckConstraint("status IN ('open', 'resolved')", name=op.f('ck_reports_status')),
+    sa.CheckConstraint("target_type IN ('user', 'listing', 'message')", name=op.f('ck_reports_target_type')),
+    sa.ForeignKeyConstraint(['reporter_id'], ['users.id'], name=op.f('fk_reports_reporter_id_users'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], name=op.f('fk_reports_resolved_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['target_owner_id'], ['users.id'], name=op.f('fk_reports_target_owner_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reports'))
+    )
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.create_index('ix_reports_status_created', ['status', 'created_at'], unique=False)
+        batch_op.create_index('ix_reports_target_status', ['target_type', 'target_id', 'status'], unique=False)
+        batch_op.create_index('uq_reports_open_reporter_target', ['reporter_id', 'target_type', 'target_id'], unique=True, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
 
     op.create_table('tokens',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -253,9 +316,12 @@ def upgrade() -> None:
         batch_op.create_index('ix_chat_inbox_message', ['message_id'], unique=False)
 
     # ### end Alembic commands ###
+    # The keyword search index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL): not in the models' metadata.
+    create_search_index(op.get_bind())
 
 
 def downgrade() -> None:
+    drop_search_index(op.get_bind())
     # ### commands auto generated by Alembic - please adjust! ###
     with op.batch_alter_table('chat_inbox', schema=None) as batch_op:
         batch_op.drop_index('ix_chat_inbox_message')
@@ -299,6 +365,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_tokens_user_id'))
 
     op.drop_table('tokens')
+    with op.batch_alter_table('reports', schema=None) as batch_op:
+        batch_op.drop_index('uq_reports_open_reporter_target', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
+        batch_op.drop_index('ix_reports_target_status')
+        batch_op.drop_index('ix_reports_status_created')
+
+    op.drop_table('reports')
     with op.batch_alter_table('listings', schema=None) as batch_op:
         batch_op.drop_index('ix_listings_status_price')
         batch_op.drop_index('ix_listings_status_created')
@@ -306,10 +378,20 @@ def downgrade() -> None:
         batch_op.drop_index('ix_listings_category_status')
 
     op.drop_table('listings')
+    op.drop_table('keyword_rules')
     op.drop_table('chat_inbox_counters')
     with op.batch_alter_table('blocks', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_blocks_blocked_id'))
 
     op.drop_table('blocks')
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index('ix_audit_log_created')
+        batch_op.drop_index('ix_audit_log_actor_created')
+        batch_op.drop_index('ix_audit_log_action_created')
+
+    op.drop_table('audit_log')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index('ix_users_banned', sqlite_where=sa.text('banned_at IS NOT NULL'), postgresql_where=sa.text('banned_at IS NOT NULL'))
+
     op.drop_table('users')
     # ### end Alembic commands ###
