@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import schemathesis
+import schemathesis.specs.openapi.schemas  # noqa: F401  (imported here, at collection, not deep in a test)
 from flask import Flask
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
