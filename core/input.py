@@ -20,8 +20,10 @@ from core.errors import ValidationError
 MAX_BIGINT = 2**63 - 1
 #: a row id: beyond MAX_BIGINT no row can exist (and SQLite/PostgreSQL would fail to bind it)
 ROW_ID = validate.Range(min=1, max=MAX_BIGINT)
-#: a sequence number or position (0 = before the first)
-SEQ = validate.Range(min=0, max=MAX_BIGINT)
+#: the largest value an INTEGER column holds (a group's message seqs are INTEGER)
+MAX_INT = 2**31 - 1
+#: a message seq in a group (0 = before the first)
+SEQ = validate.Range(min=0, max=MAX_INT)
 
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 

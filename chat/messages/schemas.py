@@ -5,7 +5,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from chat.messages.bodies import CLIENT_ID_MAX, CLIENT_TYPES, EXT_MAX_BYTES
-from core.input import ROW_ID, SEQ
+from core.input import MAX_INT, SEQ
 from marketplace.users.schemas import UserSummarySchema
 
 MAX_HISTORY_LIMIT = 100
@@ -35,7 +35,7 @@ class MessagePageSchema(ma.Schema):
 
 
 class HistoryArgsSchema(ma.Schema):
-    before_seq = fields.Integer(validate=ROW_ID, metadata={"description": "only seq < before_seq"})
+    before_seq = fields.Integer(validate=validate.Range(min=1, max=MAX_INT), metadata={"description": "only seq < before_seq"})
     after_seq = fields.Integer(validate=SEQ, metadata={"description": "only seq > after_seq"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_HISTORY_LIMIT))
 
