@@ -9,7 +9,7 @@ from tests.fuzz.campaign import run_campaign
 from tests.fuzz.world import build_world
 
 #: examples per operation and generation mode; `make fuzz` raises it
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261128"))
 
 
