@@ -48,9 +48,11 @@ def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, ready, release,
                 async with sem:
                     try:
                         ws = await session.ws_connect(f"{ws_url}?access_token={token}", autoping=True, heartbeat=None)
-                        hello = json.loads((await ws.receive(timeout=60)).data)
+                        hello = await frame(ws)
+                        if hello["op"] != "hello":
+                            raise ValueError(f"no hello: {hello}")
                         await ws.send_str(json.dumps({"op": "sync", "cursor": hello["cursor"]}))
-                        while json.loads((await ws.receive(timeout=60)).data)["op"] != "synced":
+                        while (await frame(ws))["op"] != "synced":
                             pass
                     except (aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError) as exc:  # counted
                         failed += 1
@@ -70,6 +72,16 @@ def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, ready, release,
                 r.cancel()
 
     uvloop.run(run())
+
+
+async def frame(ws) -> dict:
+    import json
+
+    import aiohttp
+    msg = await ws.receive(timeout=60)
+    if msg.type != aiohttp.WSMsgType.TEXT:
+        raise ValueError(f"socket closed: {msg.type.name} {msg.data} {msg.extra}")
+    return json.loads(msg.data)
 
 
 async def _drain(ws) -> None:
@@ -108,7 +120,11 @@ def main() -> None:
         server = Gunicorn("app:create_app()", workers=1, env=env, directory=tmp / "app", name="app")
         stack.callback(server.stop)
         started = time.monotonic()
-        tokens = make_tokens(server.url, args.sockets)
+        try:
+            tokens = make_tokens(server.url, args.sockets)
+        except AssertionError:
+            print(server.tail())
+            raise
         print(f"{len(tokens)} users registered in {time.monotonic() - started:.0f} s", flush=True)
         worker = server.workers()[0]
         time.sleep(2)

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 from typing import Any, Iterable, Protocol, Sequence
 
 from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -56,6 +57,14 @@ class SenderRef:
     id: int
 
 
+#: what the send path's statements run on: a session (inside a caller's unit of work) or a Core connection
+Executor = Session | Connection
+
+
+def _connection(s: Executor) -> Connection:
+    return s.connection() if isinstance(s, Session) else s
+
+
 @dataclass
 class SendResult:
     """A sent (or replayed) message and what the WebSocket layer needs to deliver it."""
@@ -88,14 +97,14 @@ def send_message(*, sender: Sender, group_id: int, client_id: str, type: str, bo
     client_id = validate_client_id(client_id)
     type, body, ext = validate_content(type=type, body=body, ext=ext)
     try:
-        with db.transaction() as s:
+        with db.core_transaction() as conn:
             result = None
-            if s.connection().scalar(sql.FIND_SENT, {"sender_id": sender.id, "client_id": client_id}) is not None:
-                result = _replay(s, sender=sender, group_id=group_id, client_id=client_id)
+            if conn.scalar(sql.FIND_SENT, {"sender_id": sender.id, "client_id": client_id}) is not None:
+                result = _replay(conn, sender=sender, group_id=group_id, client_id=client_id)
             if result is None:
-                group = lock_for_sender(s, group_id=group_id, sender=sender)
+                group = lock_for_sender(conn, group_id=group_id, sender=sender)
                 author = {"id": sender.id, "nickname": group.nickname, "avatar_url": group.avatar_url}
-                result = _append(s, group_id=group_id, kind=group.kind, last_seq=group.last_seq,
+                result = _append(conn, group_id=group_id, kind=group.kind, last_seq=group.last_seq,
                                  sender=author, client_id=client_id, type=type, body=body, ext=ext)
     except IntegrityError:
         # A concurrent send with the same client_id committed first: answer with that message.
@@ -161,7 +170,7 @@ def post_server_messages(s: Session, *, sender: User | None,
     return results
 
 
-def _replay(s: Session, *, sender: Sender, group_id: int, client_id: str) -> SendResult | None:
+def _replay(s: Executor, *, sender: Sender, group_id: int, client_id: str) -> SendResult | None:
     row = s.execute(message_query().where(messages_t.c.sender_id == sender.id,
                                           messages_t.c.client_id == client_id)).one_or_none()
     if row is None:
@@ -175,10 +184,10 @@ def _replay(s: Session, *, sender: Sender, group_id: int, client_id: str) -> Sen
                       cursors={sender.id: pos} if pos is not None else {}, recipients=[], group_kind=kind)
 
 
-def lock_for_sender(s: Session, *, group_id: int, sender: Sender) -> Any:
+def lock_for_sender(s: Executor, *, group_id: int, sender: Sender) -> Any:
     """The group row, locked, with the sender's role, nickname and avatar; raises (404/403) unless the
     sender may post in it."""
-    conn = s.connection()
+    conn = _connection(s)
     row = conn.execute(sql.LOCK_FOR_SENDER, {"group_id": group_id, "sender_id": sender.id}).one_or_none()
     if row is None or row.role is None:
         raise not_found()
@@ -197,14 +206,14 @@ def lock_for_sender(s: Session, *, group_id: int, sender: Sender) -> Any:
     return row
 
 
-def _append(s: Session, *, group_id: int, kind: str, last_seq: int, sender: dict[str, Any] | None,
+def _append(s: Executor, *, group_id: int, kind: str, last_seq: int, sender: dict[str, Any] | None,
             client_id: str | None, type: str, body: dict, ext: dict | None,
             read_only: bool | None = None) -> SendResult:
     """Insert the message at the next seq (the group row must be locked) and fan it out.
 
     `sender` is the author's `{id, nickname, avatar_url}` (None: the system).
     """
-    conn = s.connection()
+    conn = _connection(s)
     now, seq = utcnow(), last_seq + 1
     sender_id = sender["id"] if sender is not None else None
     message_id = conn.execute(sql.INSERT_MESSAGE, {
