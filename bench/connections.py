@@ -16,9 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
-import os
 import resource
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -103,10 +101,9 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=4, help="client processes, one source address each")
     parser.add_argument("--hold", type=float, default=HEARTBEAT_S + 15, help="seconds to hold every socket open")
     parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
-    parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL"), help="PostgreSQL URL (a schema is made)")
+    parser.add_argument("--pg", help="PostgreSQL server URL to use (a schema is made there); default: a private "
+                                     "cluster started for the run (initdb)")
     args = parser.parse_args()
-    if args.db == "postgresql" and not args.pg:
-        sys.exit("give --pg URL or set TEST_DATABASE_URL (or use --db sqlite)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     want = args.sockets + 1024
     if soft < want:  # inherited by the server and the clients

@@ -12,9 +12,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine
@@ -105,15 +106,75 @@ def _pings(client) -> bool:
         return False
 
 
+def postgres_bindir() -> Path | None:
+    """The PostgreSQL server binaries (initdb, postgres) when installed, e.g. /usr/lib/postgresql/15/bin."""
+    found = shutil.which("initdb")
+    if found:
+        return Path(found).parent
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return candidates[-1].parent if candidates else None
+
+
+@contextmanager
+def private_postgres() -> Iterator[str]:
+    """A PostgreSQL cluster of our own (initdb in `directory`, a free port, default durability settings:
+    fsync and synchronous_commit on), so the benchmark neither competes for a shared server's
+    connection slots nor sees other users' sessions. Run as the `postgres` user when we are root."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise RuntimeError("no PostgreSQL server binaries (initdb) found; give --pg URL instead")
+    directory = Path(tempfile.mkdtemp(prefix="bench-pg-"))  # its own folder: the server's user must own it
+    data = directory / "pgdata"
+    data.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        import pwd
+        pw = pwd.getpwnam("postgres")
+        os.chown(directory, pw.pw_uid, pw.pw_gid)
+        os.chown(data, pw.pw_uid, pw.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
+                    "-E", "UTF8", "--locale=C.UTF-8"], check=True, stdout=subprocess.DEVNULL)
+    port = free_port()
+    proc = Process([*as_user, str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(directory),
+                    "-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "shared_buffers=128MB"],
+                   env=dict(os.environ), log=directory / "postgres.log")
+    url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    try:
+        wait_until(lambda: _pg_ready(url), 30, "private PostgreSQL")
+        yield url
+    finally:
+        proc.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _pg_ready(url: str) -> bool:
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except OperationalError:
+        return False
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def database(kind: str, directory: Path, pg_url: str | None) -> Iterator[str]:
-    """A fresh database with every table: a SQLite file, or a private PostgreSQL schema dropped afterwards."""
+    """A fresh database with every table: a SQLite file, or a private PostgreSQL schema dropped afterwards
+    (on the server at `pg_url`, or on a private cluster started here when `pg_url` is None)."""
     if kind == "sqlite":
         url = f"sqlite:///{directory / 'bench.sqlite3'}"
         _create_tables(url)
         yield url
         return
-    with pg_schema(pg_url, prefix="bench") as url:
+    with ExitStack() as stack:
+        if pg_url is None:
+            pg_url = stack.enter_context(private_postgres())
+        url = stack.enter_context(pg_schema(pg_url, prefix="bench"))
         _create_tables(url)
         yield url
 

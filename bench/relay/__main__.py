@@ -37,6 +37,7 @@ from bench.servers import (
     cpu_seconds,
     database,
     pids_named,
+    postgres_bindir,
     private_redis,
 )
 
@@ -148,7 +149,7 @@ def run_target(target: str, loads: list[tuple[int, int]], args, tmp: Path) -> li
             env.update(APP_ENV="testing", DATABASE_URL=db_url, INSTANCE_DIR=str(tmp / target),
                        UPLOAD_DIR=str(tmp / target / "uploads"))
             app, health = "app:create_app()", "/healthz"
-            if spec["db"] == "postgresql":
+            if spec["db"] == "postgresql":  # with --pg URL this counts every postgres process of that server
                 infra_pids += pids_named("postgres")
         server = Gunicorn(app, workers=spec["workers"], env=env, directory=tmp / target, name=target,
                           health_path=health)
@@ -219,13 +220,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--procs", type=int, default=2, help="load-generator processes")
-    parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL"), help="PostgreSQL URL (a schema is made)")
+    parser.add_argument("--pg", help="PostgreSQL server URL to use (a schema is made there); default: a private "
+                                     "cluster started for the run (initdb)")
     parser.add_argument("--profile", help="write py-spy samples of the server workers under this folder")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "relay.json"))
     args = parser.parse_args()
     targets = args.targets.split(",")
-    if "pg" in targets and not args.pg:
-        print("pg skipped: give --pg URL or set TEST_DATABASE_URL")
+    if "pg" in targets and not args.pg and postgres_bindir() is None:
+        print("pg skipped: no PostgreSQL server binaries for a private cluster; give --pg URL")
         targets.remove("pg")
     loads = parse_loads(args.loads)
     results = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import time
 from array import array
@@ -89,7 +90,8 @@ async def paipai_side(session: aiohttp.ClientSession, ws_url: str, token: str, g
         if frame["op"] == "synced":
             break
     side = Side(name)
-    prefix = f'{{"op":"send","group_id":{group_id},"type":"txt","client_id":"{name}-'
+    # client_ids are unique per run: a repeated one is answered with the first message (idempotent send)
+    prefix = f'{{"op":"send","group_id":{group_id},"type":"txt","client_id":"{name}-{os.urandom(4).hex()}-'
 
     async def send(text: str) -> None:
         await ws.send_str(f'{prefix}{side.sent}","body":{{"text":{json.dumps(text, ensure_ascii=False)}}}}}')
