@@ -42,23 +42,28 @@ def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, ready, release,
             sem = asyncio.Semaphore(50)
 
             async def open_one(token: str) -> None:
+                # A refused open (1013 / service_unavailable while hundreds authenticate at once) is
+                # retried the way a client reconnects: after a pause, at most 3 times.
                 nonlocal opened, failed
-                async with sem:
-                    try:
-                        ws = await session.ws_connect(f"{ws_url}?access_token={token}", autoping=True, heartbeat=None)
-                        hello = await frame(ws)
-                        if hello["op"] != "hello":
-                            raise ValueError(f"no hello: {hello}")
-                        await ws.send_str(json.dumps({"op": "sync", "cursor": hello["cursor"]}))
-                        while (await frame(ws))["op"] != "synced":
-                            pass
-                    except (aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError) as exc:  # counted
-                        failed += 1
-                        if failed <= 3:
-                            print(f"socket failed: {exc!r}", flush=True)
-                        return
+                for attempt in range(3):
+                    async with sem:
+                        try:
+                            ws = await session.ws_connect(f"{ws_url}?access_token={token}", autoping=True,
+                                                          heartbeat=None)
+                            hello = await frame(ws)
+                            if hello["op"] != "hello":
+                                raise ValueError(f"no hello: {hello}")
+                            await ws.send_str(json.dumps({"op": "sync", "cursor": hello["cursor"]}))
+                            while (await frame(ws))["op"] != "synced":
+                                pass
+                        except (aiohttp.ClientError, OSError, TimeoutError, ValueError, KeyError) as exc:
+                            print(f"socket open attempt {attempt + 1} failed: {exc!r}", flush=True)
+                            await asyncio.sleep(1 + attempt)
+                            continue
                     sockets.append(ws)
                     opened += 1
+                    return
+                failed += 1
 
             await asyncio.gather(*(open_one(t) for t in tokens))
             readers = [asyncio.ensure_future(_drain(ws)) for ws in sockets]

@@ -2,7 +2,7 @@
 
 Building and cache-keying a Core statement costs more Python time than running it (profile of
 bench/relay: about 40 % of a send went to constructing expressions), so every statement of the
-hot path is made here once and executed on the session's connection with a dict of parameters.
+hot path is made here once and executed on the unit of work's connection with a dict of parameters.
 """
 from __future__ import annotations
 
@@ -77,9 +77,11 @@ MOVE_READ_MARKER = update(members_t).where(
 
 
 def _take_positions(dialect_insert) -> object:
-    # The members are read in ascending user id and their counters upserted in that order, so
-    # concurrent senders lock shared counters in the same order (no deadlock); the RETURNING
-    # rows are every member with the position they get (the recipients of the message).
+    # Missing counters are created at 1, existing ones incremented, each under its row lock until
+    # commit, so a position is only handed out after the transaction holding the previous one has
+    # committed (no gaps visible to readers). The members are read in ascending user id and their
+    # counters upserted in that order, so concurrent senders lock shared counters in the same order
+    # (no deadlock). The RETURNING rows are every member with its position: the recipients.
     members = select(m.user_id, literal(1, BigInteger)).where(m.group_id == bindparam("group_id")).order_by(m.user_id)
     return (dialect_insert(counters_t).from_select(["user_id", "last_pos"], members)
             .on_conflict_do_update(index_elements=[counters_t.c.user_id],
