@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev run migrate test fuzz clean
+.PHONY: install install-dev run migrate test fuzz clean bench-relay bench-connections bench-conversations bench-chart
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(VENV)/.installed: requirements.txt | $(PY)
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(VENV)/.installed-bench: bench/requirements.txt $(VENV)/.installed-dev
+	$(PY) -m pip install --quiet -r bench/requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -41,3 +45,17 @@ chaos: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Benchmarks (run by hand, never by `make test`; see BENCHMARKS.md). PostgreSQL comes from
+# TEST_DATABASE_URL (a private schema is made and dropped); BENCH_ARGS adds options.
+bench-relay: $(VENV)/.installed-bench
+	$(PY) -m bench.relay $(BENCH_ARGS)
+
+bench-connections: $(VENV)/.installed-bench
+	$(PY) -m bench.connections $(BENCH_ARGS)
+
+bench-conversations: $(VENV)/.installed-bench
+	$(PY) bench/conversations.py $(BENCH_ARGS)
+
+bench-chart: $(VENV)/.installed-bench
+	$(PY) -m bench.chart

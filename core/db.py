@@ -8,7 +8,7 @@ from typing import Iterator
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -136,6 +136,22 @@ class Database:
         except BaseException:
             session.rollback()
             raise
+
+    @contextmanager
+    def core_transaction(self) -> Iterator[Connection]:
+        """A unit of work on a bare Core connection, without the ORM session (the message send path):
+        commit on success, roll back on any error; on SQLite it holds the write lock from BEGIN.
+
+        The session's implicit read transaction is closed first, as in `transaction`: its connection
+        goes back to the pool, so a request never holds two (concurrent requests would exhaust it).
+        """
+        session = self.session
+        if session.in_transaction():
+            session.commit()
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
 
 
 class _AppDatabase:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from types import SimpleNamespace
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Protocol, Sequence
 
-from sqlalchemy import and_, case, insert, select, update
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,8 +22,10 @@ from chat.conversations.archive import is_archived
 from chat.events import Event, dispatch
 from chat.groups.access import dialect_insert, member_ids, not_found, other_party
 from chat.messages import screening
+from chat.messages import statements as sql
 from chat.messages.bodies import SERVER_TYPES, validate_client_id, validate_content
 from chat.messages.views import (
+    encode_message,
     message_dict,
     message_from_row,
     message_query,
@@ -34,15 +38,33 @@ from chat.tables import (
     counters_t,
     groups_t,
     inbox_t,
-    listings_t,
     members_t,
     messages_t,
-    users_t,
 )
 from core.db import db, utcnow
 from core.errors import ApiError, Conflict, Forbidden
 from marketplace.models import User
-from marketplace.users.blocks import is_blocked_between
+
+
+class Sender(Protocol):
+    """Who sends: only the id is read (name, avatar and ban come from the database with the group lock)."""
+
+    id: int
+
+
+@dataclass(frozen=True)
+class SenderRef:
+    """A sender known by id alone (a WebSocket connection), with no user row loaded."""
+
+    id: int
+
+
+#: what the send path's statements run on: a session (inside a caller's unit of work) or a Core connection
+Executor = Session | Connection
+
+
+def _connection(s: Executor) -> Connection:
+    return s.connection() if isinstance(s, Session) else s
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +79,18 @@ class SendResult:
     recipients: list[int]  # every member to publish to (empty for a replay)
     group_kind: str
 
+    @cached_property
+    def message_json(self) -> str:
+        """The message encoded once, for every frame that carries it (ack, publishes)."""
+        return encode_message(self.message)
+
     def event(self) -> Event:
         return {"type": "message", "group_id": self.message["group_id"], "group_kind": self.group_kind,
-                "message": self.message, "cursors": self.cursors, "recipients": self.recipients}
+                "message": self.message, "message_json": self.message_json, "cursors": self.cursors,
+                "recipients": self.recipients}
 
 
-def send_message(*, sender: User, group_id: int, client_id: str, type: str, body: Any,
+def send_message(*, sender: Sender, group_id: int, client_id: str, type: str, body: Any,
                  ext: Any = None) -> SendResult:
     """Send a client message into a group the sender belongs to; idempotent per (sender, client_id).
 
@@ -76,12 +104,15 @@ def send_message(*, sender: User, group_id: int, client_id: str, type: str, body
     screened = screening.screen_message(type=type, body=body)
     body = screened.body
     try:
-        with db.transaction() as s:
-            result = _replay(s, sender=sender, group_id=group_id, client_id=client_id)
+        with db.core_transaction() as conn:
+            result = None
+            if conn.scalar(sql.FIND_SENT, {"sender_id": sender.id, "client_id": client_id}) is not None:
+                result = _replay(conn, sender=sender, group_id=group_id, client_id=client_id)
             if result is None:
-                group = lock_for_sender(s, group_id=group_id, sender=sender)
-                result = _append(s, group_id=group_id, kind=group.kind, last_seq=group.last_seq,
-                                 sender=sender, client_id=client_id, type=type, body=body, ext=ext)
+                group = lock_for_sender(conn, group_id=group_id, sender=sender)
+                author = {"id": sender.id, "nickname": group.nickname, "avatar_url": group.avatar_url}
+                result = _append(conn, group_id=group_id, kind=group.kind, last_seq=group.last_seq,
+                                 sender=author, client_id=client_id, type=type, body=body, ext=ext)
     except IntegrityError:
         # A concurrent send with the same client_id committed first: answer with that message.
         result = _replay(db.session, sender=sender, group_id=group_id, client_id=client_id)
@@ -103,7 +134,7 @@ def post_message(s: Session, *, group_id: int, sender: User | None, type: str, b
                       .with_for_update()).one_or_none()
     if group is None:
         raise not_found()
-    return _append(s, group_id=group_id, kind=group.kind, last_seq=group.last_seq, sender=sender,
+    return _append(s, group_id=group_id, kind=group.kind, last_seq=group.last_seq, sender=user_summary(sender),
                    client_id=None, type=type, body=body, ext=ext)
 
 
@@ -180,13 +211,13 @@ def post_server_messages(s: Session, *, sender: User | None,
     results: list[SendResult] = []
     for group_id, type, body in posts:
         result = _append(s, group_id=group_id, kind=groups[group_id].kind, last_seq=last_seq[group_id],
-                         sender=sender, client_id=None, type=type, body=body, ext=None)
+                         sender=user_summary(sender), client_id=None, type=type, body=body, ext=None)
         last_seq[group_id] = result.message["seq"]
         results.append(result)
     return results
 
 
-def _replay(s: Session, *, sender: User, group_id: int, client_id: str) -> SendResult | None:
+def _replay(s: Executor, *, sender: Sender, group_id: int, client_id: str) -> SendResult | None:
     row = s.execute(message_query().where(messages_t.c.sender_id == sender.id,
                                           messages_t.c.client_id == client_id)).one_or_none()
     if row is None:
@@ -200,18 +231,11 @@ def _replay(s: Session, *, sender: User, group_id: int, client_id: str) -> SendR
                       cursors={sender.id: pos} if pos is not None else {}, recipients=[], group_kind=kind)
 
 
-def lock_for_sender(s: Session, *, group_id: int, sender: User) -> Any:
-    """The group row, locked, with the sender's role; raises (404/403) unless the sender may post in it."""
-    g = groups_t.c
-    row = s.execute(
-        select(g.kind, g.read_only, g.last_seq, g.buyer_id, g.seller_id, g.direct_key, g.listing_final_at,
-               listings_t.c.status.label("listing_status"), members_t.c.role,
-               users_t.c.banned_at, users_t.c.banned_until)
-        .select_from(groups_t.outerjoin(members_t, and_(members_t.c.group_id == g.id,
-                                                        members_t.c.user_id == sender.id))
-                     .outerjoin(listings_t, listings_t.c.id == g.listing_id)
-                     .join(users_t, users_t.c.id == sender.id))
-        .where(g.id == group_id).with_for_update(of=groups_t)).one_or_none()
+def lock_for_sender(s: Executor, *, group_id: int, sender: Sender) -> Any:
+    """The group row, locked, with the sender's role, nickname and avatar; raises (404/403) unless the
+    sender may post in it."""
+    conn = _connection(s)
+    row = conn.execute(sql.LOCK_FOR_SENDER, {"group_id": group_id, "sender_id": sender.id}).one_or_none()
     if row is None or row.role is None:
         raise not_found()
     if row.read_only:
@@ -221,7 +245,7 @@ def lock_for_sender(s: Session, *, group_id: int, sender: User) -> Any:
                         code="archived")
     other = other_party(kind=row.kind, buyer_id=row.buyer_id, seller_id=row.seller_id,
                         direct_key=row.direct_key, user_id=sender.id)
-    if other is not None and is_blocked_between(sender.id, other):
+    if other is not None and conn.scalar(sql.BLOCKED_BETWEEN, {"a": sender.id, "b": other}):
         raise Forbidden("You cannot send messages to this user.", code="blocked")
     # The ban as stored now: a WebSocket connection may hold a User loaded long ago.
     if User.is_banned(SimpleNamespace(banned_at=row.banned_at, banned_until=row.banned_until)):
@@ -229,53 +253,41 @@ def lock_for_sender(s: Session, *, group_id: int, sender: User) -> Any:
     return row
 
 
-def _append(s: Session, *, group_id: int, kind: str, last_seq: int, sender: User | None,
+def _append(s: Executor, *, group_id: int, kind: str, last_seq: int, sender: dict[str, Any] | None,
             client_id: str | None, type: str, body: dict, ext: dict | None,
             read_only: bool | None = None) -> SendResult:
-    """Insert the message at the next seq (the group row must be locked) and fan it out."""
+    """Insert the message at the next seq (the group row must be locked) and fan it out.
+
+    `sender` is the author's `{id, nickname, avatar_url}` (None: the system).
+    """
+    conn = _connection(s)
     now, seq = utcnow(), last_seq + 1
-    sender_id = sender.id if sender is not None else None
-    message_id = s.execute(insert(messages_t).values(
-        group_id=group_id, seq=seq, sender_id=sender_id, type=type, body=body, ext=ext,
-        client_id=client_id, created_at=now).returning(messages_t.c.id)).scalar_one()
-    recipients = member_ids(s, group_id)
+    sender_id = sender["id"] if sender is not None else None
+    message_id = conn.execute(sql.INSERT_MESSAGE, {
+        "group_id": group_id, "seq": seq, "sender_id": sender_id, "type": type, "body": body, "ext": ext,
+        "client_id": client_id, "created_at": now}).scalar_one()
     cursors: dict[int, int] = {}
-    if kind in INBOX_KINDS and recipients:
-        cursors = _take_positions(s, recipients)
-        s.execute(insert(inbox_t), [{"user_id": uid, "pos": pos, "message_id": message_id, "group_id": group_id}
-                                    for uid, pos in cursors.items()])
-    values: dict[str, Any] = {"last_seq": seq, "last_message_id": message_id, "last_message_at": now}
+    if kind in INBOX_KINDS:
+        # One statement takes every member's next position and so names the recipients.
+        cursors = dict(conn.execute(sql.TAKE_POSITIONS[conn.dialect.name], {"group_id": group_id}).all())
+        recipients = sorted(cursors)
+        if cursors:
+            conn.execute(sql.INSERT_INBOX, [{"user_id": uid, "pos": pos, "message_id": message_id,
+                                             "group_id": group_id} for uid, pos in cursors.items()])
+    else:
+        recipients = member_ids(s, group_id)
+    conn.execute(sql.MOVE_GROUP, {"gid": group_id, "new_seq": seq, "mid": message_id, "at": now})
     if read_only is not None:
-        values["read_only"] = read_only
-    s.execute(update(groups_t).where(groups_t.c.id == group_id).values(**values))
-    m = members_t.c
+        conn.execute(update(groups_t).where(groups_t.c.id == group_id).values(read_only=read_only))
     if kind in INBOX_KINDS:
         # Every member's copy of the activity time (the conversation list's index orders by it),
         # and the sender's read marker, in one statement.
-        read = (m.last_read_seq if sender_id is None else
-                case((and_(m.user_id == sender_id, m.last_read_seq < seq), seq), else_=m.last_read_seq))
-        s.execute(update(members_t).where(m.group_id == group_id).values(activity_at=now, last_read_seq=read))
+        conn.execute(sql.MOVE_ACTIVITY, {"gid": group_id, "sid": sender_id, "new_seq": seq, "at": now})
     elif sender_id is not None:
-        s.execute(update(members_t).where(m.group_id == group_id, m.user_id == sender_id, m.last_read_seq < seq)
-                  .values(last_read_seq=seq))
-    message = message_dict(id=message_id, group_id=group_id, seq=seq, sender=user_summary(sender), type=type,
+        conn.execute(sql.MOVE_READ_MARKER, {"gid": group_id, "sid": sender_id, "new_seq": seq})
+    message = message_dict(id=message_id, group_id=group_id, seq=seq, sender=sender, type=type,
                            body=body, ext=ext, client_id=client_id, created_at=now, recalled_at=None)
     return SendResult(message=message, created=True, cursors=cursors, recipients=recipients, group_kind=kind)
-
-
-def _take_positions(s: Session, user_ids: list[int]) -> dict[int, int]:
-    """Each user's next inbox position, under the row lock of their counter until commit.
-
-    One upsert: missing counters are created at 1, existing ones incremented. The rows are given
-    in ascending user id, so concurrent senders lock shared counters in the same order (no
-    deadlock), and a position is only handed out after the transaction holding the previous
-    one has committed (no gaps visible to readers).
-    """
-    stmt = dialect_insert(s, counters_t).values([{"user_id": uid, "last_pos": 1} for uid in sorted(user_ids)])
-    stmt = stmt.on_conflict_do_update(index_elements=[counters_t.c.user_id],
-                                      set_={"last_pos": counters_t.c.last_pos + 1})
-    rows = s.execute(stmt.returning(counters_t.c.user_id, counters_t.c.last_pos)).all()
-    return {row.user_id: row.last_pos for row in rows}
 
 
 def _lock_counters(s: Session, user_ids: Iterable[int]) -> None:

@@ -1,6 +1,7 @@
 """How a message looks to clients: one JSON-ready dict, built from Core rows (no ORM objects)."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +36,11 @@ def message_dict(*, id: int, group_id: int, seq: int, sender: dict[str, Any] | N
     return {"id": id, "group_id": group_id, "seq": seq, "sender": sender, "type": type,
             "body": body, "ext": ext, "client_id": client_id, "created_at": created_at.isoformat(),
             "recalled": recalled_at is not None}
+
+
+def encode_message(message: dict[str, Any]) -> str:
+    """The message dict as compact JSON (UTF-8 text kept as is), encoded once per message for every frame."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
 def message_from_row(row: Any) -> dict[str, Any]:

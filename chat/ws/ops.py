@@ -7,7 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import decode_cursor
 from chat.groups.access import member_ids, require_member
-from chat.messages.send import send_message
+from chat.messages.send import SenderRef, send_message
 from chat.messages.services import mark_read
 from chat.sync import user_cursor
 from chat.ws.connection import Connection, dumps
@@ -64,7 +64,7 @@ def _send(conn: Connection, frame: dict) -> None:
     enforce("send", "send_sustained", subject=conn.user_id)  # an error frame; the socket stays
     conn.start_send(client_id)
     try:
-        result = send_message(sender=_user(conn), group_id=frame["group_id"], client_id=client_id,
+        result = send_message(sender=SenderRef(conn.user_id), group_id=frame["group_id"], client_id=client_id,
                               type=frame["type"], body=frame["body"], ext=frame.get("ext"))
     except ApiError:
         conn.abandon_send(client_id)
@@ -78,9 +78,9 @@ def _send(conn: Connection, frame: dict) -> None:
     if pos is None:
         # Room messages are live-only: no inbox position, the ack carries no cursor.
         conn.abandon_send(client_id)
-        conn.push_frame(dumps({"op": "ack", "client_id": client_id, "message": result.message}))
+        conn.push_frame(f'{{"op":"ack","client_id":{dumps(client_id)},"message":{result.message_json}}}')
     else:
-        conn.push_ack(client_id, positioned(pos, result.message))
+        conn.push_ack(client_id, positioned(pos, result.message, result.message_json))
 
 
 def _typing(conn: Connection, group_id: int, broker) -> None:

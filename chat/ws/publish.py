@@ -5,9 +5,9 @@ from typing import Any
 
 from flask import current_app
 
+from chat.messages.views import encode_message
 from chat.ws.connection import dumps
 from chat.ws.hub import control_payload, frame_payload, positioned_payload, user_channel
-from chat.ws.store import message_json
 
 
 def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
@@ -15,7 +15,7 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
     kind = event["type"]
     if kind == "message":
         message = event["message"]
-        encoded = message_json(message)
+        encoded = event.get("message_json") or encode_message(message)
         sender = message.get("sender")
         sender_id = sender["id"] if sender else None
         cursors = event["cursors"]
@@ -27,7 +27,7 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
             else:
                 out.append((user_channel(uid), positioned_payload(pos, sender_id, message.get("client_id"), encoded)))
         return out
-    data = {k: v for k, v in event.items() if k not in ("type", "recipients")}
+    data = {k: v for k, v in event.items() if k not in ("type", "recipients", "message_json")}
     frame = frame_payload(dumps({"op": "event", "type": kind, "data": data}))
     return [(user_channel(uid), frame) for uid in event.get("recipients", ())]
 

@@ -1,7 +1,6 @@
 """What the socket writer reads from the database: the inbox after a position, its end, the session."""
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -10,6 +9,7 @@ from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import encode_cursor
+from chat.messages.views import encode_message
 from chat.sync import sync_batch, user_cursor
 from chat.ws.session import SessionEnd, check_session
 from core.db import db
@@ -27,13 +27,10 @@ class Positioned:
     client_id: str | None
 
 
-def message_json(message: dict) -> str:
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
-
-
-def positioned(pos: int, message: dict) -> Positioned:
+def positioned(pos: int, message: dict, encoded: str | None = None) -> Positioned:
+    """`message` at inbox position `pos`; `encoded` is its JSON when the caller has it already."""
     sender = message.get("sender")
-    return Positioned(pos=pos, message_json=message_json(message),
+    return Positioned(pos=pos, message_json=encoded if encoded is not None else encode_message(message),
                       sender_id=sender["id"] if sender else None, client_id=message.get("client_id"))
 
 
