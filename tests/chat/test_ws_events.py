@@ -2,8 +2,6 @@
 recall, and ping → pong."""
 from __future__ import annotations
 
-from contextlib import ExitStack
-
 import pytest
 from sqlalchemy import func, select
 
@@ -15,23 +13,11 @@ API = "/api/v1"
 
 
 @pytest.fixture
-def sockets(live_server):
-    """Open ready (hello + sync) sockets on the live server; all closed after the test."""
-    with ExitStack() as stack:
-        def open_socket(actor) -> WsClient:
-            ws = WsClient(live_server.ws_url, actor.token)
-            stack.callback(ws.close)
-            ws.ready()
-            return ws
-        yield open_socket
-
-
-@pytest.fixture
-def talk(chat, factory, sockets):
+def talk(chat, factory, ws_ready):
     """A buyer and a seller, each with a ready socket, and three messages from the buyer."""
     seller, buyer = factory.user(), factory.user()
     group_id = chat.item_group(buyer, seller)
-    buyer_ws, seller_ws = sockets(buyer), sockets(seller)
+    buyer_ws, seller_ws = ws_ready(buyer), ws_ready(seller)
     messages = [chat.send(buyer, group_id, f"第{i}条") for i in range(1, 4)]
     for ws in (buyer_ws, seller_ws):
         assert [ws.op("message")["message"]["seq"] for _ in messages] == [1, 2, 3]
@@ -46,8 +32,8 @@ def _marker(app, group_id: int, user_id: int) -> int:
     return seq
 
 
-def test_ping_is_answered_with_pong(live_server, factory, sockets):
-    ws = sockets(factory.user())
+def test_ping_is_answered_with_pong(live_server, factory, ws_ready):
+    ws = ws_ready(factory.user())
     for _ in range(3):
         ws.send({"op": "ping"})
         assert ws.recv() == {"op": "pong"}
