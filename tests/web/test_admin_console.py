@@ -102,6 +102,10 @@ def test_admin_moderates_and_messages_through_the_console(live, live_server, fac
     frame = buyer_ws.recv_until(lambda f: _text_message(f, "平台测试消息:请在站内交易"))
     assert frame["message"]["group_id"] == group_id and frame["message"]["sender"]["id"] == admin.id
     shots(console.page, "admin-group-conversation")
+    # The admin is not in this chat, so nothing is pushed to its socket: the console polls and shows the
+    # buyer's next message by itself, with one audited history read for it.
+    buyer_ws.send_text(group_id, "还能再便宜一点吗", client_id="after-admin")
+    console.page.locator("#admin-messages li.msg[data-seq]", has_text="还能再便宜一点吗").wait_for()
 
     # Rooms: create one, add the buyer, post a system message; the buyer's socket gets it live.
     console.page.click("#create-room")

@@ -1,9 +1,12 @@
 // Groups and rooms: list any group, create a room, open a conversation (#groups/ID) to see its members and
-// messages — live over the admin's socket where the admin is a member — add or remove members, and send a
-// test or system message. Every history read is audit-logged by the server.
+// messages — live over the admin's socket where the admin is a member, polled otherwise — add or remove
+// members, and send a test or system message. Every history read is audit-logged by the server.
 import { clear, h, yuan } from "/web/dom.js";
 import { MessageList } from "/web/messages.js";
 import { ask, frame, pager, run, table, when } from "/admin/ui.js";
+
+/** How often the console checks a group it gets no pushes for (it is not a member). */
+const WATCH_EVERY_MS = 2000;
 
 const state = { kind: "", q: "", page: 1 };
 
@@ -110,7 +113,8 @@ async function openConversation(panel, ctx, groupId) {
         group.kind === "room" ? h("button", { type: "button", id: "add-member", onclick: addMember }, "+ 成员 Add member") : null,
         hasOlder ? h("button", { type: "button", onclick: older }, "更早 Older") : null,
         h("button", { type: "button", title: "刷新 (读取会记入审计) refresh (audited)", onclick: newer }, "↻ 刷新 Refresh"),
-        h("span", { class: "muted" }, isMember ? "实时 live" : "非成员: 无实时推送 (not a member: no live updates)")));
+        h("span", { class: "muted", id: "live-mode" }, isMember ? "实时 live" : "实时 (轮询) live (polled)")));
+    return isMember;
   }
   async function addMember() {
     const values = await ask("添加成员 Add member", [
@@ -127,13 +131,31 @@ async function openConversation(panel, ctx, groupId) {
   }
 
   hasOlder = (await page({})).next_cursor !== null;
-  await renderHead();
+  const isMember = await renderHead();
   list.scrollTop = list.scrollHeight;
+  // Not a member: the server pushes nothing of this group to the admin's socket. Watch its last_seq (group
+  // metadata, not audited) and read history only when there is something new: each such read is audited.
+  let polling = false;
+  const watch = isMember ? null : setInterval(async () => {
+    if (polling) return;
+    polling = true;
+    try {
+      const latest = await api.get(`/admin/groups/${groupId}`);
+      if (latest.last_seq > (messages.lastSeq || 0)) await newer();
+    } catch (_err) {
+      // A failed poll is retried at the next tick.
+    } finally {
+      polling = false;
+    }
+  }, WATCH_EVERY_MS);
   const onMessage = (e) => {
     if (e.detail.message.group_id !== groupId) return;
     messages.add(e.detail.message);
     list.scrollTop = list.scrollHeight;
   };
   client.addEventListener("message", onMessage);
-  ctx.leave = () => client.removeEventListener("message", onMessage);
+  ctx.leave = () => {
+    client.removeEventListener("message", onMessage);
+    if (watch) clearInterval(watch);
+  };
 }
