@@ -140,3 +140,14 @@ def test_a_failing_notice_does_not_fail_the_send_it_follows(factory, chat, monke
     monkeypatch.setattr(screening, "notice_is_recent", broken)
     assert chat.send(buyer, group_id, "电话 13812345678")["seq"] == 1
     assert [m["type"] for m in chat.history(buyer, group_id)["items"]] == ["txt"]
+
+
+def test_a_retry_of_a_message_stored_before_a_block_rule_gets_its_stored_copy(client, factory, chat):
+    seller, buyer = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    first = chat.send(buyer, group_id, "能帮我刷单吗", client_id="before-rule")
+    put_keyword_rules(client, factory.admin(), RULES)
+    again = chat.send(buyer, group_id, "能帮我刷单吗", client_id="before-rule", status=200)
+    assert again["id"] == first["id"] and again["seq"] == first["seq"]
+    r = chat.send_raw(buyer, group_id, {"client_id": "after-rule", "type": "txt", "body": {"text": "能帮我刷单吗"}})
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "content_blocked"
