@@ -13,7 +13,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-TIMEOUT_MS = 5000  # every wait of these tests is for a condition; none needs longer
+TIMEOUT_MS = 10000  # every wait is for a condition (no cost when fast); room for a loaded CI machine
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ export class ConversationList {
     this.items = [];           // conversation items, newest activity first
     this.openGroupId = null;
     this.reloadTimer = null;
+    this.readUpTo = new Map();  // group id → our latest read marker seen here
   }
 
   get(groupId) {
@@ -24,6 +25,8 @@ export class ConversationList {
   // The first page (the list as it is now): 50 is plenty for trying the chat by hand.
   async reload() {
     const page = await this.api.get("/conversations", { limit: 50 });
+    // A page fetched while a read marker was on its way can still count those messages as unread.
+    for (const c of page.items) this._capUnread(c);
     this.items = page.items;
     this.render();
   }
@@ -61,11 +64,20 @@ export class ConversationList {
 
   // Our read marker moved (this tab or another device).
   applyRead(groupId, seq) {
+    this.readUpTo.set(groupId, Math.max(seq, this.readUpTo.get(groupId) || 0));
     const conversation = this.get(groupId);
     if (!conversation) return;
-    const lastSeq = conversation.last_message ? conversation.last_message.seq : 0;
-    conversation.unread_count = Math.max(0, Math.min(conversation.unread_count, lastSeq - seq));
+    this._capUnread(conversation);
     this.render();
+  }
+
+  _capUnread(conversation) {
+    const read = this.readUpTo.get(conversation.group_id);
+    if (conversation.group_id === this.openGroupId) conversation.unread_count = 0;
+    else if (read !== undefined) {
+      const lastSeq = conversation.last_message ? conversation.last_message.seq : 0;
+      conversation.unread_count = Math.max(0, Math.min(conversation.unread_count, lastSeq - read));
+    }
   }
 
   applyPresence(userId, online) {
