@@ -7,7 +7,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from chat.admin.groups import ROOM_ROLES, AdminGroupView
-from chat.groups.schemas import ListingSummarySchema, MemberSchema
+from chat.groups.schemas import GroupFieldsSchema, MemberSchema
 from chat.messages.bodies import CLIENT_TYPES, EXT_MAX_BYTES
 from chat.models import GROUP_KINDS
 from core.input import ROW_ID
@@ -15,17 +15,8 @@ from core.pagination import PageArgsSchema
 
 
 
-class AdminGroupSchema(ma.Schema):
-    id = fields.Integer(required=True)
-    kind = fields.String(required=True, metadata={"description": "item, direct or room"})
-    name = fields.String(allow_none=True, required=True)
-    description = fields.String(required=True)
-    listing = fields.Nested(ListingSummarySchema, allow_none=True, required=True)
-    read_only = fields.Boolean(required=True)
+class AdminGroupSchema(GroupFieldsSchema):
     member_count = fields.Integer(required=True)
-    last_seq = fields.Integer(required=True, metadata={"description": "seq of the latest message, 0 when none"})
-    last_message_at = fields.DateTime(required=True, metadata={"description": "latest activity"})
-    created_at = fields.DateTime(required=True)
 
     @ma.pre_dump
     def _flatten(self, view: AdminGroupView, **_kw: Any) -> dict[str, Any]:

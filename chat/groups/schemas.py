@@ -40,7 +40,9 @@ class MemberSchema(ma.Schema):
     joined_at = fields.DateTime(required=True)
 
 
-class GroupSchema(ma.Schema):
+class GroupFieldsSchema(ma.Schema):
+    """What every view of a group shows: a member's (GroupSchema) and an admin's (chat.admin)."""
+
     id = fields.Integer(required=True)
     kind = fields.String(required=True, metadata={"description": "item, direct or room"})
     name = fields.String(allow_none=True, required=True)
@@ -48,10 +50,13 @@ class GroupSchema(ma.Schema):
     listing = fields.Nested(ListingSummarySchema, allow_none=True, required=True)
     read_only = fields.Boolean(required=True)
     last_seq = fields.Integer(required=True, metadata={"description": "seq of the latest message, 0 when none"})
-    last_read_seq = fields.Integer(required=True, metadata={"description": "the caller's read marker"})
-    unread_count = fields.Integer(required=True)
     last_message_at = fields.DateTime(required=True, metadata={"description": "latest activity"})
     created_at = fields.DateTime(required=True)
+
+
+class GroupSchema(GroupFieldsSchema):
+    last_read_seq = fields.Integer(required=True, metadata={"description": "the caller's read marker"})
+    unread_count = fields.Integer(required=True)
 
     @ma.pre_dump
     def _flatten(self, view: GroupView, **_kw: Any) -> dict[str, Any]:
