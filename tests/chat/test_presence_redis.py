@@ -82,7 +82,7 @@ def test_batch_lookup_answers_for_many_users_across_processes(redis_url, prefix)
         there.left(100)
         expected = {uid for uid in range(1, 100)}
         assert wait_until(lambda: here.online(range(1, 151)) == expected, timeout=3)
-        assert there.online(range(1, 151)) == expected
+        assert wait_until(lambda: there.online(range(1, 151)) == expected, timeout=3)
         assert here.here(range(1, 151)) == {uid for uid in range(1, 100, 2)}
     finally:
         here.close()
