@@ -22,12 +22,22 @@ Event = dict[str, Any]
 #: callables taking one event dict, run after the transaction that made the event commits
 after_commit_hooks: list[Callable[[Event], None]] = []
 
+#: callables taking every event of one commit at once (the broker publishes them in one round trip)
+after_commit_batch_hooks: list[Callable[[list[Event]], None]] = []
+
 
 def dispatch(events: Iterable[Event]) -> None:
     """Hand committed events to every hook; a failing hook is logged, never raised to the caller."""
+    events = list(events)
     for event in events:
         for hook in list(after_commit_hooks):
             try:
                 hook(event)
             except Exception:
                 log.exception("chat after-commit hook %r failed on a %s event", hook, event.get("type"))
+    if events:
+        for batch_hook in list(after_commit_batch_hooks):
+            try:
+                batch_hook(events)
+            except Exception:
+                log.exception("chat after-commit hook %r failed on %d event(s)", batch_hook, len(events))

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from functools import cached_property
 from types import SimpleNamespace
-from typing import Any, Iterable, Protocol, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -243,21 +243,35 @@ def lock_for_sender(s: Executor, *, group_id: int, sender: Sender) -> Any:
     sender may post in it."""
     conn = _connection(s)
     row = conn.execute(sql.LOCK_FOR_SENDER, {"group_id": group_id, "sender_id": sender.id}).one_or_none()
+    refusal = posting_refusal(row, sender_id=sender.id, blocked=lambda other: bool(
+        conn.scalar(sql.BLOCKED_BETWEEN, {"a": sender.id, "b": other})))
+    if refusal is not None:
+        raise refusal
+    return row
+
+
+def posting_refusal(row: Any, *, sender_id: int, blocked: Callable[[int], bool]) -> ApiError | None:
+    """Why the sender may not post in this group (404/403), or None when they may.
+
+    `row` has the group's kind, read_only, party ids, listing_final_at and listing_status, the
+    sender's `role` there (None: not a member) and their banned_at/banned_until; `blocked(other)`
+    tells whether the sender and the other party of an item or direct group blocked each other.
+    """
     if row is None or row.role is None:
-        raise not_found()
+        return not_found()
     if row.read_only:
-        raise Forbidden("This conversation is read-only.", code="read_only")
+        return Forbidden("This conversation is read-only.", code="read_only")
     if is_archived(listing_final_at=row.listing_final_at, listing_status=row.listing_status):
-        raise Forbidden("This conversation is archived: its listing closed long ago. History stays readable.",
-                        code="archived")
+        return Forbidden("This conversation is archived: its listing closed long ago. History stays readable.",
+                         code="archived")
     other = other_party(kind=row.kind, buyer_id=row.buyer_id, seller_id=row.seller_id,
-                        direct_key=row.direct_key, user_id=sender.id)
-    if other is not None and conn.scalar(sql.BLOCKED_BETWEEN, {"a": sender.id, "b": other}):
-        raise Forbidden("You cannot send messages to this user.", code="blocked")
+                        direct_key=row.direct_key, user_id=sender_id)
+    if other is not None and blocked(other):
+        return Forbidden("You cannot send messages to this user.", code="blocked")
     # The ban as stored now: a WebSocket connection may hold a User loaded long ago.
     if User.is_banned(SimpleNamespace(banned_at=row.banned_at, banned_until=row.banned_until)):
-        raise ApiError("This account is banned.", status=403, code="banned")
-    return row
+        return ApiError("This account is banned.", status=403, code="banned")
+    return None
 
 
 def _append(s: Executor, *, group_id: int, kind: str, last_seq: int, sender: dict[str, Any] | None,

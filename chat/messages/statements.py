@@ -91,3 +91,50 @@ def _take_positions(dialect_insert) -> object:
 
 #: per dialect: each member's next inbox position, under its counter's row lock (params: group_id)
 TAKE_POSITIONS = {"postgresql": _take_positions(postgresql.insert), "sqlite": _take_positions(sqlite.insert)}
+
+
+# ----- the batched send (chat/messages/batch.py): one statement per step for a whole batch ----------
+
+#: which of these (sender, client_id) pairs were sent before (params: sender_ids, client_ids; the
+#: caller keeps the pairs it asked about)
+FIND_SENT_MANY = select(messages_t.c.sender_id, messages_t.c.client_id).where(
+    messages_t.c.sender_id.in_(bindparam("sender_ids", expanding=True)),
+    messages_t.c.client_id.in_(bindparam("client_ids", expanding=True)))
+
+#: the groups' rows, locked in ascending id (the order every unit of work takes group locks in),
+#: with their listing's status (params: ids)
+LOCK_GROUPS = (
+    select(g.id, g.kind, g.read_only, g.last_seq, g.buyer_id, g.seller_id, g.direct_key, g.listing_final_at,
+           listings_t.c.status.label("listing_status"))
+    .select_from(groups_t.outerjoin(listings_t, listings_t.c.id == g.listing_id))
+    .where(g.id.in_(bindparam("ids", expanding=True))).order_by(g.id).with_for_update(of=groups_t))
+
+#: the senders' names and bans (params: ids)
+SENDERS = select(users_t.c.id, users_t.c.nickname, users_t.c.avatar_url, users_t.c.banned_at,
+                 users_t.c.banned_until).where(users_t.c.id.in_(bindparam("ids", expanding=True)))
+
+#: every member of these groups with their role, ascending (params: ids)
+MEMBERS_OF = (select(m.group_id, m.user_id, m.role).where(m.group_id.in_(bindparam("ids", expanding=True)))
+              .order_by(m.group_id, m.user_id))
+
+#: the blocks among these users, as (blocker_id, blocked_id) (params: ids)
+BLOCKS_AMONG = select(blocks_t.c.blocker_id, blocks_t.c.blocked_id).where(
+    blocks_t.c.blocker_id.in_(bindparam("ids", expanding=True)),
+    blocks_t.c.blocked_id.in_(bindparam("ids", expanding=True)))
+
+#: the new messages' ids in the order of the parameter rows (executemany: one multi-row INSERT)
+INSERT_MESSAGES = insert(messages_t).returning(messages_t.c.id, sort_by_parameter_order=True)
+
+
+def _advance_counters(dialect_insert) -> object:
+    # Rows {user_id, last_pos: n} in ascending user id: each counter moves n positions under its
+    # row lock (created at n when missing), taken in the order single sends take them.
+    stmt = dialect_insert(counters_t)
+    return (stmt.on_conflict_do_update(index_elements=[counters_t.c.user_id],
+                                       set_={"last_pos": counters_t.c.last_pos + stmt.excluded.last_pos})
+            .returning(counters_t.c.user_id, counters_t.c.last_pos))
+
+
+#: per dialect: move each user's counter by n and return its new last position (executemany rows
+#: {user_id, last_pos: n})
+ADVANCE_COUNTERS = {"postgresql": _advance_counters(postgresql.insert), "sqlite": _advance_counters(sqlite.insert)}

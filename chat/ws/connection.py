@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from chat.ws.outbox import Item, Outbox, SendsInFlight
+from chat.ws.send_queue import QueuedSends
 from chat.ws.socket import Socket
 from chat.ws.store import Positioned, Store
 
@@ -73,6 +74,7 @@ class Connection:
         self._outbox = Outbox(settings.queue_max, owner=f"user {user_id} socket",
                               on_overflow=self._cut_off_if_writer_stuck)
         self._sends = SendsInFlight()
+        self.queued_sends = QueuedSends()  # the reader's: sends not yet committed
         # Writer-thread state: positions (base, wm] went out on this socket, in order.
         self.wm = 0
         self._base = 0

@@ -15,7 +15,8 @@ from chat.cursors import encode_cursor
 from chat.ws import ops
 from chat.ws.connection import Connection, Settings
 from chat.ws.hub import Hub
-from chat.ws.protocol import client_id_of, error_frame
+from chat.ws.protocol import INTERNAL_ERROR, client_id_of, error_frame
+from chat.ws.send_queue import SendQueue
 from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
 from chat.ws.socket import Socket
 from chat.ws.store import Store
@@ -82,7 +83,7 @@ def websocket(server) -> None:
     writer = threading.Thread(target=conn.run_writer, name=f"ws-writer-{user_id}", daemon=True)
     writer.start()
     try:
-        _read_loop(server, conn, app.extensions["broker"])
+        _read_loop(server, conn, app.extensions["broker"], app.extensions["chat_send_queue"])
     except ConnectionClosed:
         pass
     finally:
@@ -92,7 +93,7 @@ def websocket(server) -> None:
         db.remove()
 
 
-def _read_loop(server, conn: Connection, broker) -> None:
+def _read_loop(server, conn: Connection, broker, sends: SendQueue) -> None:
     while not conn.closed.is_set():
         if conn.cut_off_if_stalled():
             return
@@ -106,16 +107,21 @@ def _read_loop(server, conn: Connection, broker) -> None:
             return
         conn.ws.seen()
         try:
-            ops.handle(conn, raw, broker)
+            ops.handle(conn, raw, broker, sends)
         except ApiError as exc:
-            conn.push_frame(error_frame(exc, client_id_of(raw)))
+            _answer_error(conn, exc, raw)
         except Exception:
             log.exception("op of user %s failed", conn.user_id)
             db.session.rollback()
-            conn.push_frame(error_frame(ApiError("Something went wrong on our side.", status=500,
-                                                 code="internal_error"), client_id_of(raw)))
+            _answer_error(conn, INTERNAL_ERROR, raw)
         finally:
             db.remove()
+
+
+def _answer_error(conn: Connection, exc: ApiError, raw: str | bytes) -> None:
+    # After the answers to the socket's earlier sends: the client hears of its frames in order.
+    conn.queued_sends.wait(ops.SEND_WAIT_S)
+    conn.push_frame(error_frame(exc, client_id_of(raw)))
 
 
 def _too_big(raw: str | bytes, limit: int) -> bool:
@@ -145,4 +151,5 @@ def init_app(app: Flask) -> None:
     cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": settings.max_frame_bytes})
     app.extensions["chat_ws_settings"] = settings
     app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"))
+    app.extensions["chat_send_queue"] = SendQueue(app)
     sock.init_app(app)

@@ -7,12 +7,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import decode_cursor
 from chat.groups.access import member_ids, require_member
-from chat.messages.send import SenderRef, send_message
+from chat.messages.batch import Outcome, SendRequest
 from chat.messages.services import mark_read
 from chat.sync import user_cursor
 from chat.ws.connection import Connection, dumps
 from chat.ws.hub import frame_payload, user_channel
-from chat.ws.protocol import parse_frame
+from chat.ws.protocol import INTERNAL_ERROR, error_frame, parse_frame
+from chat.ws.send_queue import SendQueue
 from chat.ws.store import positioned
 from core.db import db
 from core.errors import ApiError, NotFound, ServiceUnavailable, ValidationError
@@ -21,22 +22,25 @@ from marketplace.models import User
 
 log = logging.getLogger(__name__)
 PONG = dumps({"op": "pong"})
+SEND_WAIT_S = 60.0  # at most this long an op waits for the socket's earlier sends to commit
 
 
 class Unavailable(ServiceUnavailable):
     message = "The message could not be stored; send it again."
 
 
-def handle(conn: Connection, raw: str | bytes, broker) -> None:
+def handle(conn: Connection, raw: str | bytes, broker, sends: SendQueue) -> None:
     """Run one client frame; ApiError propagates to the caller, which answers with an error frame."""
     frame = parse_frame(raw)
     op = frame["op"]
+    if op != "send":
+        conn.queued_sends.wait(SEND_WAIT_S)
     if op == "ping":
         conn.push_frame(PONG)
     elif op == "sync":
         conn.request_sync(_sync_start(conn, frame["cursor"]))
     elif op == "send":
-        _send(conn, frame)
+        _send(conn, frame, sends)
     elif op == "read":
         mark_read(user=_user(conn), group_id=frame["group_id"], seq=frame["seq"])
     elif op == "typing":
@@ -59,28 +63,40 @@ def _user(conn: Connection) -> User:
     return user
 
 
-def _send(conn: Connection, frame: dict) -> None:
+def _send(conn: Connection, frame: dict, sends: SendQueue) -> None:
     client_id = frame["client_id"]
     enforce("send", "send_sustained", subject=conn.user_id)  # an error frame; the socket stays
     conn.start_send(client_id)
-    try:
-        result = send_message(sender=SenderRef(conn.user_id), group_id=frame["group_id"], client_id=client_id,
-                              type=frame["type"], body=frame["body"], ext=frame.get("ext"))
-    except ApiError:
+    conn.queued_sends.add()
+
+    def done(outcome: Outcome) -> None:
+        try:
+            answer_send(conn, client_id, outcome)
+        finally:
+            conn.queued_sends.done()
+
+    sends.submit(SendRequest(sender_id=conn.user_id, group_id=frame["group_id"], client_id=client_id,
+                             type=frame["type"], body=frame["body"], ext=frame.get("ext")), done)
+
+
+def answer_send(conn: Connection, client_id: str, outcome: Outcome) -> None:
+    """Queue the answer to one committed (or refused) send: its ack, or an error frame."""
+    if isinstance(outcome, Exception):
         conn.abandon_send(client_id)
-        raise
-    except SQLAlchemyError:
-        conn.abandon_send(client_id)
-        log.warning("send of user %s failed in the database", conn.user_id, exc_info=True)
-        db.session.rollback()
-        raise Unavailable() from None
-    pos = result.cursors.get(conn.user_id)
+        if isinstance(outcome, SQLAlchemyError):
+            log.warning("send of user %s failed in the database: %s", conn.user_id, outcome)
+            outcome = Unavailable()
+        elif not isinstance(outcome, ApiError):
+            outcome = INTERNAL_ERROR
+        conn.push_frame(error_frame(outcome, client_id))
+        return
+    pos = outcome.cursors.get(conn.user_id)
     if pos is None:
         # Room messages are live-only: no inbox position, the ack carries no cursor.
         conn.abandon_send(client_id)
-        conn.push_frame(f'{{"op":"ack","client_id":{dumps(client_id)},"message":{result.message_json}}}')
+        conn.push_frame(f'{{"op":"ack","client_id":{dumps(client_id)},"message":{outcome.message_json}}}')
     else:
-        conn.push_ack(client_id, positioned(pos, result.message, result.message_json))
+        conn.push_ack(client_id, positioned(pos, outcome.message, outcome.message_json))
 
 
 def _typing(conn: Connection, group_id: int, broker) -> None:

@@ -96,6 +96,10 @@ def client_id_of(raw: str | bytes) -> str | None:
     return value
 
 
+#: what a client hears when an op failed on our side (details stay in the log)
+INTERNAL_ERROR = ApiError("Something went wrong on our side.", status=500, code="internal_error")
+
+
 def error_frame(exc: ApiError, client_id: str | None = None) -> str:
     frame: dict[str, Any] = {"op": "error"}
     if client_id is not None:

@@ -32,9 +32,10 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
     return [(user_channel(uid), frame) for uid in event.get("recipients", ())]
 
 
-def publish_event(event: dict[str, Any]) -> None:
-    """The after-commit hook: publish one chat event through the current app's broker."""
-    items = payloads_for(event)
+def publish_events(events: list[dict[str, Any]]) -> None:
+    """The after-commit hook: publish one commit's chat events through the current app's broker, in one
+    round trip."""
+    items = [item for event in events for item in payloads_for(event)]
     if items:
         current_app.extensions["broker"].publish_many(items)
 

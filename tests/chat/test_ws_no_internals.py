@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from chat.ws import ops
+from chat.ws import ops, send_queue
 from tests.chat.helpers import ChatHelper
 from tests.support.wsclient import WsClient
 
@@ -20,16 +20,17 @@ def _crash(exc: Exception):
     return raising
 
 
-@pytest.mark.parametrize("op, target, exc, code", [
-    ("read", "mark_read", RuntimeError(SECRET_SQL), "internal_error"),
-    ("read", "mark_read", OperationalError(SECRET_SQL, {}, Exception("secret")), "internal_error"),
-    ("send", "send_message", RuntimeError(SECRET_SQL), "internal_error"),
-    ("send", "send_message", OperationalError(SECRET_SQL, {}, Exception("secret")), "service_unavailable"),
+@pytest.mark.parametrize("op, module, target, exc, code", [
+    ("read", ops, "mark_read", RuntimeError(SECRET_SQL), "internal_error"),
+    ("read", ops, "mark_read", OperationalError(SECRET_SQL, {}, Exception("secret")), "internal_error"),
+    ("send", send_queue, "send_many", RuntimeError(SECRET_SQL), "internal_error"),
+    ("send", send_queue, "send_many", OperationalError(SECRET_SQL, {}, Exception("secret")), "service_unavailable"),
 ])
-def test_a_failing_op_answers_a_generic_error_frame(live_server, factory, monkeypatch, op, target, exc, code):
+def test_a_failing_op_answers_a_generic_error_frame(live_server, factory, monkeypatch, op, module, target, exc,
+                                                    code):
     buyer, seller = factory.user(), factory.user()
     group_id = ChatHelper(live_server.app.test_client(), factory).item_group(buyer, seller)
-    monkeypatch.setattr(ops, target, _crash(exc))
+    monkeypatch.setattr(module, target, _crash(exc))
     ws = WsClient(live_server.ws_url, buyer.token)
     try:
         ws.ready()
