@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chat.events import dispatch
 from chat.messages import screening
-from chat.messages import statements as sql
+from chat.messages import batch_sql
 from chat.messages.bodies import validate_client_id, validate_content
 from chat.messages.send import (
     SenderRef,
@@ -129,22 +129,22 @@ def _append_many(conn: Connection, batch: list[_Send]) -> tuple[dict[int, ApiErr
                                                                  dict[int, SendResult]]:
     """Check and append the batch's sends: (refusals, requests left for `send_message`, results), by
     request index."""
+    q = batch_sql.for_connection(conn)
     refused: dict[int, ApiError] = {}
-    deferred: list[int] = []
-    sent = set(conn.execute(sql.FIND_SENT_MANY, {"sender_ids": sorted({s.sender_id for s in batch}),
-                                                  "client_ids": sorted({s.client_id for s in batch})}).all())
+    sent = set(q.read(conn, "find_sent", sender_ids=[s.sender_id for s in batch],
+                      client_ids=[s.client_id for s in batch]))
+    deferred = [s.index for s in batch if (s.sender_id, s.client_id) in sent]
     fresh = [s for s in batch if (s.sender_id, s.client_id) not in sent]
-    deferred += [s.index for s in batch if (s.sender_id, s.client_id) in sent]
     if not fresh:
         return refused, deferred, {}
-    groups = {row.id: row for row in conn.execute(sql.LOCK_GROUPS, {"ids": sorted({s.group_id for s in fresh})})}
-    inbox_groups = sorted(gid for gid, row in groups.items() if row.kind in INBOX_KINDS)
+    groups = {row.id: row for row in q.read(conn, "lock_groups", ids=[s.group_id for s in fresh])}
+    inbox_groups = [gid for gid, row in groups.items() if row.kind in INBOX_KINDS]
     members: dict[int, dict[int, str]] = defaultdict(dict)
-    for row in conn.execute(sql.MEMBERS_OF, {"ids": inbox_groups}) if inbox_groups else ():
+    for row in q.read(conn, "members_of", ids=inbox_groups) if inbox_groups else ():
         members[row.group_id][row.user_id] = row.role
-    senders = {row.id: row for row in conn.execute(sql.SENDERS, {"ids": sorted({s.sender_id for s in fresh})})}
-    involved = sorted({uid for gid in inbox_groups for uid in members[gid]})
-    blocks = set(conn.execute(sql.BLOCKS_AMONG, {"ids": involved}).all()) if involved else set()
+    senders = {row.id: row for row in q.read(conn, "senders", ids=[s.sender_id for s in fresh])}
+    involved = [uid for gid in inbox_groups for uid in members[gid]]
+    blocks = set(q.read(conn, "blocks_among", ids=involved)) if involved else set()
 
     accepted: list[_Send] = []
     for s in fresh:
@@ -168,41 +168,35 @@ def _append_many(conn: Connection, batch: list[_Send]) -> tuple[dict[int, ApiErr
     for s in accepted:
         last_seq[s.group_id] += 1
         seqs.append(last_seq[s.group_id])
-    ids = conn.execute(sql.INSERT_MESSAGES, [
-        {"group_id": s.group_id, "seq": seq, "sender_id": s.sender_id, "type": s.type, "body": s.body,
-         "ext": s.ext, "client_id": s.client_id, "created_at": now} for s, seq in zip(accepted, seqs)]).scalars().all()
+    ids = q.add_messages(conn, [(s.group_id, seq, s.sender_id, s.type, s.body, s.ext, s.client_id)
+                                for s, seq in zip(accepted, seqs)], now)
 
     # Each member's counter moves once by the number of the batch's messages they receive; their
     # positions are then handed out in the batch's order.
     counts = Counter(uid for s in accepted for uid in members[s.group_id])
-    last_pos = dict(conn.execute(sql.ADVANCE_COUNTERS[conn.dialect.name],
-                                 [{"user_id": uid, "last_pos": counts[uid]} for uid in sorted(counts)]).all())
+    last_pos = q.advance_counters(conn, counts)
     next_pos = {uid: last_pos[uid] - n for uid, n in counts.items()}
     results: dict[int, SendResult] = {}
     inbox_rows = []
+    newest: dict[int, tuple[int, int]] = {}  # group → (seq, id) of its newest message
+    read_to: dict[tuple[int, int], int] = {}  # (group, sender) → the sender's newest seq there
     for s, seq, message_id in zip(accepted, seqs, ids):
         cursors = {}
         for uid in members[s.group_id]:
             next_pos[uid] += 1
             cursors[uid] = next_pos[uid]
-            inbox_rows.append({"user_id": uid, "pos": next_pos[uid], "message_id": message_id, "group_id": s.group_id})
+            inbox_rows.append((uid, next_pos[uid], message_id, s.group_id))
+        newest[s.group_id] = (seq, message_id)
+        read_to[(s.group_id, s.sender_id)] = seq
         sender = senders[s.sender_id]
         author = {"id": s.sender_id, "nickname": sender.nickname, "avatar_url": sender.avatar_url}
         message = message_dict(id=message_id, group_id=s.group_id, seq=seq, sender=author, type=s.type,
                                body=s.body, ext=s.ext, client_id=s.client_id, created_at=now, recalled_at=None)
         results[s.index] = SendResult(message=message, created=True, cursors=cursors, recipients=sorted(cursors),
                                       group_kind=groups[s.group_id].kind)
-    conn.execute(sql.INSERT_INBOX, inbox_rows)
-
-    last_message = {}  # group → (seq, id) of its newest message; (group, sender) → the sender's newest seq
-    read_to = {}
-    for s, seq, message_id in zip(accepted, seqs, ids):
-        last_message[s.group_id] = (seq, message_id)
-        read_to[(s.group_id, s.sender_id)] = seq
-    conn.execute(sql.MOVE_GROUP, [{"gid": gid, "new_seq": seq, "mid": mid, "at": now}
-                                  for gid, (seq, mid) in sorted(last_message.items())])
-    conn.execute(sql.MOVE_ACTIVITY, [{"gid": gid, "sid": sid, "new_seq": seq, "at": now}
-                                     for (gid, sid), seq in sorted(read_to.items())])
+    q.add_inbox(conn, inbox_rows)
+    q.move_groups(conn, newest, now)
+    q.move_members(conn, {gid: list(members[gid]) for gid in newest}, read_to, now)
     return refused, deferred, results
 
 
