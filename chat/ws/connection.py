@@ -49,6 +49,11 @@ class Settings:
     # the kernel's send buffer per socket (None: the OS autotunes it, up to megabytes): what a client
     # that stops reading may hold before its queue fills and it is cut off
     send_buffer_bytes: int | None = 256 * 1024
+    # a position arriving ahead of a missing one waits this long for it (processes publish out of
+    # order) before the missing ones are read from the database (the broker lost them)
+    gap_wait_s: float = 0.2
+    # frames written to the socket in one send at most (frames queued together go out together)
+    coalesce: int = 64
 
 
 class Connection:
@@ -81,6 +86,9 @@ class Connection:
         self.live = False
         self._hold_until = 0.0
         self._held: list[tuple[Positioned, str | None]] = []  # (item, client_id when it is an ack)
+        self._early: dict[int, Positioned] = {}  # live positions beyond a gap, waiting for it to fill
+        self._gap_deadline = 0.0
+        self._out: list[str] = []  # frames to write with the next flush
 
     # ----- called from any thread -------------------------------------------------
     def push_frame(self, frame: str) -> None:
@@ -134,6 +142,7 @@ class Connection:
         self.wm = self._base = hello_pos
         self._hold_until = time.monotonic() + self.settings.sync_grace_s
         self._send(dumps(hello))
+        self._flush()
 
     def run_writer(self) -> None:
         """Send everything queued until the socket closes; heartbeat and catch up when idle."""
@@ -142,12 +151,24 @@ class Connection:
         try:
             while not self.closed.is_set():
                 deadline = min(next_beat, next_catch_up if self.live else self._hold_until)
+                if self._early:
+                    deadline = min(deadline, self._gap_deadline)
                 item = self._outbox.get(timeout=max(deadline - time.monotonic(), 0.005))
-                if item is not None and not self._handle(item):
-                    return
+                # Everything queued by now goes out in as few socket writes as possible.
+                while item is not None:
+                    if not self._handle(item):
+                        return
+                    if len(self._out) >= self.settings.coalesce:
+                        self._flush()
+                    item = self._outbox.get_nowait()
                 now = time.monotonic()
+                if self._early and now >= self._gap_deadline:
+                    self._fill_to(max(self._early) - 1)  # the broker lost them: read them
+                    self._deliver_early()
+                self._flush()
                 if not self.live and now >= self._hold_until:
                     self._go_live()
+                    self._flush()
                 if now >= next_beat:
                     if not self._beat():
                         return
@@ -197,8 +218,25 @@ class Connection:
         if item.pos <= self.wm:
             return
         if item.pos > self.wm + 1:
-            self._fill_to(item.pos - 1)
-        if item.pos == self.wm + 1:
+            # Ahead of a gap: most likely another process's publish still on its way; wait a little.
+            if not self._early:
+                self._gap_deadline = time.monotonic() + self.settings.gap_wait_s
+            self._early[item.pos] = item
+            return
+        self._deliver(item)
+        self._deliver_early()
+
+    def _deliver_early(self) -> None:
+        """Deliver the waiting positions that follow on from wm; drop those delivered meanwhile."""
+        early = self._early
+        while early:
+            item = early.pop(self.wm + 1, None)
+            if item is None:
+                for pos in [p for p in early if p <= self.wm]:
+                    del early[pos]
+                if early:
+                    self._gap_deadline = time.monotonic() + self.settings.gap_wait_s
+                return
             self._deliver(item)
 
     def _ack(self, client_id: str, item: Positioned) -> None:
@@ -244,6 +282,7 @@ class Connection:
         latest = self.store.latest_pos(self.user_id)
         if latest > self.wm:
             self._fill_to(latest)
+        self._deliver_early()
 
     def _sync(self, after_pos: int) -> None:
         # Positions (base, wm] already went out on this socket in order: a cursor among
@@ -253,6 +292,7 @@ class Connection:
         items, more = self.store.replay(self.user_id, start, self.settings.batch_size)
         for item in items:
             self._deliver(item)
+        self._deliver_early()
         self._send(dumps({"op": "synced", "cursor": self.store.encode_cursor(self.wm), "more": more}))
         if more:
             self.live = False
@@ -270,12 +310,21 @@ class Connection:
                 self._ack(client_id, item)
 
     def _send(self, frame: str) -> None:
-        self.ws.send(frame)
+        self._out.append(frame)
+
+    def _flush(self) -> None:
+        if self._out:
+            frames, self._out = self._out, []
+            self.ws.send_many(frames)
 
     def _shutdown(self, code: int, reason: str) -> None:
         if self.closed.is_set():
             return
         self.closed.set()
+        try:
+            self._flush()  # what was answered goes out before the close frame
+        except Exception:
+            log.info("socket of user %s: frames before the close could not be sent", self.user_id, exc_info=True)
         self.ws.close(code, reason)
         if self.on_close is not None:
             self.on_close(self)

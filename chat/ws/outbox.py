@@ -58,6 +58,13 @@ class Outbox:
         except queue.Empty:
             return None
 
+    def get_nowait(self) -> Item | None:
+        """The next item if one is queued, else None."""
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None
+
     def _drain(self) -> None:
         try:
             while True:

@@ -6,7 +6,7 @@ import time
 from typing import Callable
 
 from simple_websocket import ConnectionClosed
-from wsproto.events import Ping
+from wsproto.events import Ping, TextMessage
 
 
 class Socket:
@@ -24,9 +24,13 @@ class Socket:
             except OSError:
                 pass
 
-    def send(self, frame: str) -> None:
+    def send_many(self, frames: list[str]) -> None:
+        """Send text frames in order, in one write to the TCP socket."""
         # Input is strict (core.input): no unpaired surrogate gets stored, so every frame encodes.
-        self._timed(self.server.send, frame)
+        if not self.server.connected:
+            raise ConnectionClosed(self.server.close_reason, self.server.close_message)
+        encode = self.server.ws.send
+        self._timed(self.server.sock.sendall, b"".join(encode(TextMessage(data=frame)) for frame in frames))
 
     def seen(self) -> None:
         """The client sent something: it is alive."""
@@ -39,7 +43,7 @@ class Socket:
             return False
         self.server.pong_received = False
         self._ping_outstanding = True
-        self._timed(self.server.sock.send, self.server.ws.send(Ping()))
+        self._timed(self.server.sock.sendall, self.server.ws.send(Ping()))
         return True
 
     def stalled_for(self) -> float:

@@ -1,0 +1,45 @@
+"""The `send` frame's fast path agrees with its schema: a frame it lets through is one SendFrame loads
+unchanged, and everything else still gets the schema's verdict."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chat.ws.protocol import SCHEMAS, parse_frame
+from core.errors import ValidationError
+from core.input import MAX_BIGINT
+
+BASE = {"op": "send", "client_id": "c-1", "group_id": 7, "type": "txt", "body": {"text": "你好"}}
+
+
+@pytest.mark.parametrize("change", [
+    {}, {"ext": None}, {"ext": {"k": [1, 2]}}, {"client_id": "x" * 64}, {"group_id": MAX_BIGINT},
+    {"client_id": ""}, {"client_id": "x" * 65}, {"client_id": 5}, {"client_id": "a\x00b"}, {"client_id": None},
+    {"group_id": 0}, {"group_id": MAX_BIGINT + 1}, {"group_id": 7.0}, {"group_id": True}, {"group_id": "7"},
+    {"type": 1}, {"type": None}, {"body": []}, {"body": "hi"}, {"body": None}, {"ext": []}, {"ext": "x"},
+    {"extra": 1}, {"op": "send", "cursor": None},
+])
+def test_a_send_frame_parses_as_the_schema_says(change):
+    frame = {**BASE, **change}
+    try:
+        expected = SCHEMAS["send"].load(frame)
+    except Exception:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValidationError):
+            parse_frame(_encode(frame))
+    else:
+        assert parse_frame(_encode(frame)) == expected
+
+
+@pytest.mark.parametrize("missing", ["client_id", "group_id", "type", "body"])
+def test_a_send_frame_missing_a_field_is_refused(missing):
+    frame = {k: v for k, v in BASE.items() if k != missing}
+    with pytest.raises(ValidationError) as caught:
+        parse_frame(_encode(frame))
+    assert missing in caught.value.details["fields"]
+
+
+def _encode(frame: dict) -> str:
+    return json.dumps(frame, ensure_ascii=False)
