@@ -29,6 +29,7 @@ from array import array
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Callable
 
 from bench.relay.load import run_process
 from bench.servers import (
@@ -77,7 +78,8 @@ def make_pairs(target: str, url: str, count: int) -> list[dict]:
 
 
 def run_load(target: str, url: str, pairs: list[dict], *, in_flight: int, procs: int, warmup: float,
-             duration: float, server_pids: list[int], infra_pids: list[int], profile_dir: Path | None = None) -> dict:
+             duration: float, server_pids: list[int], infra_pids: Callable[[], list[int]],
+             profile_dir: Path | None = None) -> dict:
     ctx = mp.get_context("spawn")
     ready, start_at, results = ctx.Queue(), ctx.Queue(), ctx.Queue()
     ws_url = url.replace("http://", "ws://") + "/ws"
@@ -96,10 +98,11 @@ def run_load(target: str, url: str, pairs: list[dict], *, in_flight: int, procs:
         for _ in workers:
             start_at.put(t0)
         time.sleep(max(0.0, t0 + warmup - time.monotonic()))
-        server0, infra0 = cpu_seconds(server_pids), cpu_seconds(infra_pids)
+        infra = infra_pids()  # now: database backends are forked as the workers connect
+        server0, infra0 = cpu_seconds(server_pids), cpu_seconds(infra)
         spies = [profile(pid, duration, profile_dir) for pid in server_pids] if profile_dir else []
         time.sleep(max(0.0, t0 + warmup + duration - time.monotonic()))
-        server1, infra1 = cpu_seconds(server_pids), cpu_seconds(infra_pids)
+        server1, infra1 = cpu_seconds(server_pids), cpu_seconds(infra)
         for spy in spies:
             spy.wait(30)
         parts = [results.get(timeout=duration + 120) for _ in workers]
@@ -136,11 +139,12 @@ def run_target(target: str, loads: list[tuple[int, int]], args, tmp: Path) -> li
     out = []
     with ExitStack() as stack:
         env: dict[str, str] = {}
-        infra_pids: list[int] = []
+        infra_fixed: list[int] = []
+        infra_named: list[str] = []
         if spec["redis"]:
             redis_url, redis_proc = stack.enter_context(private_redis(tmp))
             env["REDIS_URL"] = redis_url
-            infra_pids.append(redis_proc.pid)
+            infra_fixed.append(redis_proc.pid)
         if spec["db"] is None:
             app = "bench.reference.app:create_app()"
             health = "/"
@@ -150,7 +154,7 @@ def run_target(target: str, loads: list[tuple[int, int]], args, tmp: Path) -> li
                        UPLOAD_DIR=str(tmp / target / "uploads"))
             app, health = "app:create_app()", "/healthz"
             if spec["db"] == "postgresql":  # with --pg URL this counts every postgres process of that server
-                infra_pids += pids_named("postgres")
+                infra_named.append("postgres")
         server = Gunicorn(app, workers=spec["workers"], env=env, directory=tmp / target, name=target,
                           health_path=health)
         stack.callback(server.stop)
@@ -159,7 +163,8 @@ def run_target(target: str, loads: list[tuple[int, int]], args, tmp: Path) -> li
         for p, w in loads:
             for r in range(args.repeat):
                 res = run_load(target, server.url, pairs[:p], in_flight=w, procs=args.procs, warmup=args.warmup,
-                               duration=args.duration, server_pids=server.workers(), infra_pids=infra_pids,
+                               duration=args.duration, server_pids=server.workers(),
+                               infra_pids=lambda: infra_fixed + [pid for n in infra_named for pid in pids_named(n)],
                                profile_dir=Path(args.profile) / f"{target}-{p}x{w}-{r + 1}" if args.profile else None)
                 res.update(target=target, pairs=p, in_flight=w, run=r + 1)
                 out.append(res)

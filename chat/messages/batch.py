@@ -27,6 +27,7 @@ from chat.messages.send import (
     posting_refusal,
     send_message,
 )
+from chat.groups.access import other_party
 from chat.messages.views import message_dict
 from chat.models import INBOX_KINDS
 from core.db import db, utcnow
@@ -131,20 +132,19 @@ def _append_many(conn: Connection, batch: list[_Send]) -> tuple[dict[int, ApiErr
     request index."""
     q = batch_sql.for_connection(conn)
     refused: dict[int, ApiError] = {}
-    sent = set(q.read(conn, "find_sent", sender_ids=[s.sender_id for s in batch],
-                      client_ids=[s.client_id for s in batch]))
+    sent = q.sent_before(conn, [(s.sender_id, s.client_id) for s in batch])
     deferred = [s.index for s in batch if (s.sender_id, s.client_id) in sent]
     fresh = [s for s in batch if (s.sender_id, s.client_id) not in sent]
     if not fresh:
         return refused, deferred, {}
-    groups = {row.id: row for row in q.read(conn, "lock_groups", ids=[s.group_id for s in fresh])}
+    groups = {row.id: row for row in q.read(conn, "lock_groups", [s.group_id for s in fresh])}
     inbox_groups = [gid for gid, row in groups.items() if row.kind in INBOX_KINDS]
     members: dict[int, dict[int, str]] = defaultdict(dict)
-    for row in q.read(conn, "members_of", ids=inbox_groups) if inbox_groups else ():
+    for row in q.read(conn, "members_of", inbox_groups) if inbox_groups else ():
         members[row.group_id][row.user_id] = row.role
-    senders = {row.id: row for row in q.read(conn, "senders", ids=[s.sender_id for s in fresh])}
-    involved = [uid for gid in inbox_groups for uid in members[gid]]
-    blocks = set(q.read(conn, "blocks_among", ids=involved)) if involved else set()
+    senders = {row.id: row for row in q.read(conn, "senders", [s.sender_id for s in fresh])}
+    parties = [(s.sender_id, other) for s in fresh if (other := _other_party(groups.get(s.group_id), s.sender_id))]
+    blocks = q.blocks(conn, parties + [(b, a) for a, b in parties]) if parties else set()
 
     accepted: list[_Send] = []
     for s in fresh:
@@ -198,6 +198,13 @@ def _append_many(conn: Connection, batch: list[_Send]) -> tuple[dict[int, ApiErr
     q.move_groups(conn, newest, now)
     q.move_members(conn, {gid: list(members[gid]) for gid in newest}, read_to, now)
     return refused, deferred, results
+
+
+def _other_party(group: Any, sender_id: int) -> int | None:
+    if group is None:
+        return None
+    return other_party(kind=group.kind, buyer_id=group.buyer_id, seller_id=group.seller_id,
+                       direct_key=group.direct_key, user_id=sender_id)
 
 
 def _sender_view(group: Any, members: dict[int, dict[int, str]], sender: Any, sender_id: int) -> Any:

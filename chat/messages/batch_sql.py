@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import BigInteger, String, any_, bindparam, insert, select, text
+from sqlalchemy import BigInteger, any_, bindparam, insert, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -26,11 +26,8 @@ MessageRow = tuple[int, int, int, str, dict, Any, str]
 
 
 def _reads(ids_in) -> dict[str, Any]:
-    """The batch's reads, given how a backend tests `column` against a list parameter `name`."""
+    """The batch's reads by id lists, given how a backend tests `column` against a list parameter `name`."""
     return {
-        # every (sender, client_id) of the lists that was sent before; the caller keeps the pairs it asked about
-        "find_sent": select(messages_t.c.sender_id, messages_t.c.client_id).where(
-            ids_in(messages_t.c.sender_id, "sender_ids"), ids_in(messages_t.c.client_id, "client_ids", String())),
         # the groups' rows, locked in ascending id (the order every unit of work takes group locks in)
         "lock_groups": (
             select(g.id, g.kind, g.read_only, g.last_seq, g.buyer_id, g.seller_id, g.direct_key,
@@ -41,16 +38,14 @@ def _reads(ids_in) -> dict[str, Any]:
                           users_t.c.banned_until).where(ids_in(users_t.c.id, "ids")),
         "members_of": select(m.group_id, m.user_id, m.role).where(ids_in(m.group_id, "ids")).order_by(m.group_id,
                                                                                                           m.user_id),
-        "blocks_among": select(blocks_t.c.blocker_id, blocks_t.c.blocked_id).where(
-            ids_in(blocks_t.c.blocker_id, "ids"), ids_in(blocks_t.c.blocked_id, "ids")),
     }
 
 
-def _pg_any(column, name: str, item_type=None) -> ColumnElement[bool]:
-    return column == any_(bindparam(name, type_=postgresql.ARRAY(item_type if item_type is not None else BigInteger())))
+def _pg_any(column, name: str) -> ColumnElement[bool]:
+    return column == any_(bindparam(name, type_=postgresql.ARRAY(BigInteger())))
 
 
-def _expanding_in(column, name: str, _item_type=None) -> ColumnElement[bool]:
+def _expanding_in(column, name: str) -> ColumnElement[bool]:
     return column.in_(bindparam(name, expanding=True))
 
 
@@ -59,6 +54,10 @@ class BatchSql:
 
     reads = _reads(_expanding_in)
     insert_messages = insert(messages_t).returning(messages_t.c.id, sort_by_parameter_order=True)
+    sent_pairs = select(messages_t.c.sender_id, messages_t.c.client_id).where(
+        tuple_(messages_t.c.sender_id, messages_t.c.client_id).in_(bindparam("pairs", expanding=True)))
+    block_pairs = select(blocks_t.c.blocker_id, blocks_t.c.blocked_id).where(
+        tuple_(blocks_t.c.blocker_id, blocks_t.c.blocked_id).in_(bindparam("pairs", expanding=True)))
 
     def __init__(self) -> None:
         counters = sqlite.insert(counters_t)
@@ -66,8 +65,17 @@ class BatchSql:
             index_elements=[counters_t.c.user_id], set_={"last_pos": counters_t.c.last_pos + counters.excluded.last_pos})
             .returning(counters_t.c.user_id, counters_t.c.last_pos))
 
-    def read(self, conn: Connection, name: str, **lists: Sequence) -> list[Any]:
-        return conn.execute(self.reads[name], {k: sorted(set(v)) for k, v in lists.items()}).all()
+    def read(self, conn: Connection, name: str, ids: Iterable[int]) -> list[Any]:
+        """Rows of one of `reads` for these ids."""
+        return conn.execute(self.reads[name], {"ids": sorted(set(ids))}).all()
+
+    def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Which of these (sender_id, client_id) pairs name a stored message."""
+        return set(conn.execute(self.sent_pairs, {"pairs": sorted(set(pairs))}).all())
+
+    def blocks(self, conn: Connection, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+        """Which of these (blocker_id, blocked_id) pairs are blocks."""
+        return set(conn.execute(self.block_pairs, {"pairs": sorted(set(pairs))}).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
         """Insert the messages; their ids in the rows' order."""
@@ -102,6 +110,13 @@ class PostgresBatchSql(BatchSql):
     """The same steps on PostgreSQL, with array parameters (statement text independent of the batch)."""
 
     reads = _reads(_pg_any)
+    # Pairs are joined from unnest: one index probe per pair (two `= ANY` lists would probe their product).
+    sent_pairs = text(
+        "SELECT m.sender_id, m.client_id FROM unnest(CAST(:sender_ids AS BIGINT[]), CAST(:client_ids AS VARCHAR[])) "
+        "AS v(sender_id, client_id) JOIN chat_messages AS m ON m.sender_id = v.sender_id AND m.client_id = v.client_id")
+    block_pairs = text(
+        "SELECT b.blocker_id, b.blocked_id FROM unnest(CAST(:blockers AS BIGINT[]), CAST(:blocked AS BIGINT[])) "
+        "AS v(blocker_id, blocked_id) JOIN blocks AS b ON b.blocker_id = v.blocker_id AND b.blocked_id = v.blocked_id")
     insert_messages = text(
         "INSERT INTO chat_messages (group_id, seq, sender_id, type, body, ext, client_id, created_at) "
         "SELECT v.group_id, v.seq, v.sender_id, v.type, CAST(v.body AS JSON), CAST(v.ext AS JSON), v.client_id, "
@@ -125,6 +140,14 @@ class PostgresBatchSql(BatchSql):
         "UPDATE chat_members AS m SET activity_at = :at, last_read_seq = GREATEST(m.last_read_seq, v.seq) "
         "FROM unnest(CAST(:group_ids AS BIGINT[]), CAST(:user_ids AS BIGINT[]), CAST(:seqs AS INTEGER[])) "
         "AS v(group_id, user_id, seq) WHERE m.group_id = v.group_id AND m.user_id = v.user_id")
+
+    def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+        senders, client_ids = _columns(sorted(set(pairs)), 2)
+        return set(conn.execute(self.sent_pairs, {"sender_ids": senders, "client_ids": client_ids}).all())
+
+    def blocks(self, conn: Connection, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
+        blockers, blocked = _columns(sorted(set(pairs)), 2)
+        return set(conn.execute(self.block_pairs, {"blockers": blockers, "blocked": blocked}).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
         # JSON text as SQLAlchemy's JSON type would bind it (json.dumps; None is JSON null)
@@ -156,6 +179,11 @@ class PostgresBatchSql(BatchSql):
         cols = list(zip(*rows))
         conn.execute(self.members_sql, {"group_ids": list(cols[0]), "user_ids": list(cols[1]),
                                         "seqs": list(cols[2]), "at": at})
+
+
+def _columns(rows: Sequence[tuple], width: int) -> list[list]:
+    """Rows as `width` column lists (the arrays unnest takes)."""
+    return [list(col) for col in zip(*rows)] if rows else [[] for _ in range(width)]
 
 
 _BY_DIALECT = {"postgresql": PostgresBatchSql(), "sqlite": BatchSql()}
