@@ -3,7 +3,7 @@ send gives it, the new messages commit together, and one failing request costs t
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.exc import OperationalError
 
 from chat.messages import batch
@@ -141,3 +141,22 @@ def test_contact_details_in_a_batch_get_one_notice_per_group_after_it(client, fa
     assert codes(out) == ["new", "new"]
     assert [(m["type"], m["seq"]) for m in chat.history(seller, group_id)["items"]] == [
         ("txt", 1), ("txt", 2), ("system", 3)]
+
+
+def test_batched_rows_are_stored_as_a_single_send_stores_them(client, factory, chat):
+    seller, buyer = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    body, ext = {"text": "九成新,¥450 \"包邮\" \\ 🙏"}, {"card": {"listing_id": 7, "tags": ["自提", None, 2.5]}}
+    chat.send_raw(buyer, group_id, {"client_id": "rest-1", "type": "txt", "body": body})
+    chat.send_raw(buyer, group_id, {"client_id": "rest-2", "type": "txt", "body": body, "ext": ext})
+    run(client, [text(buyer, group_id, "ws-1", body["text"]), text(buyer, group_id, "ws-2", body["text"], ext=ext)])
+    with client.application.app_context():
+        stored = dict(db.session.execute(select(ChatMessage.client_id, stored_json())).all())
+        db.remove()
+    assert stored["ws-1"] == stored["rest-1"] and stored["ws-2"] == stored["rest-2"]
+
+
+def stored_json():
+    """The stored JSON text of body and ext, SQL NULL told apart from JSON null."""
+    return (func.coalesce(cast(ChatMessage.body, String), "<NULL>") + "|"
+            + func.coalesce(cast(ChatMessage.ext, String), "<NULL>"))
