@@ -11,13 +11,13 @@ import json
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import BigInteger, any_, bindparam, insert, select, text, tuple_
+from sqlalchemy import BigInteger, any_, bindparam, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from chat.messages import statements as single
-from chat.tables import blocks_t, counters_t, groups_t, inbox_t, listings_t, members_t, messages_t, users_t
+from chat.tables import counters_t, groups_t, inbox_t, listings_t, members_t, messages_t, users_t
 
 g, m = groups_t.c, members_t.c
 
@@ -54,10 +54,6 @@ class BatchSql:
 
     reads = _reads(_expanding_in)
     insert_messages = insert(messages_t).returning(messages_t.c.id, sort_by_parameter_order=True)
-    sent_pairs = select(messages_t.c.sender_id, messages_t.c.client_id).where(
-        tuple_(messages_t.c.sender_id, messages_t.c.client_id).in_(bindparam("pairs", expanding=True)))
-    block_pairs = select(blocks_t.c.blocker_id, blocks_t.c.blocked_id).where(
-        tuple_(blocks_t.c.blocker_id, blocks_t.c.blocked_id).in_(bindparam("pairs", expanding=True)))
 
     def __init__(self) -> None:
         counters = sqlite.insert(counters_t)
@@ -71,11 +67,23 @@ class BatchSql:
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""
-        return set(conn.execute(self.sent_pairs, {"pairs": sorted(set(pairs))}).all())
+        return self._pairs_in(conn, "SELECT m.sender_id, m.client_id FROM (VALUES {values}) AS v JOIN chat_messages "
+                                    "AS m ON m.sender_id = v.column1 AND m.client_id = v.column2", pairs)
 
     def blocks(self, conn: Connection, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which of these (blocker_id, blocked_id) pairs are blocks."""
-        return set(conn.execute(self.block_pairs, {"pairs": sorted(set(pairs))}).all())
+        return self._pairs_in(conn, "SELECT b.blocker_id, b.blocked_id FROM (VALUES {values}) AS v JOIN blocks AS b "
+                                    "ON b.blocker_id = v.column1 AND b.blocked_id = v.column2", pairs)
+
+    @staticmethod
+    def _pairs_in(conn: Connection, sql: str, pairs: Iterable[tuple[Any, Any]]) -> set[tuple[Any, Any]]:
+        # Joined from VALUES, SQLite probes the unique index once per pair; `(a, b) IN (VALUES …)`
+        # scans the whole table instead (its plan: SCAN, then a list lookup per row).
+        pairs = sorted(set(pairs))
+        if not pairs:
+            return set()
+        values = ",".join(["(?, ?)"] * len(pairs))
+        return set(conn.exec_driver_sql(sql.format(values=values), tuple(x for pair in pairs for x in pair)).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
         """Insert the messages; their ids in the rows' order."""

@@ -151,7 +151,7 @@ class Connection:
         try:
             while not self.closed.is_set():
                 deadline = min(next_beat, next_catch_up if self.live else self._hold_until)
-                if self._early:
+                if self.live and self._early:
                     deadline = min(deadline, self._gap_deadline)
                 item = self._outbox.get(timeout=max(deadline - time.monotonic(), 0.005))
                 # Everything queued by now goes out in as few socket writes as possible.
@@ -162,7 +162,7 @@ class Connection:
                         self._flush()
                     item = self._outbox.get_nowait()
                 now = time.monotonic()
-                if self._early and now >= self._gap_deadline:
+                if self.live and self._early and now >= self._gap_deadline:
                     self._fill_to(max(self._early) - 1)  # the broker lost them: read them
                     self._deliver_early()
                 self._flush()
