@@ -32,6 +32,7 @@ from chat.messages.views import message_dict
 from chat.models import INBOX_KINDS
 from core.db import db, utcnow
 from core.errors import ApiError
+from marketplace.uploads.urls import request_base_url
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,8 @@ class SendRequest:
     type: str
     body: Any
     ext: Any = None
+    # the base URL of the socket's request: media URLs in the body are checked against it
+    base_url: str | None = None
 
 
 #: a request's outcome: its message, or the error `send_message` raises for it (ApiError, or a
@@ -82,7 +85,8 @@ def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
     for i, r in enumerate(requests):
         try:
             client_id = validate_client_id(r.client_id)
-            type, body, ext = validate_content(type=r.type, body=r.body, ext=r.ext)
+            with request_base_url(r.base_url):
+                type, body, ext = validate_content(type=r.type, body=r.body, ext=r.ext)
             screened = screening.screen_message(type=type, body=body)
         except screening.ContentBlocked:
             later.append(i)
@@ -118,8 +122,9 @@ def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
 
 def _send_alone(r: SendRequest) -> Outcome:
     try:
-        return send_message(sender=SenderRef(r.sender_id), group_id=r.group_id, client_id=r.client_id,
-                            type=r.type, body=r.body, ext=r.ext)
+        with request_base_url(r.base_url):
+            return send_message(sender=SenderRef(r.sender_id), group_id=r.group_id, client_id=r.client_id,
+                                type=r.type, body=r.body, ext=r.ext)
     except (ApiError, SQLAlchemyError) as exc:
         if isinstance(exc, SQLAlchemyError):
             db.session.rollback()

@@ -2,8 +2,8 @@
 
 PostgreSQL gets arrays: `= ANY(:ids)` reads and `unnest(...)` writes, so each statement's text is the
 same whatever the batch's size (psycopg converts and prepares it once) and a thousand rows cost one
-bound parameter per column, not one per value. SQLite runs the same steps with expanding IN lists
-and executemany, which its driver loops over in C.
+bound parameter per column, not one per value. SQLite runs the same steps with expanding IN lists,
+pairs joined from VALUES, and executemany, which its driver loops over in C.
 """
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ class BatchSql:
 
     reads = _reads(_expanding_in)
     insert_messages = insert(messages_t).returning(messages_t.c.id, sort_by_parameter_order=True)
+    insert_inbox = insert(inbox_t)
 
     def __init__(self) -> None:
         counters = sqlite.insert(counters_t)
@@ -98,7 +99,7 @@ class BatchSql:
 
     def add_inbox(self, conn: Connection, rows: Iterable[tuple[int, int, int, int]]) -> None:
         """Inbox rows (user_id, pos, message_id, group_id)."""
-        conn.execute(insert(inbox_t), [{"user_id": u, "pos": p, "message_id": mid, "group_id": gid}
+        conn.execute(self.insert_inbox, [{"user_id": u, "pos": p, "message_id": mid, "group_id": gid}
                                        for u, p, mid, gid in rows])
 
     def move_groups(self, conn: Connection, last: dict[int, tuple[int, int]], at: datetime) -> None:

@@ -19,6 +19,7 @@ from core.db import db
 from core.errors import ApiError, NotFound, ServiceUnavailable, ValidationError
 from core.ratelimit import enforce
 from marketplace.models import User
+from marketplace.uploads.urls import current_base_url
 
 log = logging.getLogger(__name__)
 PONG = dumps({"op": "pong"})
@@ -76,7 +77,8 @@ def _send(conn: Connection, frame: dict, sends: SendQueue) -> None:
             conn.queued_sends.done()
 
     sends.submit(SendRequest(sender_id=conn.user_id, group_id=frame["group_id"], client_id=client_id,
-                             type=frame["type"], body=frame["body"], ext=frame.get("ext")), done)
+                             type=frame["type"], body=frame["body"], ext=frame.get("ext"),
+                             base_url=current_base_url()), done)
 
 
 def answer_send(conn: Connection, client_id: str, outcome: Outcome) -> None:

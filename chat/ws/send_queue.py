@@ -68,6 +68,14 @@ class SendQueue:
                 threading.Thread(target=self._run, name="ws-send-queue", daemon=True).start()
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        except BaseException:  # killed (e.g. at shutdown): the next send starts a new worker
+            with self._lock:
+                self._running = False
+            raise
+
+    def _serve(self) -> None:
         while True:
             try:
                 first = self._queue.get(timeout=self._idle_s)

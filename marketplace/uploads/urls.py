@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
@@ -19,10 +22,34 @@ NAME_RE = re.compile(r"^[0-9a-f]{32}\.[a-z0-9]{2,5}\Z")
 BLANK_OR_CONTROL_RE = re.compile(r"[\x00-\x20\x7f]")
 
 
+#: the base URL of the request a piece of work came from, for work done outside that request (the
+#: WebSocket send queue validates a socket's messages on its own thread)
+_work_base_url: ContextVar[str | None] = ContextVar("upload_work_base_url", default=None)
+
+
+@contextmanager
+def request_base_url(url: str | None) -> Iterator[None]:
+    """Recognise and build upload URLs as inside a request to `url` (None: no change)."""
+    token = _work_base_url.set(url)
+    try:
+        yield
+    finally:
+        _work_base_url.reset(token)
+
+
+def current_base_url() -> str | None:
+    """The base URL uploads are recognised against here, None outside any request."""
+    base = _base_url()
+    return base or None
+
+
 def _base_url() -> str:
     configured = current_app.config.get("PUBLIC_BASE_URL")
     if configured:
         return configured.rstrip("/")
+    carried = _work_base_url.get()
+    if carried:
+        return carried.rstrip("/")
     if has_request_context():
         return request.host_url.rstrip("/")
     return ""

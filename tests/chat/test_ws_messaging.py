@@ -206,3 +206,22 @@ def test_control_characters_in_text_and_ext_are_kept_verbatim(chat, factory, soc
     # NUL is the one character refused (core.input): PostgreSQL text cannot hold it.
     sender.send_text(group_id, "a\u0000b", "ctrl-2")
     assert sender.op("error")["error"]["code"] == "invalid_json"
+
+
+def test_an_image_of_our_own_upload_is_sent_over_the_socket(live_server, factory, chat, sockets):
+    # The upload's absolute URL names the host the socket connected to: the send queue checks it
+    # against that request's host, though it works outside the request.
+    buyer, seller = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    name = chat.upload(buyer, "png").rsplit("/", 1)[1]
+    url = f"{live_server.url}/api/v1/uploads/{name}"
+    elsewhere = f"http://elsewhere.example/api/v1/uploads/{name}"
+    ws, peer = sockets(buyer), sockets(seller)
+    ws.send({"op": "send", "client_id": "pic-1", "group_id": group_id, "type": "img",
+             "body": {"url": url, "width": 640, "height": 480}})
+    assert ws.op("ack")["message"]["body"]["url"] == url
+    assert peer.op("message")["message"]["body"]["url"] == url
+    ws.send({"op": "send", "client_id": "pic-2", "group_id": group_id, "type": "img",
+             "body": {"url": elsewhere, "width": 640, "height": 480}})
+    error = ws.op("error")
+    assert error["client_id"] == "pic-2" and error["error"]["code"] == "validation_error"
