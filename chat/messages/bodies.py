@@ -108,11 +108,19 @@ def validate_content(*, type: Any, body: Any, ext: Any) -> tuple[str, dict, dict
         raise _invalid("type", [f"Must be one of: {', '.join(CLIENT_TYPES)}."])
     if not isinstance(body, dict):
         raise _invalid("body", ["Must be a JSON object."])
+    if type == "txt" and _plain_text(body):  # the common case, without marshmallow (same verdict)
+        return type, {"text": body["text"]}, validate_ext(ext)
     try:
         loaded = schema.load(body)
     except ma.ValidationError as exc:
         raise _invalid("body", exc.messages) from None
     return type, loaded, validate_ext(ext)
+
+
+def _plain_text(body: dict[str, Any]) -> bool:
+    """True for a `txt` body TxtBody loads unchanged: only `text`, a string of 1 to TEXT_MAX characters."""
+    text = body.get("text")
+    return len(body) == 1 and type(text) is str and 0 < len(text) <= TEXT_MAX
 
 
 def validate_ext(ext: Any) -> dict | None:

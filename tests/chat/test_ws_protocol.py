@@ -1,11 +1,12 @@
-"""The `send` frame's fast path agrees with its schema: a frame it lets through is one SendFrame loads
-unchanged, and everything else still gets the schema's verdict."""
+"""The fast paths of the hot path agree with their schemas: a `send` frame or a `txt` body they let
+through is one the schema loads unchanged, and everything else still gets the schema's verdict."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
+from chat.messages.bodies import BODY_SCHEMAS, TEXT_MAX, validate_content
 from chat.ws.protocol import SCHEMAS, parse_frame
 from core.errors import ValidationError
 from core.input import MAX_BIGINT
@@ -43,3 +44,19 @@ def test_a_send_frame_missing_a_field_is_refused(missing):
 
 def _encode(frame: dict) -> str:
     return json.dumps(frame, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("body", [
+    {"text": "你好"}, {"text": "x" * TEXT_MAX}, {"text": "x" * (TEXT_MAX + 1)}, {"text": ""}, {"text": " "},
+    {"text": 5}, {"text": None}, {}, {"text": "a", "extra": 1}, {"txt": "a"}, {"text": ["a"]},
+])
+def test_a_text_body_is_validated_as_its_schema_says(body):
+    try:
+        expected = BODY_SCHEMAS["txt"].load(body)
+    except Exception:
+        expected = None
+    if expected is None:
+        with pytest.raises(ValidationError):
+            validate_content(type="txt", body=body, ext=None)
+    else:
+        assert validate_content(type="txt", body=body, ext=None) == ("txt", expected, None)
