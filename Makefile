@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev run migrate test fuzz clean bench-relay bench-connections bench-conversations bench-chart
+.PHONY: install install-dev run migrate test fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,9 @@ bench-connections: $(VENV)/.installed-bench
 
 bench-conversations: $(VENV)/.installed-bench
 	$(PY) bench/conversations.py $(BENCH_ARGS)
+
+bench-search: $(VENV)/.installed-bench
+	$(PY) bench/search.py $(BENCH_ARGS)
 
 bench-chart: $(VENV)/.installed-bench
 	$(PY) -m bench.chart
