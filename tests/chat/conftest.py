@@ -16,6 +16,16 @@ def chat(client, factory) -> ChatHelper:
 
 
 @pytest.fixture
+def inquiry_pair(factory, client):
+    """(seller, buyer, group_id): a listing of the seller's and the buyer's inquiry about it, made through the API."""
+    seller, buyer = factory.user(), factory.user()
+    listing = factory.listing(seller)
+    r = client.post(f"/api/v1/listings/{listing['id']}/inquiries", headers=buyer.headers)
+    assert r.status_code == 201, r.get_json()
+    return seller, buyer, r.get_json()["id"]
+
+
+@pytest.fixture
 def recorded():
     """Events handed to the after-commit hooks during the test."""
     seen: list[dict] = []

@@ -8,23 +8,12 @@ or replay them twice.
 """
 from __future__ import annotations
 
-import pytest
-
 from chat.cursors import decode_cursor
 from tests.chat.broker_support import RedisServer
 from tests.support.servers import HttpApi, own_app
 from tests.support.wsclient import WsClient, serve
 
 API = "/api/v1"
-
-
-@pytest.fixture
-def pair(factory, client):
-    seller, buyer = factory.user(), factory.user()
-    listing = factory.listing(seller)
-    r = client.post(f"{API}/listings/{listing['id']}/inquiries", headers=buyer.headers)
-    assert r.status_code == 201, r.get_json()
-    return seller, buyer, r.get_json()["id"]
 
 
 def post(client, actor, group_id: int, client_id: str) -> dict:
@@ -58,8 +47,8 @@ def resume(ws_url: str, token: str, cursor: str | None) -> tuple[list[dict], str
         ws.close()
 
 
-def test_a_send_before_sync_is_acked_after_the_missed_messages(live_server, client, pair):
-    seller, buyer, group_id = pair
+def test_a_send_before_sync_is_acked_after_the_missed_messages(live_server, client, inquiry_pair):
+    seller, buyer, group_id = inquiry_pair
     _, cursor = resume(live_server.ws_url, seller.token, None)
     missed = [post(client, buyer, group_id, f"m{i}")["id"] for i in range(3)]
 
@@ -105,8 +94,8 @@ def test_an_ack_never_skips_a_message_the_broker_lost(clean_app, database_url, t
         assert [f["message"]["client_id"] for f in replayed] == ["mine"]
 
 
-def test_a_retried_send_is_acked_without_moving_the_cursor_back(live_server, client, pair):
-    seller, buyer, group_id = pair
+def test_a_retried_send_is_acked_without_moving_the_cursor_back(live_server, client, inquiry_pair):
+    seller, buyer, group_id = inquiry_pair
     ws = WsClient(live_server.ws_url, seller.token)
     try:
         ws.hello()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from chat.messages import batch as batch_module
 from chat.messages.batch import SendRequest
 from chat.messages.send import SendResult
@@ -60,3 +62,33 @@ def test_the_worker_leaves_when_idle_and_comes_back_with_the_next_send(clean_app
                 break
             threading.Event().wait(0.01)
         assert not sends._running
+
+
+class Killed(BaseException):
+    """What a worker killed mid-batch (e.g. gevent's GreenletExit at shutdown) looks like to it."""
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_killed_worker_is_replaced_by_the_next_send(clean_app, factory, chat, monkeypatch):
+    buyer, seller = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    real = batch_module.send_many
+    calls = []
+
+    def killed_once(requests):
+        calls.append(len(requests))
+        if len(calls) == 1:
+            raise Killed()
+        return real(requests)
+
+    monkeypatch.setattr(send_queue, "send_many", killed_once)
+    sends = SendQueue(clean_app)
+    sends.submit(request(buyer, group_id, "lost"), lambda outcome: None)  # unanswered: the client resends
+    for _ in range(500):
+        if not sends._running:
+            break
+        threading.Event().wait(0.01)
+    assert calls == [1] and not sends._running
+    done, got = threading.Event(), []
+    sends.submit(request(buyer, group_id, "next"), lambda outcome: (got.append(outcome), done.set()))
+    assert done.wait(10) and got[0].message["client_id"] == "next"

@@ -13,8 +13,6 @@ from chat.ws.hub import positioned_payload, user_channel
 from chat.ws.publish import publish_events
 from tests.support.wsclient import WsClient
 
-API = "/api/v1"
-
 
 @pytest.fixture
 def unpublished():
@@ -38,60 +36,34 @@ def replays(monkeypatch):
     return calls
 
 
-def stored(client, chat_pair, n: int) -> list[dict]:
-    seller, buyer, group_id = chat_pair
-    out = []
-    for i in range(n):
-        r = client.post(f"{API}/groups/{group_id}/messages", headers=buyer.headers,
-                        json={"client_id": f"m{i}", "type": "txt", "body": {"text": f"第{i}条"}})
-        assert r.status_code == 201, r.get_json()
-        out.append(r.get_json())
-    return out
-
-
-@pytest.fixture
-def chat_pair(factory, client):
-    seller, buyer = factory.user(), factory.user()
-    listing = factory.listing(seller)
-    r = client.post(f"{API}/listings/{listing['id']}/inquiries", headers=buyer.headers)
-    assert r.status_code == 201, r.get_json()
-    return seller, buyer, r.get_json()["id"]
-
-
-def publish(app, user_id: int, pos: int, message: dict) -> None:
-    payload = positioned_payload(pos, message["sender"]["id"], message["client_id"], encode_message(message))
-    app.extensions["broker"].publish(user_channel(user_id), payload)
-
-
-def test_frames_published_out_of_order_go_out_in_order_without_a_read(live_server, client, chat_pair, unpublished,
-                                                                      replays):
-    seller = chat_pair[0]
+def delivered(live_server, chat, inquiry_pair, count: int, published: list[int]) -> list[dict]:
+    """The seller's socket's message frames after the buyer sent `count` messages (REST) and only the
+    seller's positions `published` were published, in that order."""
+    seller, buyer, group_id = inquiry_pair
     ws = WsClient(live_server.ws_url, seller.token)
     try:
         ws.ready()
-        before = len(replays)
-        messages = stored(client, chat_pair, 3)
-        for pos in (3, 1, 2):
-            publish(live_server.app, seller.id, pos, messages[pos - 1])
-        frames = [ws.op("message") for _ in range(3)]
-        assert len(replays) == before, "an out-of-order frame made the writer read the database"
+        messages = [chat.send(buyer, group_id, f"第{i}条", client_id=f"m{i}") for i in range(count)]
+        for pos in published:
+            message = messages[pos - 1]
+            live_server.app.extensions["broker"].publish(user_channel(seller.id), positioned_payload(
+                pos, message["sender"]["id"], message["client_id"], encode_message(message)))
+        return [ws.op("message") for _ in range(count)]
     finally:
         ws.close()
+
+
+def test_frames_published_out_of_order_go_out_in_order_without_a_read(live_server, chat, inquiry_pair,
+                                                                      unpublished, replays):
+    frames = delivered(live_server, chat, inquiry_pair, 3, published=[3, 1, 2])
     assert [f["message"]["client_id"] for f in frames] == ["m0", "m1", "m2"]
     assert [decode_cursor(f["cursor"]) for f in frames] == [1, 2, 3]
+    assert len(replays) == 1, "an out-of-order frame made the writer read the database"  # the sync's only
 
 
-def test_a_position_the_broker_lost_is_read_after_a_short_wait(live_server, client, chat_pair, unpublished,
+def test_a_position_the_broker_lost_is_read_after_a_short_wait(live_server, chat, inquiry_pair, unpublished,
                                                                replays):
-    seller = chat_pair[0]
-    ws = WsClient(live_server.ws_url, seller.token)
-    try:
-        ws.ready()
-        messages = stored(client, chat_pair, 2)
-        publish(live_server.app, seller.id, 2, messages[1])  # position 1 was never published
-        frames = [ws.op("message") for _ in range(2)]
-    finally:
-        ws.close()
+    frames = delivered(live_server, chat, inquiry_pair, 2, published=[2])  # position 1 never published
     assert [f["message"]["client_id"] for f in frames] == ["m0", "m1"]
     assert [decode_cursor(f["cursor"]) for f in frames] == [1, 2]
-    assert replays, "the lost position was not read from the database"
+    assert len(replays) == 2, "the lost position was not read from the database"  # the sync's, then the fill

@@ -1,22 +1,11 @@
 """The /ws relay end to end over real sockets: hello, send → ack, push to the other party, sync."""
 from __future__ import annotations
 
-import pytest
-
 from tests.support.wsclient import WsClient
 
 
-@pytest.fixture
-def pair(factory, client):
-    seller, buyer = factory.user(), factory.user()
-    listing = factory.listing(seller)
-    r = client.post(f"/api/v1/listings/{listing['id']}/inquiries", headers=buyer.headers)
-    assert r.status_code == 201, r.get_json()
-    return seller, buyer, r.get_json()["id"]
-
-
-def test_send_is_acked_and_pushed_to_the_seller(live_server, pair):
-    seller, buyer, group_id = pair
+def test_send_is_acked_and_pushed_to_the_seller(live_server, inquiry_pair):
+    seller, buyer, group_id = inquiry_pair
     b = WsClient(live_server.ws_url, buyer.token)
     s = WsClient(live_server.ws_url, seller.token, header=False)
     try:
@@ -34,8 +23,8 @@ def test_send_is_acked_and_pushed_to_the_seller(live_server, pair):
         s.close()
 
 
-def test_reconnect_with_cursor_replays_what_was_missed(live_server, pair, client):
-    seller, buyer, group_id = pair
+def test_reconnect_with_cursor_replays_what_was_missed(live_server, inquiry_pair, client):
+    seller, buyer, group_id = inquiry_pair
     s = WsClient(live_server.ws_url, seller.token)
     s.hello()
     s.sync(None)
