@@ -1,7 +1,6 @@
 """Application factory; `python app.py` runs the development server (threads)."""
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from core.db import db
 from core.errors import register_error_handlers
 from core.input import register_query_check, register_row_id_converter
 from core.limits import register_body_limits
+from core.logging import configure_logging
 
 
 def create_app(config: Config | str | None = None) -> Flask:
@@ -24,7 +24,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    configure_logging(config.LOG_LEVEL, config.LOG_FORMAT)
 
     register_row_id_converter(app)
     db.init_app(app)
@@ -38,7 +38,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     import web
     from chat import broker
     from chat import ws as chat_ws
-    from core import headers, migrate, ops, ratelimit
+    from core import access, capacity, headers, metrics, migrate, ops, ratelimit, requestid
     broker.init_app(app)
     marketplace.init_app(app)
     chat.init_app(app)
@@ -48,6 +48,10 @@ def create_app(config: Config | str | None = None) -> Flask:
     web.init_app(app)
     ratelimit.init_app(app)
     headers.init_app(app)
+    metrics.init_app(app)
+    requestid.init_app(app)
+    capacity.init_app(app)
+    access.init_app(app)  # after capacity: a refused socket is timed and logged too
     return app
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from config.env import ConfigError, env_bool, env_choice, env_int, env_list, load_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
 
@@ -14,14 +16,6 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
-
-
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-def _env_list(name: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
 # Production rate limits: "N/period [burst B]" or "off" (core/ratelimit). Generous per IP: many
@@ -63,14 +57,14 @@ class Config:
         )
         self.REDIS_URL = env.get("REDIS_URL") or None
         self.UPLOAD_DIR = env.get("UPLOAD_DIR", str(Path(self.INSTANCE_DIR) / "uploads"))
-        self.UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
-        self.JSON_MAX_BYTES = _env_int("JSON_MAX_BYTES", 256 * 1024)
+        self.UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+        self.JSON_MAX_BYTES = env_int("JSON_MAX_BYTES", 256 * 1024)
         # Absolute base for URLs we hand out (uploads); defaults to the request's host.
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL") or None
-        self.TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
-        self.MAX_OPEN_CLAIMS = _env_int("MAX_OPEN_CLAIMS", 5)
+        self.TOKEN_TTL_SECONDS = env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
+        self.MAX_OPEN_CLAIMS = env_int("MAX_OPEN_CLAIMS", 5)
         # Item chats whose listing has been final this long are archived (read-only, out of the list).
-        self.CHAT_ARCHIVE_AFTER_DAYS = _env_int("CHAT_ARCHIVE_AFTER_DAYS", 30)
+        self.CHAT_ARCHIVE_AFTER_DAYS = env_int("CHAT_ARCHIVE_AFTER_DAYS", 30)
         # Uploads are bounded precisely by the upload service; this is the
         # transport-level guard so nobody streams gigabytes at us.
         self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 64 * 1024
@@ -78,11 +72,22 @@ class Config:
             setattr(self, f"RATE_LIMIT_{name}", env.get(f"RATE_LIMIT_{name}", default))
         self.RATE_LIMIT_PREFIX = env.get("RATE_LIMIT_PREFIX", "ratelimit:")
         # Proxies in front of us that append to X-Forwarded-For/-Proto (0: use the peer's address).
-        self.TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+        self.TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
         # Origins (scheme://host[:port]) browsers may call the API from; "*" any; none by default.
-        self.CORS_ORIGINS = _env_list("CORS_ORIGINS")
+        self.CORS_ORIGINS = env_list("CORS_ORIGINS")
         # Strict-Transport-Security max-age, sent on HTTPS requests only (0: never).
-        self.HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
+        self.HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
+        # Capacity of one process (gunicorn worker): sockets past WS_MAX_SOCKETS get a 503 at once;
+        # gunicorn.conf.py lets the worker hold WS_MAX_SOCKETS + HTTP_MAX_CONNECTIONS connections.
+        self.WS_MAX_SOCKETS = env_int("WS_MAX_SOCKETS", 10_000, minimum=1)
+        self.HTTP_MAX_CONNECTIONS = env_int("HTTP_MAX_CONNECTIONS", 1_000, minimum=1)
+        # Logs: level, and json / text / auto (text when stderr is a terminal, JSON otherwise).
+        self.LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+        self.LOG_FORMAT = env_choice("LOG_FORMAT", "auto", ("auto", "json", "text"))
+        self.ACCESS_LOG = env_bool("ACCESS_LOG", True)
+        # /metrics: off unless a bearer token or allowed addresses (IPs or CIDRs) are configured.
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        self.METRICS_ALLOW = env_list("METRICS_ALLOW")
 
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""
@@ -112,9 +117,9 @@ class ProductionConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 16:
-            raise RuntimeError("production needs SECRET_KEY set to a real secret (16+ chars)")
+            raise ConfigError("production needs SECRET_KEY set to a real secret (16+ chars)")
         if os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes"):
-            raise RuntimeError("production refuses to run with debug on")
+            raise ConfigError("production refuses to run with debug on (unset FLASK_DEBUG)")
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -125,9 +130,12 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def load_config(name: str | None = None) -> Config:
-    """Instantiate the settings for `name` (default: the APP_ENV variable)."""
+    """Instantiate the settings for `name` (default: the APP_ENV variable); `.env` is read first,
+    except for the test suite's settings."""
+    if name != "testing":
+        load_env_file()
     name = name or os.environ.get("APP_ENV", "development")
     try:
         return CONFIGS[name]()
     except KeyError:
-        raise RuntimeError(f"unknown APP_ENV {name!r}; use one of {sorted(CONFIGS)}") from None
+        raise ConfigError(f"unknown APP_ENV {name!r}; use one of {sorted(CONFIGS)}") from None

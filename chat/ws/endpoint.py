@@ -20,9 +20,11 @@ from chat.ws.send_queue import SendQueue
 from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
 from chat.ws.socket import Socket
 from chat.ws.store import Store
+from core.access import socket_session
 from core.auth import bearer_token
 from core.db import db
 from core.errors import ApiError
+from core.logging import note_user
 from marketplace.users.services import live_token
 
 log = logging.getLogger(__name__)
@@ -36,6 +38,7 @@ DB_UNAVAILABLE = SessionEnd(1013, "service_unavailable", "The service is tempora
 
 
 def _reject(server, end: SessionEnd) -> None:
+    socket_session().closing(end.close_code)
     server.send(end.frame())
     server.close(end.close_code, end.message)
 
@@ -61,6 +64,7 @@ def websocket(server) -> None:
         _reject(server, BANNED)
         return
     user_id, token_id = user.id, token.id
+    note_user(user_id)
 
     hub: Hub = app.extensions["chat_hub"]
     settings: Settings = app.extensions["chat_ws_settings"]
