@@ -1,12 +1,12 @@
 """Application factory; `python app.py` runs the development server (threads)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Flask
 
 from config import Config, load_config
+from config.env import env_int, env_str
 from core.api import init_api
 from core.db import db
 from core.errors import register_error_handlers
@@ -59,5 +59,5 @@ if __name__ == "__main__":
     from chat.ws.shutdown import close_sockets_on_sigterm
     dev_app = create_app()
     close_sockets_on_sigterm(dev_app)
-    dev_app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8000")),
+    dev_app.run(host=env_str("HOST", "127.0.0.1"), port=env_int("PORT", 8000),
                 threaded=True)

@@ -26,7 +26,8 @@ except ConfigError as exc:
 worker_connections = ws_max_sockets + http_max_connections
 
 # prometheus-client's multiprocess mode: every worker writes its metrics under this folder.
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="paipai-metrics-"))
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="paipai-metrics-")
 
 
 def on_starting(server) -> None:

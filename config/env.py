@@ -22,7 +22,8 @@ def load_env_file(path: Path | None = None) -> bool:
 
 
 def env_str(name: str, default: str) -> str:
-    return os.environ.get(name, default)
+    """The value, or `default` when unset or empty."""
+    return os.environ.get(name) or default
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:

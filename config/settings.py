@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from config.env import ConfigError, env_bool, env_choice, env_int, env_list, load_env_file
+from config.env import ConfigError, env_bool, env_choice, env_int, env_list, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -50,13 +50,13 @@ class Config:
 
     def __init__(self) -> None:
         env = os.environ
-        self.INSTANCE_DIR = env.get("INSTANCE_DIR", str(BASE_DIR / "instance"))
-        self.SECRET_KEY = env.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+        self.INSTANCE_DIR = env_str("INSTANCE_DIR", str(BASE_DIR / "instance"))
+        self.SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
         self.DATABASE_URL = normalize_database_url(
             env.get("DATABASE_URL") or f"sqlite:///{Path(self.INSTANCE_DIR) / 'paipai.sqlite3'}"
         )
         self.REDIS_URL = env.get("REDIS_URL") or None
-        self.UPLOAD_DIR = env.get("UPLOAD_DIR", str(Path(self.INSTANCE_DIR) / "uploads"))
+        self.UPLOAD_DIR = env_str("UPLOAD_DIR", str(Path(self.INSTANCE_DIR) / "uploads"))
         self.UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
         self.JSON_MAX_BYTES = env_int("JSON_MAX_BYTES", 256 * 1024)
         # Absolute base for URLs we hand out (uploads); defaults to the request's host.
@@ -69,8 +69,8 @@ class Config:
         # transport-level guard so nobody streams gigabytes at us.
         self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 64 * 1024
         for name, default in RATE_LIMIT_DEFAULTS.items():
-            setattr(self, f"RATE_LIMIT_{name}", env.get(f"RATE_LIMIT_{name}", default))
-        self.RATE_LIMIT_PREFIX = env.get("RATE_LIMIT_PREFIX", "ratelimit:")
+            setattr(self, f"RATE_LIMIT_{name}", env_str(f"RATE_LIMIT_{name}", default))
+        self.RATE_LIMIT_PREFIX = env_str("RATE_LIMIT_PREFIX", "ratelimit:")
         # Proxies in front of us that append to X-Forwarded-For/-Proto (0: use the peer's address).
         self.TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
         # Origins (scheme://host[:port]) browsers may call the API from; "*" any; none by default.
@@ -118,7 +118,7 @@ class ProductionConfig(Config):
         super().__init__()
         if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 16:
             raise ConfigError("production needs SECRET_KEY set to a real secret (16+ chars)")
-        if os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes"):
+        if env_bool("FLASK_DEBUG", False):
             raise ConfigError("production refuses to run with debug on (unset FLASK_DEBUG)")
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import os
+import time
 
 from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy.engine import Engine
 from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram,
                                generate_latest, multiprocess)
 
@@ -72,6 +74,24 @@ def metrics() -> Response:
                                                           "Cache-Control": "no-store"})
 
 
+def time_commits(engine: Engine) -> None:
+    """Observe every COMMIT's duration (the driver's commit: the round trip and the durable write)."""
+    dialect = engine.dialect
+    if getattr(dialect, "_commits_timed", False):
+        return
+    untimed = dialect.do_commit
+
+    def do_commit(dbapi_connection) -> None:
+        started = time.perf_counter()
+        try:
+            untimed(dbapi_connection)
+        finally:
+            COMMIT_LATENCY.observe(time.perf_counter() - started)
+
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect._commits_timed = True  # type: ignore[attr-defined]
+
+
 def init_app(app: Flask) -> None:
     for net in app.config.get("METRICS_ALLOW") or []:
         try:
@@ -79,3 +99,4 @@ def init_app(app: Flask) -> None:
         except ValueError:
             raise ConfigError(f"METRICS_ALLOW has {net!r}, not an address or CIDR (e.g. 10.0.0.0/8)") from None
     app.register_blueprint(bp)
+    time_commits(app.extensions["db"].engine)

@@ -13,6 +13,7 @@ from functools import wraps
 
 from flask import Flask, current_app, request
 
+from core import metrics
 from core.auth import current_user
 from core.errors import ApiError
 from core.ratelimit.base import Check, Limit, RateLimiter, parse_limit
@@ -37,6 +38,7 @@ class RateLimited(ApiError):
 
     def __init__(self, limit: Limit, wait_ms: int) -> None:
         retry_after = max(1, math.ceil(wait_ms / 1000))
+        metrics.RATE_LIMITED.labels(limit.name).inc()
         super().__init__(details={"retry_after": retry_after, "limit": limit.name},
                          headers={"Retry-After": str(retry_after)})
 
