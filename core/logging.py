@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from typing import Any
 
@@ -12,6 +13,8 @@ from core.requestid import request_id
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s user=%(user_id)s] %(message)s"
 _HANDLER_MARK = "_paipai_handler"
+# A credential in a URL, wherever a line quotes one (werkzeug's request lines, exceptions, our own).
+_CREDENTIAL = re.compile(r"\b((?:access_token|ticket|token)=)[^&\s\"'#]+")
 
 
 def current_user_id() -> int | None:
@@ -31,9 +34,12 @@ def note_user(user_id: int) -> None:
 
 
 class ContextFilter(logging.Filter):
-    """Adds request_id and user_id to every record (None outside a request)."""
+    """Adds request_id and user_id to every record (None outside a request); redacts URL credentials."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "token=" in message or "ticket=" in message:
+            record.msg, record.args = _CREDENTIAL.sub(r"\1[redacted]", message), None
         if not hasattr(record, "request_id"):
             record.request_id = request_id()
         if not hasattr(record, "user_id"):
