@@ -30,6 +30,7 @@ def environment_restored():
 
 def variables_read() -> set[str]:
     names = {name for path in SOURCES for name in READ.findall(path.read_text(encoding="utf-8"))}
+    names |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]+):-", (ROOT / "scripts" / "docker-entrypoint.sh").read_text()))
     return names | {f"RATE_LIMIT_{name}" for name in RATE_LIMIT_DEFAULTS}
 
 
