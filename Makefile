@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev run migrate test fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
+.PHONY: install install-dev run migrate test lint fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ run: migrate
 
 test: install-dev
 	$(PY) -m pytest
+
+# Lint (ruff: pycodestyle, pyflakes, import order, bugbear) and types (mypy) of the application code;
+# both configured in pyproject.toml. .ci/run runs it before the tests.
+LINTED := app.py gunicorn.conf.py config core chat marketplace web
+lint: install-dev
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m mypy
 
 # A longer fuzz campaign by hand: FUZZ_EXAMPLES per operation and mode, a new seed each run unless FUZZ_SEED is set.
 fuzz: install-dev

@@ -152,7 +152,7 @@ class Offer(Base):
         CheckConstraint("price_cents > 0", name="price_positive"),
         # One pending offer per buyer and listing, enforced by the database as a backstop.
         Index("uq_chat_offers_pending_listing_buyer", "listing_id", "buyer_id", unique=True,
-              sqlite_where=status.column == "pending", postgresql_where=status.column == "pending"),
+              sqlite_where=status.column == "pending", postgresql_where=status.column == "pending"),  # type: ignore[attr-defined]
         # A group's offers, newest first; a listing's pending offers (declined when one is accepted).
         Index("ix_chat_offers_group_created", "group_id", "created_at"),
         Index("ix_chat_offers_listing_status", "listing_id", "status"),

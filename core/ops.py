@@ -5,10 +5,10 @@ import logging
 from typing import Callable
 
 from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
-from swagger_ui_bundle import swagger_ui_path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
+from swagger_ui_bundle import swagger_ui_path
 
 from core.db import db
 

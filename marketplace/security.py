@@ -14,10 +14,10 @@ _DUMMY_PASSWORD = secrets.token_urlsafe(16)
 def _hasher() -> PasswordHasher:
     cfg = current_app.config
     key = ("argon2", cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
-    hasher = current_app.extensions.get(key)
+    hasher = current_app.extensions.get(key)  # type: ignore[call-overload]
     if hasher is None:
         hasher = PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
-        current_app.extensions[key] = hasher
+        current_app.extensions[key] = hasher  # type: ignore[index]
     return hasher
 
 

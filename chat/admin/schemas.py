@@ -14,7 +14,6 @@ from core.input import ROW_ID
 from core.pagination import PageArgsSchema
 
 
-
 class AdminGroupSchema(GroupFieldsSchema):
     member_count = fields.Integer(required=True)
 

@@ -56,13 +56,13 @@ MEMBER, CHANGED, ROOM = "member", "changed", "room"
 INBOX_KINDS = ("direct", "item")
 
 USER = bindparam("user_id", type_=BigInteger())
-LIMIT = bindparam("limit_plus_one")
+LIMIT = bindparam("limit_plus_one")  # type: ignore[var-annotated]
 CUTOFF = bindparam("cutoff", type_=UTCDateTime())
 LISTING = bindparam("listing_id", type_=BigInteger())
 INBOX_POS = bindparam("inbox_pos", type_=BigInteger())
 AFTER_KEY = bindparam("after_key", type_=UTCDateTime())
 AFTER_GROUP = bindparam("after_group", type_=BigInteger())
-ROOM_IDS = bindparam("room_ids", expanding=True)
+ROOM_IDS = bindparam("room_ids", expanding=True)  # type: ignore[var-annotated]
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def shape_of(q: ListQuery) -> Shape:
     if f.listing_id is not None or f.archived:  # only item groups have a listing and age out
         kinds, rooms = (("item",) if f.kind in (None, "item") else ()), False
     elif f.kind is None:
-        kinds, rooms = INBOX_KINDS, True
+        kinds, rooms = INBOX_KINDS, True  # type: ignore[assignment]
     else:
         kinds, rooms = ((f.kind,) if f.kind != "room" else ()), f.kind == "room"
     rooms = rooms and (q.after is None or bool(q.after.rooms))

@@ -41,7 +41,7 @@ def list_conversations(*, user: User, limit: int = DEFAULT_LIMIT, cursor: str | 
     query = ListQuery(user_id=user.id, filters=filters, limit=limit, cutoff=archive_cutoff(taken_at), after=after)
     stmt = list_statement(shape_of(query))
     rows = db.session.execute(stmt, list_params(query)).all() if stmt is not None else []
-    ranked = _ranked(rows, after)
+    ranked = _ranked(rows, after)  # type: ignore[arg-type]
     page = [row for _, _, row in ranked[:limit]]
     online = presence_check(row.peer_id for row in page)
     items = [conversation_item(row, user_id=user.id, snapshot_at=taken_at, online=online) for row in page]

@@ -58,7 +58,7 @@ def mark_read(*, user: User, group_id: int, seq: int) -> bool:
             raise ValidationError(f"seq is beyond the group's last message ({group.last_seq}).",
                                   code="seq_out_of_range",
                                   details={"fields": {"seq": ["Beyond the last message."]}})
-        moved = s.execute(update(members_t).where(
+        moved = s.execute(update(members_t).where(  # type: ignore[attr-defined]
             members_t.c.group_id == group_id, members_t.c.user_id == user.id,
             members_t.c.last_read_seq < seq).values(last_read_seq=seq)).rowcount > 0
         # Read receipts matter between the parties of a chat, not across a whole room.

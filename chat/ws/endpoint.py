@@ -46,7 +46,7 @@ def _reject(server, end: SessionEnd) -> None:
 @sock.route("/ws")
 def websocket(server) -> None:
     """One client socket, for as long as it stays open."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     raw = bearer_token() or request.args.get("access_token")
     try:
         token = live_token(raw) if raw else None

@@ -61,7 +61,7 @@ class Hub:
                 uid = conn.user_id
                 sub = self.broker.subscribe(user_channel(uid), lambda payload: self._route(uid, payload))
                 self._subs[uid] = sub
-        return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)
+        return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)  # type: ignore[attr-defined]
 
     def unregister(self, conn: Connection) -> None:
         with self._lock:
@@ -75,7 +75,7 @@ class Hub:
                     self.presence.left(conn.user_id)
                 sub = self._subs.pop(conn.user_id, None)
                 if sub is not None:
-                    sub.close()
+                    sub.close()  # type: ignore[attr-defined]
 
     def connections(self, user_id: int) -> list[Connection]:
         with self._lock:

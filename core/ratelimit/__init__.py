@@ -114,7 +114,7 @@ def rate_limited(*names: str, by: Callable[[], str | int]) -> Callable:
             enforce(*names, subject=by())
             return func(*args, **kwargs)
         # Same mechanism as flask-smorest's Blueprint.doc (and core.auth): extra OpenAPI for this view.
-        wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
-        wrapper._apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["429"] = deepcopy(RESPONSE_429)
+        wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))  # type: ignore[attr-defined]
+        wrapper._apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["429"] = deepcopy(RESPONSE_429)  # type: ignore[attr-defined]
         return wrapper
     return decorate

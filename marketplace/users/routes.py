@@ -8,8 +8,16 @@ from core.auth import auth_required, bearer_token, current_user
 from core.pagination import page_schema
 from core.ratelimit import RESPONSE_429, by_ip, counted_attempt, rate_limited
 from marketplace.users import blocks, services
-from marketplace.users.schemas import (BlockListArgsSchema, BlockSchema, MeSchema, ProfileUpdateSchema,
-                                       PublicUserSchema, RegisterSchema, TokenRequestSchema, TokenSchema)
+from marketplace.users.schemas import (
+    BlockListArgsSchema,
+    BlockSchema,
+    MeSchema,
+    ProfileUpdateSchema,
+    PublicUserSchema,
+    RegisterSchema,
+    TokenRequestSchema,
+    TokenSchema,
+)
 
 bp = Blueprint("users", __name__, description="Users, tokens, profiles and blocks")
 

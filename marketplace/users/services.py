@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from core.db import db, utcnow
 from core.errors import ApiError, Conflict, NotFound, Unauthorized
 from marketplace.models import Token, User
-from marketplace.signals import emit_token_revoked
 from marketplace.security import hash_password, new_token, token_digest, verify_password
+from marketplace.signals import emit_token_revoked
 
 
 def register_user(*, username: str, password: str, nickname: str | None = None,
@@ -35,9 +35,9 @@ def issue_token(*, username: str, password: str) -> tuple[str, Token]:
         user = s.scalar(select(User).where(User.username == username))
         if not verify_password(user.password_hash if user else None, password):
             raise Unauthorized("Wrong username or password.", code="invalid_credentials")
-        if user.is_banned():
+        if user.is_banned():  # type: ignore[union-attr]
             raise ApiError("This account is banned.", status=403, code="banned",
-                           details={"until": user.banned_until.isoformat() if user.banned_until else None})
+                           details={"until": user.banned_until.isoformat() if user.banned_until else None})  # type: ignore[union-attr]
         raw = new_token()
         token = Token(user=user, token_hash=token_digest(raw),
                       expires_at=utcnow() + timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"]))
