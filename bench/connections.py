@@ -30,7 +30,7 @@ from tests.support.production import serve_command
 HEARTBEAT_S = 25.0  # the production default (chat.ws.connection.Settings)
 
 
-def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, ready, release, results) -> None:
+def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, in_flight: int, ready, release, results) -> None:
     """A client process: open one socket per token from `source_ip`, sync, then stay idle until released."""
     import json
 
@@ -41,7 +41,7 @@ def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, ready, release,
         connector = aiohttp.TCPConnector(limit=0, local_addr=(source_ip, 0))
         async with aiohttp.ClientSession(connector=connector) as session:
             sockets, opened, failed = [], 0, 0
-            sem = asyncio.Semaphore(50)
+            sem = asyncio.Semaphore(in_flight)
 
             async def open_one(token: str) -> None:
                 # A refused open (1013 / service_unavailable while hundreds authenticate at once) is
@@ -120,6 +120,8 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=10_000)
     parser.add_argument("--procs", type=int, default=4, help="client processes, one source address each")
     parser.add_argument("--hold", type=float, default=HEARTBEAT_S + 15, help="seconds to hold every socket open")
+    parser.add_argument("--in-flight", type=int, default=10,
+                        help="handshakes in flight per client process (each one authenticates in the database)")
     parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--pg", help="PostgreSQL server URL to use (a schema is made there); default: a private "
                                      "cluster started for the run (initdb)")
@@ -152,11 +154,11 @@ def main() -> None:
         ready, release, results = ctx.Queue(), ctx.Queue(), ctx.Queue()
         procs = [ctx.Process(target=hold_sockets, daemon=True, args=(
             server.url.replace("http://", "ws://") + "/ws", tokens[i::args.procs], f"127.0.0.{2 + i}",
-            ready, release, results)) for i in range(args.procs)]
+            args.in_flight, ready, release, results)) for i in range(args.procs)]
         started = time.monotonic()
         for p in procs:
             p.start()
-        counts = [ready.get(timeout=900) for _ in procs]
+        counts = [ready.get(timeout=max(900.0, args.sockets * 0.3)) for _ in procs]
         opened, failed = sum(c[0] for c in counts), sum(c[1] for c in counts)
         print(f"{opened} sockets open ({failed} failed) in {time.monotonic() - started:.0f} s; holding "
               f"{args.hold:.0f} s", flush=True)

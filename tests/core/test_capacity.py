@@ -3,67 +3,20 @@
 and production refuses a setup that would split state between workers."""
 from __future__ import annotations
 
-import http.client
 import json
-import os
 import resource
 import subprocess
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import websocket
 
 from tests.support.databases import free_port
-from tests.support.production import ROOT, serve_command
+from tests.support.production import ROOT, server_env, readme_server, serve_command, status
 from tests.support.servers import HttpApi
 from tests.support.wsclient import WsClient
 
 REAL_SECRET = "s3cr3t-" + "x" * 32
-
-
-def _env(tmp_path: Path, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "APP_ENV")}
-    env.update(APP_ENV="testing", INSTANCE_DIR=str(tmp_path), UPLOAD_DIR=str(tmp_path / "uploads"),
-               XDG_RUNTIME_DIR=str(tmp_path), PYTHONUNBUFFERED="1")
-    env.update(settings)
-    return env
-
-
-@contextmanager
-def readme_server(tmp_path: Path, workers: int = 1, preexec=None, **settings: str):
-    """The README's gunicorn command on a free port; yields (base url, log path) once /healthz answers."""
-    port = free_port()
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(serve_command(workers=workers, bind=f"127.0.0.1:{port}"), cwd=ROOT,
-                                   env=_env(tmp_path, **settings), stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True, preexec_fn=preexec)
-    try:
-        deadline = time.monotonic() + 30
-        while _status(port, "/healthz") != 200:
-            assert process.poll() is None and time.monotonic() < deadline, log_path.read_text()
-            time.sleep(0.1)
-        yield f"127.0.0.1:{port}", log_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
-            process.wait(5)
-
-
-def _status(port: int, path: str) -> int | None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        return conn.getresponse().status
-    except OSError:
-        return None
-    finally:
-        conn.close()
 
 
 def test_the_socket_past_the_limit_gets_a_503_and_healthz_still_answers(clean_app, database_url, tmp_path):
@@ -82,7 +35,7 @@ def test_the_socket_past_the_limit_gets_a_503_and_healthz_still_answers(clean_ap
             assert body["error"]["code"] == "service_unavailable" and body["error"]["details"]["retry_after"] > 0
             assert refused.value.resp_headers["retry-after"]
             # the worker holds 3 sockets (its limit): plain requests still get a slot, at once
-            assert [_status(int(host.split(":")[1]), "/healthz") for _ in range(5)] == [200] * 5
+            assert [status(int(host.split(":")[1]), "/healthz") for _ in range(5)] == [200] * 5
             sockets.pop().close()
             deadline = time.monotonic() + 10
             while True:  # the slot comes back once the server has seen the close
@@ -130,7 +83,7 @@ def test_production_refuses_several_workers_without_a_shared_database_and_broker
                 "DATABASE_URL": database.format(tmp=tmp_path)}
     if redis:
         settings["REDIS_URL"] = redis
-    env = _env(tmp_path, **settings)
+    env = server_env(tmp_path, **settings)
     done = subprocess.run(serve_command(workers=2, bind=f"127.0.0.1:{free_port()}"), cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0

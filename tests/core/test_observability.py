@@ -2,6 +2,7 @@
 per socket without credentials, /metrics behind its token or addresses, /livez apart from /readyz."""
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import logging
@@ -191,3 +192,19 @@ def test_livez_answers_without_the_database_readyz_reports_it(tmp_path):
 def test_readyz_is_ok_when_everything_answers(client):
     r = client.get("/readyz")
     assert r.status_code == 200 and r.get_json() == {"status": "ok", "db": "ok", "broker": "ok"}
+
+
+def test_metrics_add_up_every_gunicorn_worker(clean_app, database_url, tmp_path):
+    from tests.support.production import readme_server
+    with readme_server(tmp_path, workers=2, DATABASE_URL=database_url, METRICS_TOKEN="scrape") as (host, _log):
+        port = int(host.split(":")[1])
+        for _ in range(20):  # a new connection each: gunicorn hands them to either worker
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/livez")
+            assert conn.getresponse().status == 200
+            conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/metrics", headers={"Authorization": "Bearer scrape"})
+        text = conn.getresponse().read().decode()
+        conn.close()
+    assert 'paipai_http_requests_total{method="GET",route="/livez",status="200"} 20.0' in text
