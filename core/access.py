@@ -15,6 +15,7 @@ from core.logging import current_user_id
 log = logging.getLogger("paipai.access")
 SECRET_PARAMS = frozenset({"access_token", "ticket", "token"})
 REDACTED = "[redacted]"
+_FRAMES_IN, _FRAMES_OUT = metrics.FRAMES.labels("in"), metrics.FRAMES.labels("out")  # bound once: hot path
 
 
 def redacted_query(query: str) -> str:
@@ -36,11 +37,11 @@ class SocketSession:
 
     def received(self) -> None:
         self.frames_in += 1
-        metrics.FRAMES.labels("in").inc()
+        _FRAMES_IN.inc()
 
     def sent(self, frames: int) -> None:
         self.frames_out += frames
-        metrics.FRAMES.labels("out").inc(frames)
+        _FRAMES_OUT.inc(frames)
 
     def closing(self, code: int) -> None:
         """The server closes with `code` (the first close wins; a client's close is seen by `closed_by_peer`)."""
@@ -52,9 +53,13 @@ class SocketSession:
             self.close_code = int(code)
 
     def open(self) -> None:
+        """The socket is authenticated and live (called in its request): counted, and logged when enabled."""
         if not self.opened:
             self.opened = True
             metrics.SOCKETS_OPEN.inc()
+            if current_app.config.get("ACCESS_LOG", True):
+                log.info("WS %s opened", _logged_path(), extra={"event": "ws_open", "path": _logged_path(),
+                                                                "remote_addr": request.remote_addr})
 
 
 def socket_session() -> SocketSession:
@@ -63,6 +68,11 @@ def socket_session() -> SocketSession:
     if session is None:
         session = g.socket_session = SocketSession()
     return session
+
+
+def _logged_path() -> str:
+    query = request.query_string.decode("latin-1")
+    return request.path + ("?" + redacted_query(query) if query else "")
 
 
 def _route() -> str:
@@ -87,8 +97,7 @@ def _log(_exc: BaseException | None) -> None:
     status = g.pop("access_status", 500)
     route, method = _route(), request.method
     session = g.pop("socket_session", None)
-    path = request.path + ("?" + redacted_query(request.query_string.decode("latin-1"))
-                           if request.query_string else "")
+    path = _logged_path()
     fields = {"method": method, "path": path, "route": route, "remote_addr": request.remote_addr,
               "duration_ms": round(duration * 1000, 1), "user_id": current_user_id()}
     if session is not None and is_websocket_upgrade():

@@ -97,6 +97,9 @@ def test_a_socket_session_gets_one_access_line_without_its_token(live_server, fa
         assert time.monotonic() < deadline, log_lines()
         time.sleep(0.05)
     [line] = access_lines(log_lines(), "ws_session")
+    [opened] = access_lines(log_lines(), "ws_open")
+    assert opened["request_id"] == "ws-session-1" and opened["user_id"] == user.id
+    assert opened["path"] == "/ws?access_token=[redacted]"
     assert line["request_id"] == "ws-session-1" and line["user_id"] == user.id
     assert line["close_code"] == 1000 and line["frames_in"] == 1 and line["frames_out"] == 2
     assert line["path"] == "/ws?access_token=[redacted]" and line["duration_ms"] >= 0
