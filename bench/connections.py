@@ -40,7 +40,7 @@ def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, in_flight: int,
     async def run() -> None:
         connector = aiohttp.TCPConnector(limit=0, local_addr=(source_ip, 0))
         async with aiohttp.ClientSession(connector=connector) as session:
-            sockets, opened, failed = [], 0, 0
+            sockets, readers, opened, failed = [], [], 0, 0
             sem = asyncio.Semaphore(in_flight)
 
             async def open_one(token: str) -> None:
@@ -63,12 +63,14 @@ def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, in_flight: int,
                             await asyncio.sleep(1 + attempt)
                             continue
                     sockets.append(ws)
+                    # Read from now on, as a client does: aiohttp answers the heartbeat pings only while
+                    # the socket is read (sockets left unread while the rest opened were cut after 2 pings).
+                    readers.append(asyncio.ensure_future(_drain(ws)))
                     opened += 1
                     return
                 failed += 1
 
             await asyncio.gather(*(open_one(t) for t in tokens))
-            readers = [asyncio.ensure_future(_drain(ws)) for ws in sockets]
             ready.put((opened, failed))
             await asyncio.get_running_loop().run_in_executor(None, release.get)
             still_open = sum(1 for ws in sockets if not ws.closed)
