@@ -66,5 +66,6 @@ def mark_read(data, group_id: int):
 @auth_required
 @bp.response(200, MessageSchema)
 def recall(group_id: int, message_id: int):
-    """Recall a message: the sender within 2 minutes, group or site admins any time."""
+    """Recall a message: the sender within 2 minutes, group or site admins any time (a site admin's recall
+    is audit-logged)."""
     return services.recall_message(actor=current_user(), group_id=group_id, message_id=message_id)
