@@ -66,6 +66,8 @@ def mark_read(data, group_id: int):
 @auth_required
 @bp.response(200, MessageSchema)
 def recall(group_id: int, message_id: int):
-    """Recall a message: the sender within 2 minutes, group or site admins any time (a site admin's recall
-    is audit-logged)."""
+    """Recall a message: the sender within 2 minutes, group or site admins any time.
+
+    A site admin's recall is audit-logged (`message.recall`).
+    """
     return services.recall_message(actor=current_user(), group_id=group_id, message_id=message_id)
