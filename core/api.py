@@ -1,15 +1,17 @@
 """The flask-smorest Api and Blueprint, set up for our error shape, 400 on bad input and a complete spec."""
 from __future__ import annotations
 
+import functools
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Callable
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import CombinedMultiDict
 
 from core.errors import UnsupportedMediaType, http_exception_response
 from core.input import loads_strict
@@ -17,6 +19,8 @@ from core.input import loads_strict
 JSON_MIMETYPE = "application/json; charset=utf-8"
 SPEC_KEY = "openapi_spec"
 WRITE_METHODS = {"post", "put", "patch", "delete"}
+#: webargs locations that read the request body
+BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
 CONFLICT_METHODS = {"post", "put", "patch"}
 ERROR_CODES = ("validation_error, invalid_json, unauthorized, forbidden, banned, blocked, not_found, "
                "method_not_allowed, conflict, payload_too_large, unsupported_media_type, rate_limited, "
@@ -34,6 +38,11 @@ class Parser(FlaskParser):
         if not is_json_request(req):
             return ma.missing
         return loads_strict(req.get_data(cache=True))
+
+    def load_files(self, req, schema: ma.Schema) -> Any:
+        # A multipart body is read whole: a text field the schema does not name is an unknown field,
+        # refused like any other, not silently ignored next to the files.
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def load_json_or_form(self, req, schema: ma.Schema) -> Any:
         if is_json_request(req):
@@ -81,6 +90,8 @@ class ErrorResponsesPlugin(BasePlugin):
         security = operation.get("security") or []
         if "requestBody" in operation:
             statuses += [400, 413, 415]
+        elif method in WRITE_METHODS:  # takes no body: any field sent is an unknown one
+            statuses += [400, 415]
         elif any(isinstance(p, dict) and p.get("in") == "query" for p in operation.get("parameters", [])):
             statuses.append(400)
         if security:
@@ -113,8 +124,39 @@ class Api(_Api):
         return http_exception_response(error)
 
 
+class NoBodySchema(ma.Schema):
+    """The body of a write route that takes none: nothing, `{}`, and no unknown field."""
+
+
+def takes_body(view_func: Callable) -> bool:
+    """True when the view declares an argument read from the body (`@bp.arguments` json/form/files)."""
+    parameters = getattr(view_func, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(p.get("in", "json") in BODY_LOCATIONS for p in parameters)
+
+
+def refusing_bodies(view_func: Callable, parser: Parser) -> Callable:
+    """`view_func`, first checking that the request body is empty or `{}`, as NoBodySchema loads it:
+    a field is `400 validation_error` naming it (unknown fields are refused everywhere, not ignored),
+    a body in another format 415, malformed JSON `400 invalid_json`; checked before anything else runs."""
+    schema = NoBodySchema()
+
+    @functools.wraps(view_func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        parser.parse(schema, request, location="json")
+        return view_func(*args, **kwargs)
+    return wrapper
+
+
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def add_url_rule(self, rule: str, endpoint: str | None = None, view_func: Callable | None = None,
+                     provide_automatic_options: bool | None = None, **options: Any) -> None:
+        """Register a route; a write route that declares no body argument refuses every field sent to it."""
+        methods = {m.lower() for m in options.get("methods") or ()}
+        if view_func is not None and methods & WRITE_METHODS and not takes_body(view_func):
+            view_func = refusing_bodies(view_func, self.ARGUMENTS_PARSER)
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
 
 api = Api(spec_kwargs={
