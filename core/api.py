@@ -13,6 +13,7 @@ from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 
+from core.error_codes import ERROR_CODES, markdown_table
 from core.errors import UnsupportedMediaType, http_exception_response
 from core.input import loads_strict
 
@@ -22,9 +23,6 @@ WRITE_METHODS = {"post", "put", "patch", "delete"}
 #: webargs locations that read the request body
 BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
 CONFLICT_METHODS = {"post", "put", "patch"}
-ERROR_CODES = ("validation_error, invalid_json, unauthorized, forbidden, banned, blocked, not_found, "
-               "method_not_allowed, conflict, payload_too_large, unsupported_media_type, rate_limited, "
-               "internal_error, service_unavailable")
 
 
 class Parser(FlaskParser):
@@ -51,8 +49,8 @@ class Parser(FlaskParser):
 
 
 class ErrorDetailSchema(ma.Schema):
-    code = ma.fields.String(required=True, metadata={
-        "description": f"stable snake_case code, e.g. {ERROR_CODES}"})
+    code = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(ERROR_CODES)), metadata={
+        "description": "stable snake_case code; the table of every code is in the API description"})
     message = ma.fields.String(required=True, metadata={"description": "human readable"})
     details = ma.fields.Dict(required=True, metadata={
         "description": "machine readable specifics; validation errors name the fields in `fields`"})
@@ -159,10 +157,10 @@ class Blueprint(_Blueprint):
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
 
-api = Api(spec_kwargs={
-    "info": {"description": "PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
-                            "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}}."},
-})
+API_DESCRIPTION = ("PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
+                   "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}} (WebSocket: "
+                   "{\"op\": \"error\", \"error\": {...}}), with one of these codes:\n\n")
+api = Api(spec_kwargs={"info": {"description": API_DESCRIPTION + markdown_table()}})
 
 
 def init_api(app: Flask) -> None:
