@@ -157,10 +157,23 @@ class Blueprint(_Blueprint):
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
 
+WEBSOCKET_DESCRIPTION = (
+    "\n\n## WebSocket `/ws`\nNot an OpenAPI operation. Authenticate with `Authorization: Bearer` (or "
+    "`?access_token=`); the first frame is `hello` with the user's latest `cursor`. **Resuming:** pass the "
+    "last cursor you saw when you connect, `/ws?cursor=<cursor>` (empty: from the beginning). Everything "
+    "missed is replayed first, in batches of `message`/`ack` frames each ending in `synced` (`more: true`: "
+    "ask for the next with `{\"op\":\"sync\",\"cursor\":...}`), then live frames; a bad cursor is an "
+    "`error` frame (`invalid_cursor`) and the socket stays open. **Without a cursor** the socket is live "
+    "as soon as the client sends its first frame (a `send` is acked at once); a first `sync` is replayed "
+    "before anything live; a client that only listens is live after `WS_HELLO_GRACE_S` (2 s). A later "
+    "`sync` sends each position the socket has not sent yet, once.")
+
 API_DESCRIPTION = ("PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
                    "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}} (WebSocket: "
-                   "{\"op\": \"error\", \"error\": {...}}), with one of these codes:\n\n")
-api = Api(spec_kwargs={"info": {"description": API_DESCRIPTION + markdown_table()}})
+                   "{\"op\": \"error\", \"error\": {...}}).")
+ERRORS_DESCRIPTION = "\n\n## Error codes\nEvery `code` the API answers with (REST and WebSocket):\n\n"
+api = Api(spec_kwargs={"info": {"description": API_DESCRIPTION + WEBSOCKET_DESCRIPTION + ERRORS_DESCRIPTION
+                                               + markdown_table()}})
 
 
 def init_api(app: Flask) -> None:
