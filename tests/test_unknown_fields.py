@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 
 import pytest
 from sqlalchemy import func, select
 
 from core.db import Base, db
-from tests.chat.helpers import API
+from tests.chat.helpers import API, ChatHelper
 from tests.marketplace.test_uploads import PNG
+from tests.support.wsclient import WsClient
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
 
@@ -70,3 +72,49 @@ def test_routes_without_a_body_take_none_or_an_empty_object(client, factory, pat
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "invalid_json"
     r = client.post(url, headers=buyer.headers, data="bogus=1", content_type="application/x-www-form-urlencoded")
     assert r.status_code == 415 and r.get_json()["error"]["code"] == "unsupported_media_type"
+
+
+def test_unknown_fields_inside_a_body_are_refused_too(client, factory):
+    chat = ChatHelper(client, factory)
+    admin, buyer, seller = factory.admin(), factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    image = chat.upload(buyer)
+    calls = {
+        "rules.0": client.put(f"{API}/admin/keywords", headers=admin.headers, json={"rules": [
+            {"pattern": "刷单", "kind": "word", "action": "block", "bogus": 1}]}),
+        "body (txt)": chat.send_raw(buyer, group_id, {"client_id": "a", "type": "txt",
+                                                      "body": {"text": "hi", "bogus": 1}}),
+        "body (img)": chat.send_raw(buyer, group_id, {"client_id": "b", "type": "img",
+                                                      "body": {"url": image, "bogus": 1}}),
+        "body (custom)": chat.send_raw(buyer, group_id, {"client_id": "c", "type": "custom",
+                                                         "body": {"event": "e", "data": {}, "bogus": 1}}),
+        "body (admin system)": client.post(f"{API}/admin/groups/{group_id}/messages", headers=admin.headers,
+                                           json={"type": "system", "body": {"text": "公告", "bogus": 1}}),
+    }
+    for name, r in calls.items():
+        assert r.status_code == 400, (name, r.get_json())
+        error = r.get_json()["error"]
+        assert error["code"] == "validation_error" and "bogus" in json.dumps(error["details"]), (name, error)
+    assert chat.history(buyer, group_id)["items"] == []
+
+
+def test_unknown_fields_in_a_websocket_frame_are_refused(live_server, client, factory):
+    chat = ChatHelper(client, factory)
+    buyer, seller = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    ws = WsClient(live_server.ws_url, buyer.token)
+    try:
+        ws.ready()
+        for i, frame in enumerate([
+                {"op": "send", "client_id": "f1", "group_id": group_id, "type": "txt", "body": {"text": "x"},
+                 "bogus": 1},
+                {"op": "send", "client_id": "f2", "group_id": group_id, "type": "txt",
+                 "body": {"text": "x", "bogus": 1}},
+                {"op": "ping", "bogus": 1}, {"op": "typing", "group_id": group_id, "bogus": 1}]):
+            ws.send(frame)
+            error = ws.op("error")["error"]
+            assert error["code"] == "validation_error" and "bogus" in json.dumps(error["details"]), (i, error)
+        ws.send_text(group_id, "ok", "f3")
+        assert ws.op("ack")["message"]["seq"] == 1  # nothing before it was stored
+    finally:
+        ws.close()
