@@ -4,8 +4,9 @@ Every user-visible string of a message is screened, with the same verdicts: the 
 type (`txt` text, `file` name, `location` address), every string of a `custom` body (its `event` and
 each string inside `data`, at any depth) and every string inside `ext`. Keys and media URLs are
 structure, not text, and are left alone. `block` rules refuse the message (403 `content_blocked`,
-`details.field` naming where, nothing stored), `mask` rules rewrite the matches with `*`. Phone numbers and WeChat ids are only detected: the message goes through and the
-group gets a `system` notice against trading off the platform (see `send.post_off_platform_notice`).
+`details.field` naming where, nothing stored), `mask` rules rewrite the matches with `*`. Phone
+numbers and WeChat ids (in any of those strings) are only detected: the message goes through and
+the group gets a `system` notice against trading off the platform (see `send.post_off_platform_notice`).
 The compiled rules come from the process's cache: no database query per message.
 
 The notice is an ordinary `system` message in the group: messages have no per-recipient
