@@ -120,6 +120,6 @@ def rate_limited(*names: str, by: Callable[[], str | int]) -> Callable:
 def documents_429(func: Callable) -> Callable:
     """Document the 429 on a view whose service calls `enforce` itself (after its domain rules answer)."""
     # Same mechanism as flask-smorest's Blueprint.doc (and core.auth): extra OpenAPI for this view.
-    func._apidoc = deepcopy(getattr(func, "_apidoc", {}))
-    func._apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["429"] = deepcopy(RESPONSE_429)
+    func._apidoc = deepcopy(getattr(func, "_apidoc", {}))  # type: ignore[attr-defined]
+    func._apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["429"] = deepcopy(RESPONSE_429)  # type: ignore[attr-defined]
     return func
