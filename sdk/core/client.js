@@ -1,0 +1,381 @@
+"use strict";
+// The chat client: one per logged-in user. Turns frames into the cache, the conversation list, the outbox
+// and events; offers the sends and REST helpers a chat screen needs. Platforms plug in through an adapter.
+const { Emitter } = require("./emitter.js");
+const { ApiError, createRest } = require("./rest.js");
+const { Outbox } = require("./outbox.js");
+const { MessageCache } = require("./cache.js");
+const { Conversations } = require("./conversations.js");
+const { Connection, State } = require("./connection.js");
+const { listen } = require("./compat.js");
+const { newClientId } = require("./util.js");
+
+// Send refusals worth another try with the same client_id; any other code is final and rejects the send.
+const RETRYABLE = ["service_unavailable", "internal_error", "rate_limited"];
+const RELOAD_ON = ["listing", "group", "member"];
+
+const DEFAULTS = {
+  baseUrl: "",              // "https://api.example.com" (the mini-program's request domain); "" = this page's host
+  storagePrefix: "paipai",
+  cacheLimit: 200,          // messages kept per conversation
+  conversationsLimit: 50,   // the first page of the list, reloaded after every (re)connect
+  hideGraceMs: null,        // close this long after the app is hidden (null: never); the WeChat adapter sets 5 s
+  pingIntervalMs: null,     // default: the server's heartbeat_s from hello
+  pingTimeoutMs: 10000,
+  helloTimeoutMs: 10000,
+  backoff: { baseMs: 500, maxMs: 30000 },
+};
+
+class Client extends Emitter {
+  constructor(platform, options = {}) {
+    super();
+    this.options = Object.assign({}, DEFAULTS, options);
+    this.platform = platform;
+    this.storage = platform.storage;
+    const base = this.options.baseUrl.replace(/\/+$/, "");
+    this.rest = createRest({ platform, apiBase: `${base}/api/v1`, getToken: () => this.token,
+                             onUnauthorized: (error) => this._fatal(error) });
+    this.cache = new MessageCache(this.options.cacheLimit);
+    this.list = new Conversations();
+    this.outbox = null;
+    this.session = this.storage.get(this._key("session"));  // {access_token, user}
+    this._refreshes = [];   // live messages seen while a conversation list request is on its way
+    this._timers = {};
+    this.connection = new Connection({
+      platform, rest: this.rest, options: this.options,
+      wsUrl: this.options.wsUrl || platform.wsUrl(base),
+      hooks: {
+        getToken: () => this.token,
+        getCursor: () => this.cursor,
+        onFrame: (frame) => this._onFrame(frame),
+        onState: (state, reason) => this._onState(state, reason),
+        onFatal: (error) => this._fatal(error),
+      },
+    });
+    if (this.session) this._attach();
+  }
+
+  // ----- session -----------------------------------------------------------------------------------------
+
+  get token() { return this.session ? this.session.access_token : null; }
+  get user() { return this.session ? this.session.user : null; }
+  get userId() { return this.user ? this.user.id : null; }
+  get state() { return this.connection.state; }
+  get cursor() { return this.userId === null ? null : this.storage.get(this._key("cursor")) || null; }
+
+  // {username, password} (grant_type "password") or {code} from wx.login (grant_type "wechat").
+  async login(credentials) {
+    const body = credentials.code !== undefined
+      ? { grant_type: "wechat", code: credentials.code }
+      : { grant_type: "password", username: credentials.username, password: credentials.password };
+    const answer = await this.rest.token(body);
+    this.useToken(answer.access_token, answer.user);
+    return answer.user;
+  }
+
+  // A token obtained elsewhere (the web page's own login), with its user.
+  useToken(accessToken, user) {
+    this.session = { access_token: accessToken, user };
+    this.storage.set(this._key("session"), this.session);
+    this._attach();
+  }
+
+  // Revoke the token and forget the session; this user's unsent messages stay for their next login.
+  async logout() {
+    this.close();
+    if (this.token) await this.rest.revokeToken().catch(() => {});
+    this.session = null;
+    this.storage.remove(this._key("session"));
+  }
+
+  _attach() {
+    this.outbox = new Outbox(this.storage, this._key("outbox", this.userId));
+  }
+
+  // ----- the connection ----------------------------------------------------------------------------------
+
+  connect() {
+    this.connection.start();
+    return this;
+  }
+
+  // Stop for now (no reconnect); unsent messages stay in storage and their promises stay pending.
+  close() {
+    this.connection.stop("closed");
+  }
+
+  destroy() {
+    this.connection.destroy();
+    for (const name of Object.keys(this._timers)) clearTimeout(this._timers[name]);
+  }
+
+  // The old SDK's handler names (onTextMessage, onPictureMessage, ...): returns a function that unsubscribes.
+  listen(handlers) {
+    return listen(this, handlers);
+  }
+
+  // ----- sending -----------------------------------------------------------------------------------------
+
+  // Queue a message: kept in storage until acked, resent with the same client_id after a reconnect or restart.
+  // The promise resolves with the stored message or rejects with an ApiError (`code` as the server gave it);
+  // it carries the `clientId` (show the message as "sending" under it).
+  send(groupId, type, body, ext) {
+    this._requireUser();
+    const frame = { op: "send", client_id: newClientId(), group_id: groupId, type, body };
+    if (ext) frame.ext = ext;
+    const promise = this.outbox.add(frame);
+    if (this.state === State.LIVE) this.connection.send(frame);
+    promise.clientId = frame.client_id;
+    return promise;
+  }
+
+  sendText(groupId, text, ext) { return this.send(groupId, "txt", { text }, ext); }
+  sendLocation(groupId, { lat, lng, address }, ext) { return this.send(groupId, "location", { lat, lng, address }, ext); }
+  sendCustom(groupId, event, data, ext) { return this.send(groupId, "custom", { event, data }, ext); }
+
+  // Upload (wx.uploadFile with a temp file path in a mini-program, a File in the browser), then send.
+  async sendImage(groupId, file, size = {}, ext) {
+    const { url } = await this.upload(file);
+    return this.send(groupId, "img", Object.assign({ url }, size), ext);
+  }
+
+  async sendAudio(groupId, file, durationMs, ext) {
+    const { url } = await this.upload(file);
+    return this.send(groupId, "audio", { url, duration_ms: durationMs }, ext);
+  }
+
+  async sendVideo(groupId, file, durationMs, extra = {}, ext) {
+    const { url } = await this.upload(file);
+    const body = { url, duration_ms: durationMs };
+    if (extra.thumbUrl) body.thumb_url = extra.thumbUrl;
+    return this.send(groupId, "video", body, ext);
+  }
+
+  // Sends not acked yet (restored ones too), oldest first, each with its `promise` of this run.
+  pendingSends() {
+    return this.outbox ? this.outbox.pending() : [];
+  }
+
+  typing(groupId) {
+    return this.connection.send({ op: "typing", group_id: groupId });
+  }
+
+  // Move the read marker (default: to the newest message known): over the socket when live, else REST.
+  async markRead(groupId, seq) {
+    const c = this.list.get(groupId);
+    const upTo = seq || Math.max(this.cache.lastSeq(groupId), c && c.last_message ? c.last_message.seq : 0);
+    if (!upTo) return;
+    this.list.applyRead(groupId, upTo);
+    this._conversationsChanged();
+    if (this.state === State.LIVE && this.connection.send({ op: "read", group_id: groupId, seq: upTo })) return;
+    await this.rest.read(groupId, upTo);
+  }
+
+  // The conversation on screen: its messages never count as unread (call with null when it closes).
+  setActiveConversation(groupId) {
+    this.list.setActive(groupId);
+    this._conversationsChanged();
+  }
+
+  // ----- REST helpers ------------------------------------------------------------------------------------
+
+  // The first page of the conversation list (it becomes `conversations()`); other pages/filters are returned only.
+  async loadConversations(query = {}) {
+    const since = [];
+    this._refreshes.push(since);
+    let page;
+    try {
+      page = await this.rest.conversations(Object.assign({ limit: this.options.conversationsLimit }, query));
+    } finally {
+      this._refreshes = this._refreshes.filter((s) => s !== since);
+    }
+    if (!query.cursor && !query.kind && !query.listing_id && !query.archived) {
+      this.list.replace(page.items, since);
+      this._conversationsChanged();
+    }
+    return page;
+  }
+
+  conversations() { return this.list.items; }
+  unreadTotal() { return this.list.unreadTotal(); }
+
+  // A page of history ({beforeSeq} for older, {afterSeq} for newer, neither: the newest): also cached.
+  async history(groupId, { beforeSeq, afterSeq, limit = 30 } = {}) {
+    const page = await this.rest.messages(groupId, { before_seq: beforeSeq, after_seq: afterSeq, limit });
+    for (const message of page.items) this.cache.add(message);
+    return page;
+  }
+
+  // The cached messages of one conversation, in seq order.
+  messages(groupId) { return this.cache.list(groupId); }
+
+  // Ask the seller about a listing (the item chat, new or existing); the list is reloaded.
+  async openInquiry(listingId) {
+    const group = await this.rest.inquiry(listingId);
+    await this.loadConversations().catch(() => {});
+    return group;
+  }
+
+  async openDirect(userId) {
+    const group = await this.rest.direct(userId);
+    await this.loadConversations().catch(() => {});
+    return group;
+  }
+
+  async recall(groupId, messageId) {
+    const message = await this.rest.recall(groupId, messageId);
+    this._onRecall(message);
+    return message;
+  }
+
+  upload(file) { return this.rest.upload(file); }
+
+  // ----- frames ------------------------------------------------------------------------------------------
+
+  _onFrame(frame) {
+    switch (frame.op) {
+      case "hello": return this._onHello(frame);
+      case "message": return this._onMessage(frame.message, frame.cursor);
+      case "ack": return this._onAck(frame);
+      case "synced": return this._onSynced(frame);
+      case "event": return this._onEvent(frame.type, frame.data || {});
+      case "error": return this._onError(frame);
+      default: return undefined;  // pong, or a newer server's op
+    }
+  }
+
+  _onHello(frame) {
+    if (frame.user_id !== this.userId) {
+      this.connection.reconnectNow("another user's socket");
+      return;
+    }
+    // A device that never synced starts at the server's latest position (older history comes from REST).
+    const cursor = this.cursor || frame.cursor;
+    if (!this.cursor) this._saveCursor(cursor);
+    this.connection.send({ op: "sync", cursor });
+  }
+
+  _onSynced(frame) {
+    if (frame.cursor) this._saveCursor(frame.cursor);
+    if (frame.more) {
+      this.connection.send({ op: "sync", cursor: frame.cursor });
+      return;
+    }
+    if (this.state === State.LIVE) return;
+    this.connection.live();
+    for (const pending of this.outbox.frames()) this.connection.send(pending);  // same client_ids: stored once
+    this.loadConversations().catch((err) => this.emit("error", err));
+  }
+
+  _onMessage(message, cursor) {
+    const own = Boolean(message.sender && message.sender.id === this.userId);
+    const added = this.cache.add(message);
+    for (const since of this._refreshes) since.push({ message, own });
+    if (added !== "old") {
+      if (this.list.applyMessage(message, own)) this._conversationsChanged();
+      else this._reloadSoon();
+    }
+    if (added === "new") this.emit("message", message, { own, replay: this.state !== State.LIVE });
+    if (cursor) this._saveCursor(cursor);
+  }
+
+  _onAck(frame) {
+    if (this.outbox.ack(frame.client_id, frame.message)) this.emit("ack", frame.message, frame.client_id);
+    this._onMessage(frame.message, frame.cursor);
+  }
+
+  _onEvent(type, data) {
+    if (type === "read") {
+      if (data.user_id === this.userId) {
+        this.list.applyRead(data.group_id, data.seq);
+        this._conversationsChanged();
+      }
+      this.emit("read", data);
+    } else if (type === "recall") {
+      this._onRecall(data.message);
+    } else if (type === "typing") {
+      this.emit("typing", data);
+    } else if (type === "presence") {
+      if (this.list.applyPresence(data.user_id, data.online)) this._conversationsChanged();
+      this.emit("presence", data);
+    } else {
+      if (RELOAD_ON.indexOf(type) >= 0) this._reloadSoon();
+      this.emit("event", { type, data });
+    }
+  }
+
+  _onRecall(message) {
+    if (!message) return;
+    const result = this.cache.add(message);
+    if (this.list.applyRecall(message)) this._conversationsChanged();
+    if (result !== "dup") this.emit("recall", message);
+  }
+
+  _onError(frame) {
+    const e = frame.error || {};
+    const error = new ApiError(undefined, e.code, e.message, e.details);
+    const clientId = frame.client_id;
+    if (clientId && this.outbox && this.outbox.has(clientId)) {
+      error.clientId = clientId;
+      if (RETRYABLE.indexOf(e.code) >= 0) {
+        const tries = this.outbox.retried(clientId);
+        setTimeout(() => {
+          const again = this.outbox.frames().find((f) => f.client_id === clientId);
+          if (again && this.state === State.LIVE) this.connection.send(again);
+        }, Math.min(30000, 500 * Math.pow(2, tries)));
+        return;
+      }
+      this.outbox.fail(clientId, error);
+      this.emit("error", error);
+      return;
+    }
+    if (e.code === "invalid_cursor") {
+      // Not this user's cursor (someone else used this storage): start again from hello's position.
+      this.storage.remove(this._key("cursor"));
+      this.connection.reconnectNow("invalid cursor");
+      return;
+    }
+    if (e.code === "unauthorized" || e.code === "banned") return;  // the close (4401/4403) follows
+    this.emit("error", error);
+  }
+
+  _onState(state, reason) {
+    this.emit("state", state, reason);
+  }
+
+  _fatal(error) {
+    error.fatal = true;
+    this.connection.stop(error.code);
+    this.emit("error", error);
+  }
+
+  // ----- small things ------------------------------------------------------------------------------------
+
+  _requireUser() {
+    if (!this.outbox) throw new ApiError(401, "unauthorized", "log in first");
+  }
+
+  _saveCursor(cursor) {
+    this.storage.set(this._key("cursor"), cursor);
+  }
+
+  // One 'conversations' event per turn of the event loop, however many frames changed the list.
+  _conversationsChanged() {
+    if (this._timers.changed) return;
+    this._timers.changed = setTimeout(() => {
+      this._timers.changed = null;
+      this.emit("conversations", this.list.items);
+    }, 0);
+  }
+
+  _reloadSoon() {
+    clearTimeout(this._timers.reload);
+    this._timers.reload = setTimeout(() => this.loadConversations().catch(() => {}), 200);
+  }
+
+  _key(name, userId = this.userId) {
+    return name === "session" ? `${this.options.storagePrefix}.session` : `${this.options.storagePrefix}.${userId}.${name}`;
+  }
+}
+
+module.exports = { Client, State, DEFAULTS };
