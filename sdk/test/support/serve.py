@@ -1,0 +1,35 @@
+"""Serve the app for `npm test` run alone (make test runs the Node tests from pytest's live server instead).
+
+A temporary SQLite database built from the models, the testing config, a free port; prints the URL as the
+first line of output, then serves until killed."""
+from __future__ import annotations
+
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+
+from werkzeug.serving import make_server  # noqa: E402
+
+from core.db import Base, db  # noqa: E402
+from tests.support.apps import make_app  # noqa: E402
+from tests.support.databases import free_port  # noqa: E402
+
+
+def main() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    tmp = Path(tempfile.mkdtemp(prefix="paipai-sdk-"))
+    app = make_app(tmp, f"sqlite:///{tmp / 'sdk.sqlite3'}")
+    with app.app_context():
+        Base.metadata.create_all(db.engine)
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    print(f"http://127.0.0.1:{port}", flush=True)
+    server.serve_forever(poll_interval=0.05)
+
+
+if __name__ == "__main__":
+    main()
