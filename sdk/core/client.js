@@ -264,7 +264,8 @@ class Client extends Emitter {
     if (this.state === State.LIVE) return;
     this.connection.live();
     for (const pending of this.outbox.frames()) this.connection.send(pending);  // same client_ids: stored once
-    this.loadConversations().catch((err) => this.emit("error", err));
+    // The list as the server counts it; a network failure here is retried by the next reconnect.
+    this.loadConversations().catch((err) => err.code !== "network_error" && this.emit("error", err));
   }
 
   _onMessage(message, cursor) {

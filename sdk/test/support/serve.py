@@ -20,7 +20,7 @@ from tests.support.databases import free_port  # noqa: E402
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.disable(logging.INFO)  # the request log and dropped-socket notes would bury the test output
     tmp = Path(tempfile.mkdtemp(prefix="paipai-sdk-"))
     app = make_app(tmp, f"sqlite:///{tmp / 'sdk.sqlite3'}")
     with app.app_context():
