@@ -1,0 +1,37 @@
+"""The client SDK's own tests (`node --test` on sdk/test/*.test.js) against this suite's live server, on each
+database: the WeChat adapter on a `wx` over real sockets and HTTP (hidden/shown, killed/restarted, a flapping
+network, the old handler names). Skipped when Node or the SDK's dev dependency (`npm ci` in sdk/) is missing."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SDK = Path(__file__).resolve().parents[2] / "sdk"
+pytestmark = pytest.mark.slow
+
+
+def _counts(tap: str) -> dict[str, int]:
+    return {name: int(n) for name, n in re.findall(r"^# (tests|pass|fail|cancelled|skipped) (\d+)$", tap, re.M)}
+
+
+def test_the_sdk_node_tests_pass_against_the_live_server(live_server):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("the SDK tests need Node (`apt-get install nodejs npm`; .ci/run installs it)")
+    if not (SDK / "node_modules" / "ws").is_dir():
+        pytest.skip("the SDK tests need its dev dependency: `npm ci` in sdk/ (make test runs it)")
+    files = sorted(str(p.relative_to(SDK)) for p in (SDK / "test").glob("*.test.js"))
+    env = {**os.environ, "PAIPAI_TEST_URL": live_server.url}
+    result = subprocess.run([node, "--test", *files], cwd=SDK, env=env, capture_output=True, text=True,
+                            timeout=900)
+    counts = _counts(result.stdout)
+    print(f"sdk node tests: {counts}")
+    failures = "\n".join(line for line in result.stdout.splitlines() if line.startswith("not ok"))
+    assert result.returncode == 0 and counts.get("fail") == 0, (
+        f"{counts}\n{failures}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+    assert counts["pass"] == counts["tests"] >= 10
