@@ -249,10 +249,12 @@ class Client extends Emitter {
       this.connection.reconnectNow("another user's socket");
       return;
     }
-    // A device that never synced starts at the server's latest position (older history comes from REST).
-    const cursor = this.cursor || frame.cursor;
-    if (!this.cursor) this._saveCursor(cursor);
-    this.connection.send({ op: "sync", cursor });
+    // Resuming: the socket was opened with ?cursor=, the server replays what came after it (then `synced`).
+    if (this.cursor) return;
+    // A device that never synced starts at the server's latest position (older history comes from REST):
+    // a first `sync` from there, answered by `synced`, so this socket goes live the same way.
+    this._saveCursor(frame.cursor);
+    this.connection.send({ op: "sync", cursor: frame.cursor });
   }
 
   _onSynced(frame) {

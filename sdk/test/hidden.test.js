@@ -33,8 +33,16 @@ test("hidden while the peer sends 50, shown: all 50 once, in order, unread right
   assert.deepEqual(stored.map((m) => m.seq), sent.map((_t, i) => i + 3));
   assert.equal(app.seen.messages.length, 2, "nothing reaches a hidden app");
 
+  const cursor = app.client.cursor;
+  const connects = app.wx.$connects.length;
   app.wx.$show();
   await until(() => app.seen.messages.length === 52, "the 50 after showing");
+  // One new socket, resuming from the stored cursor on connect, with the token in the header (not the URL).
+  assert.equal(app.wx.$connects.length, connects + 1);
+  const resumed = app.wx.$connects[connects];
+  assert.equal(new URL(resumed.url).searchParams.get("cursor"), cursor);
+  assert.equal(new URL(resumed.url).searchParams.get("access_token"), null);
+  assert.equal(resumed.header.Authorization, `Bearer ${app.client.token}`);
   await live(app);
   const missed = app.seen.messages.slice(2);
   assert.deepEqual(texts(missed), sent);

@@ -19,7 +19,10 @@ function createWx({ storage = new Map() } = {}) {
   const copy = (value) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
   const later = (fn) => setTimeout(() => { if (!dead) fn(); }, 0);
 
+  const connects = [];  // every connectSocket call's {url, header}
+
   function connectSocket({ url, header = {}, success, fail }) {
+    connects.push({ url, header });
     const handlers = { open: [], message: [], close: [], error: [] };
     const fire = (name, arg) => { if (!dead) handlers[name].slice().forEach((fn) => fn(arg)); };
     let ws = null;
@@ -160,6 +163,7 @@ function createWx({ storage = new Map() } = {}) {
       dead = true;
     },
     $openSockets: () => sockets.size,
+    $connects: connects,
   };
 }
 
