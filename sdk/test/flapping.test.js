@@ -17,7 +17,7 @@ function assertInOrderOnce(messages, total, who) {
 }
 
 test("network flapping every 200 ms for 20 s of two-way traffic: nothing lost, duplicated or reordered",
-     { timeout: RUN_MS + 120000 }, async () => {
+     { timeout: RUN_MS + 300000 }, async () => {
   const [buyer, seller] = [await newUser("买家"), await newUser("卖家")];
   const group = await call("POST", `/users/${seller.id}/direct`, { token: buyer.token, json: {} });
   const a = await wechatRun({ user: buyer });
@@ -52,6 +52,13 @@ test("network flapping every 200 ms for 20 s of two-way traffic: nothing lost, d
   a.wx.$network(true);
   b.wx.$network(true);
 
+  // Every send settles (stored, or refused: a refusal fails the test below), however long the catch-up takes.
+  let settled = 0;
+  const all = promises.a.concat(promises.b);
+  all.forEach((p) => p.then(() => { settled += 1; }, () => { settled += 1; }));
+  const where = () => `${settled}/${all.length} settled; buyer ${a.client.state} (${a.client.pendingSends().length} ` +
+    `pending), seller ${b.client.state} (${b.client.pendingSends().length} pending)`;
+  await until(() => settled === all.length, () => where(), 120000);
   const stored = { a: await Promise.all(promises.a), b: await Promise.all(promises.b) };
   assert.deepEqual(texts(stored.a), sent.a);
   assert.deepEqual(texts(stored.b), sent.b);
@@ -61,7 +68,8 @@ test("network flapping every 200 ms for 20 s of two-way traffic: nothing lost, d
   assert.deepEqual(texts(history.filter((m) => m.sender.id === buyer.id)), sent.a, "the buyer's in the order sent");
   assert.deepEqual(texts(history.filter((m) => m.sender.id === seller.id)), sent.b, "the seller's in the order sent");
 
-  await until(() => a.seen.messages.length >= total && b.seen.messages.length >= total, "both caught up");
+  await until(() => a.seen.messages.length >= total && b.seen.messages.length >= total,
+              () => `both caught up: ${a.seen.messages.length}, ${b.seen.messages.length} of ${total}`, 60000);
   assertInOrderOnce(a.seen.messages, total, "buyer");
   assertInOrderOnce(b.seen.messages, total, "seller");
   assert.deepEqual(a.seen.messages.map((m) => m.id), history.map((m) => m.id));

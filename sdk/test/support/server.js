@@ -16,7 +16,7 @@ function serverUrl() {
       const python = fs.existsSync(path.join(ROOT, ".venv/bin/python")) ? path.join(ROOT, ".venv/bin/python") : "python3";
       const child = spawn(python, [path.join(__dirname, "serve.py")], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
       child.unref();
-      process.on("exit", () => child.kill());
+      process.on("exit", () => child.kill("SIGTERM"));
       let out = "";
       child.stdout.on("data", (chunk) => {
         out += chunk;
@@ -76,7 +76,7 @@ async function until(predicate, what, timeoutMs = 20000) {
     await new Promise((r) => setTimeout(r, 20));
   }
   if (await predicate()) return;
-  throw new Error(`timed out waiting for ${what}`);
+  throw new Error(`timed out waiting for ${typeof what === "function" ? what() : what}`);
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
