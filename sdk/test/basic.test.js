@@ -106,3 +106,19 @@ test("a revoked token ends the session: an error marked fatal, no reconnect", as
   assert.equal(a.wx.$openSockets(), 0);
   a.client.destroy();
 });
+
+test("a socket that goes silent is noticed by the heartbeat and replaced; what came meanwhile arrives", async () => {
+  const [alice, bob] = [await newUser(), await newUser()];
+  const group = await call("POST", `/users/${bob.id}/direct`, { token: alice.token, json: {} });
+  const a = await wechatRun({ user: alice, options: { pingIntervalMs: 200, pingTimeoutMs: 400 } });
+  a.client.connect();
+  await live(a);
+  a.wx.$stall(true);
+  await until(() => a.seen.states.some(([s, reason]) => s === "offline" && reason === "heartbeat timeout"), "the timeout");
+  await call("POST", `/groups/${group.id}/messages`, { token: bob.token, json: { client_id: "while-silent", type: "txt", body: { text: "在吗" } } });
+  a.wx.$stall(false);
+  await until(() => a.seen.messages.length === 1, "the message sent while the socket was silent");
+  await live(a);
+  assert.equal(a.seen.messages[0].body.text, "在吗");
+  a.client.destroy();
+});

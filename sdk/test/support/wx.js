@@ -3,7 +3,7 @@
 // over real sockets (the `ws` package) and real HTTP, plus the test's hands on the app and the network:
 // $hide()/$show() (onAppHide/onAppShow), $network(bool) (onNetworkStatusChange; down = every socket and
 // request cut), $kill() (the process dies: sockets cut, nothing more stored, nothing more heard), $freeze()
-// (the process stops, its sockets not yet cut).
+// (the process stops, its sockets not yet cut), $stall(bool) (frames vanish both ways, sockets stay open).
 const http = require("http");
 const fs = require("fs");
 const path = require("path");
@@ -16,6 +16,7 @@ function createWx({ storage = new Map() } = {}) {
   const requests = new Set();
   let connected = true;
   let dead = false;
+  let stalled = false;  // a black hole: sockets stay open, frames go nowhere either way
   const copy = (value) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
   const later = (fn) => setTimeout(() => { if (!dead) fn(); }, 0);
 
@@ -39,6 +40,7 @@ function createWx({ storage = new Map() } = {}) {
       onClose: (fn) => handlers.close.push(fn),
       onError: (fn) => handlers.error.push(fn),
       send({ data, success: ok, fail: bad }) {
+        if (stalled) return;
         if (!ws || ws.readyState !== WebSocket.OPEN || !connected || dead) {
           if (bad) bad({ errMsg: "sendSocketMessage:fail WebSocket is not connected" });
           return;
@@ -62,7 +64,7 @@ function createWx({ storage = new Map() } = {}) {
     }
     ws = new WebSocket(url, { headers: header });
     ws.on("open", () => fire("open", { header: {} }));
-    ws.on("message", (data) => { if (connected) fire("message", { data: data.toString() }); });
+    ws.on("message", (data) => { if (connected && !stalled) fire("message", { data: data.toString() }); });
     ws.on("close", (code, reason) => finish(code, reason.toString()));
     ws.on("error", (err) => fire("error", { errMsg: String(err) }));
     if (success) later(() => success({ errMsg: "connectSocket:ok" }));
@@ -153,6 +155,9 @@ function createWx({ storage = new Map() } = {}) {
         for (const req of Array.from(requests)) req.destroy(new Error("network down"));
       }
       tell("network", { isConnected: up, networkType: up ? "wifi" : "none" });
+    },
+    $stall(on) {  // the connection goes silent without closing (a half-open TCP connection)
+      stalled = on;
     },
     $freeze() {  // the process stops (nothing more heard or stored); its sockets stay up until $kill()
       dead = true;
