@@ -127,8 +127,11 @@ export interface CompatHandlers {
   onRecallMessage?: (message: OldMessage) => void;
 }
 
+/** A browser File or Blob (typed structurally, so these types need no DOM library). */
+export interface BlobLike { readonly size: number; readonly type: string }
+
 /** What an upload takes: a temp file path (WeChat, Node) or a File/Blob (browser). */
-export type UploadFile = string | Blob;
+export type UploadFile = string | BlobLike;
 
 export declare class Client {
   readonly token: string | null;
@@ -179,8 +182,9 @@ export interface Platform {
   openSocket(url: string, headers: Record<string, string>, on: {
     open(): void; message(text: string): void; close(code: number, reason: string): void;
   }): { send(text: string): void; close(code: number, reason?: string): void };
-  request(req: { method: string; url: string; headers: Record<string, string>; json?: any }): Promise<{ status: number; data: any }>;
-  upload(req: { url: string; headers: Record<string, string>; file: UploadFile }): Promise<{ status: number; data: any }>;
+  /** status 0 (and `error`) when the network failed. */
+  request(req: { method: string; url: string; headers: Record<string, string>; json?: any }): Promise<{ status: number; data: any; error?: string }>;
+  upload(req: { url: string; headers: Record<string, string>; file: UploadFile }): Promise<{ status: number; data: any; error?: string }>;
   storage: { get(key: string): any; set(key: string, value: any): void; remove(key: string): void };
   onShow(fn: () => void): () => void;
   onHide(fn: () => void): () => void;

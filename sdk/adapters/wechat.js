@@ -1,3 +1,4 @@
+// @ts-check
 "use strict";
 // The WeChat mini-program adapter: wx.connectSocket (SocketTask), wx.request, wx.uploadFile, the storage API,
 // onAppShow/onAppHide and onNetworkStatusChange.
@@ -15,6 +16,10 @@ function parseJson(text) {
   }
 }
 
+/**
+ * @param {WechatMiniprogram.Wx} wx
+ * @returns {import("../index").Platform}
+ */
 function wechatPlatform(wx) {
   return {
     name: "wechat",
@@ -29,7 +34,7 @@ function wechatPlatform(wx) {
         on.close(code, reason);
       };
       task.onOpen(() => on.open());
-      task.onMessage((res) => on.message(res.data));
+      task.onMessage((res) => on.message(typeof res.data === "string" ? res.data : ""));  // the server sends text
       task.onClose((res) => closeOnce(res && res.code, res && res.reason));
       task.onError((err) => closeOnce(1006, (err && err.errMsg) || "socket error"));
       return {
@@ -40,7 +45,8 @@ function wechatPlatform(wx) {
     request({ method, url, headers, json }) {
       return new Promise((resolve) => {
         wx.request({
-          url, method, header: headers, data: json, dataType: "json",
+          url, method: /** @type {WechatMiniprogram.RequestOption["method"]} */ (method), header: headers, data: json,
+          dataType: "json",
           success: (res) => resolve({ status: res.statusCode, data: parseJson(res.data) }),
           fail: (err) => resolve({ status: 0, data: null, error: err && err.errMsg }),
         });
@@ -50,7 +56,7 @@ function wechatPlatform(wx) {
     upload({ url, headers, file }) {
       return new Promise((resolve) => {
         wx.uploadFile({
-          url, filePath: file, name: "file", header: headers,
+          url, filePath: /** @type {string} */ (file), name: "file", header: headers,
           success: (res) => resolve({ status: res.statusCode, data: parseJson(res.data) }),  // data is a string
           fail: (err) => resolve({ status: 0, data: null, error: err && err.errMsg }),
         });

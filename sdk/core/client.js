@@ -120,7 +120,11 @@ class Client extends Emitter {
   // The promise resolves with the stored message or rejects with an ApiError (`code` as the server gave it);
   // it carries the `clientId` (show the message as "sending" under it).
   send(groupId, type, body, ext) {
-    this._requireUser();
+    if (!this.outbox) {
+      const refused = Promise.reject(new ApiError(401, "unauthorized", "log in before sending"));
+      refused.clientId = null;
+      return refused;
+    }
     const frame = { op: "send", client_id: newClientId(), group_id: groupId, type, body };
     if (ext) frame.ext = ext;
     const promise = this.outbox.add(frame);
@@ -245,8 +249,8 @@ class Client extends Emitter {
   }
 
   _onHello(frame) {
-    if (frame.user_id !== this.userId) {
-      this.connection.reconnectNow("another user's socket");
+    if (frame.user_id !== this.userId) {  // useToken() was given another user's token
+      this._fatal(new ApiError(401, "unauthorized", "the token is not this user's"));
       return;
     }
     // Resuming: the socket was opened with ?cursor=, the server replays what came after it (then `synced`).
@@ -353,10 +357,6 @@ class Client extends Emitter {
   }
 
   // ----- small things ------------------------------------------------------------------------------------
-
-  _requireUser() {
-    if (!this.outbox) throw new ApiError(401, "unauthorized", "log in first");
-  }
 
   _saveCursor(cursor) {
     this.storage.set(this._key("cursor"), cursor);

@@ -1,6 +1,8 @@
 """The client SDK's own tests (`node --test` on sdk/test/*.test.js) against this suite's live server, on each
 database: the WeChat adapter on a `wx` over real sockets and HTTP (hidden/shown, killed/restarted, a flapping
-network, the old handler names). Skipped when Node or the SDK's dev dependency (`npm ci` in sdk/) is missing."""
+network, the old handler names); and its types: the adapter and the test `wx` checked against
+miniprogram-api-typings, the .d.ts files compiled (tsc). Skipped when Node or the SDK's dev dependencies
+(`npm ci` in sdk/) are missing."""
 from __future__ import annotations
 
 import os
@@ -19,12 +21,24 @@ def _counts(tap: str) -> dict[str, int]:
     return {name: int(n) for name, n in re.findall(r"^# (tests|pass|fail|cancelled|skipped) (\d+)$", tap, re.M)}
 
 
-def test_the_sdk_node_tests_pass_against_the_live_server(live_server):
+def _node_with(package: str) -> str:
     node = shutil.which("node")
     if node is None:
         pytest.skip("the SDK tests need Node (`apt-get install nodejs npm`; .ci/run installs it)")
-    if not (SDK / "node_modules" / "ws").is_dir():
-        pytest.skip("the SDK tests need its dev dependency: `npm ci` in sdk/ (make test runs it)")
+    if not (SDK / "node_modules" / package).is_dir():
+        pytest.skip(f"the SDK tests need its dev dependencies ({package}): `npm ci` in sdk/ (make test runs it)")
+    return node
+
+
+def test_the_sdk_types_check_against_the_wechat_typings():
+    node = _node_with("typescript")
+    result = subprocess.run([node, "node_modules/typescript/bin/tsc", "-p", "."], cwd=SDK, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_sdk_node_tests_pass_against_the_live_server(live_server):
+    node = _node_with("ws")
     files = sorted(str(p.relative_to(SDK)) for p in (SDK / "test").glob("*.test.js"))
     env = {**os.environ, "PAIPAI_TEST_URL": live_server.url}
     result = subprocess.run([node, "--test", *files], cwd=SDK, env=env, capture_output=True, text=True,

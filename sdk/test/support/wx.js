@@ -22,6 +22,7 @@ function createWx({ storage = new Map() } = {}) {
 
   const connects = [];  // every connectSocket call's {url, header}
 
+  /** @param {WechatMiniprogram.ConnectSocketOption} option */
   function connectSocket({ url, header = {}, success, fail }) {
     connects.push({ url, header });
     const handlers = { open: [], message: [], close: [], error: [] };
@@ -86,6 +87,7 @@ function createWx({ storage = new Map() } = {}) {
     req.end(body);
   }
 
+  /** @param {WechatMiniprogram.RequestOption} option */
   function request({ url, method = "GET", data, header = {}, dataType = "json", success, fail, complete }) {
     let target = url;
     let body;
@@ -107,9 +109,10 @@ function createWx({ storage = new Map() } = {}) {
       }
       if (complete) complete({});
     });
-    return { abort() {} };
+    return { abort() {}, onHeadersReceived() {}, offHeadersReceived() {}, onChunkReceived() {}, offChunkReceived() {} };
   }
 
+  /** @param {WechatMiniprogram.UploadFileOption} option */
   function uploadFile({ url, filePath, name, header = {}, formData = {}, success, fail }) {
     const boundary = `----wx${Date.now().toString(16)}`;
     const parts = [];
@@ -124,7 +127,7 @@ function createWx({ storage = new Map() } = {}) {
       if (!res) { if (fail) fail({ errMsg }); return; }
       if (success) success({ data: res.text, statusCode: res.statusCode, errMsg: "uploadFile:ok" });  // a string, as in wx
     });
-    return { abort() {}, onProgressUpdate() {} };
+    return { abort() {}, onProgressUpdate() {}, offProgressUpdate() {}, onHeadersReceived() {}, offHeadersReceived() {} };
   }
 
   const on = (name) => (fn) => listeners[name].push(fn);
