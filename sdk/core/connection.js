@@ -57,6 +57,7 @@ class Connection {
 
   // The client caught up (synced): the socket is live and the backoff starts over.
   live() {
+    clearTimeout(this.timers.hello);
     this.attempt = 0;
     this._setState(State.LIVE, "synced");
   }
@@ -150,9 +151,11 @@ class Connection {
     }
     clearTimeout(this.timers.pong);
     this.timers.pong = null;
-    if (frame.op === "hello") {
+    if (frame.op === "hello") this._armHeartbeat(frame.heartbeat_s);
+    if (this.state !== State.LIVE) {
+      // Catching up: every frame is progress; none for helloTimeoutMs and the attempt has failed.
       clearTimeout(this.timers.hello);
-      this._armHeartbeat(frame.heartbeat_s);
+      this.timers.hello = setTimeout(() => this._abandon("no progress while connecting"), this.options.helloTimeoutMs);
     }
     this.hooks.onFrame(frame);
   }
