@@ -38,6 +38,36 @@ function png() {
                         chunk("IDAT", zlib.deflateSync(Buffer.concat(Array(8).fill(row)))), chunk("IEND", Buffer.alloc(0))]);
 }
 
+// A second of silence as 8 kHz 8-bit WAV, and the start of an MP4 (ftyp, free): each sniffed as its kind.
+function wav() {
+  const n = 800;
+  const header = Buffer.alloc(44);
+  header.write("RIFF", 0);
+  header.writeUInt32LE(36 + n, 4);
+  header.write("WAVEfmt ", 8);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(1, 22);
+  header.writeUInt32LE(8000, 24);
+  header.writeUInt32LE(8000, 28);
+  header.writeUInt16LE(1, 32);
+  header.writeUInt16LE(8, 34);
+  header.write("data", 36);
+  header.writeUInt32LE(n, 40);
+  return Buffer.concat([header, Buffer.alloc(n, 0x80)]);
+}
+
+function mp4() {
+  const brands = Buffer.from("isom\0\0\x02\0isomiso2mp41", "latin1");
+  const ftyp = Buffer.alloc(8);
+  ftyp.writeUInt32BE(8 + brands.length, 0);
+  ftyp.write("ftyp", 4);
+  const free = Buffer.alloc(16);
+  free.writeUInt32BE(16, 0);
+  free.write("free", 4);
+  return Buffer.concat([ftyp, brands, free]);
+}
+
 test("listen() hands each message type, recalls, presence and the connection to the old handler names", async () => {
   const [me, peer] = [await newUser("我"), await newUser("对方")];
   const group = await call("POST", `/users/${peer.id}/direct`, { token: me.token, json: {} });
@@ -59,15 +89,18 @@ test("listen() hands each message type, recalls, presence and the connection to 
   await until(() => got.some(([name, m]) => name === "onPresence" && m.type === "online"), "the peer's presence");
 
   // The peer sends one of each type; the picture goes up with wx.uploadFile first.
-  const file = path.join(tempDir(), "photo.png");
-  fs.writeFileSync(file, png());
-  const picture = await other.client.sendImage(group.id, file, { width: 8, height: 8 });
+  const dir = tempDir();
+  const files = { photo: path.join(dir, "photo.png"), voice: path.join(dir, "voice.wav"), clip: path.join(dir, "clip.mp4") };
+  fs.writeFileSync(files.photo, png());
+  fs.writeFileSync(files.voice, wav());
+  fs.writeFileSync(files.clip, mp4());
+  const picture = await other.client.sendImage(group.id, files.photo, { width: 8, height: 8 });
   const url = picture.body.url;
   await other.client.sendText(group.id, "你好");
-  await other.client.sendAudio(group.id, file, 3200);
-  await other.client.sendVideo(group.id, file, 5000, { thumbUrl: url });
+  const voice = await other.client.sendAudio(group.id, files.voice, 1000);
+  await other.client.sendVideo(group.id, files.clip, 5000, { thumbUrl: url });
   await other.client.sendLocation(group.id, { lat: 31.23, lng: 121.47, address: "上海市徐汇区" });
-  await other.client.send(group.id, "file", { url, name: "说明书.pdf", size: 1234 });
+  await other.client.send(group.id, "file", { url: voice.body.url, name: "录音.wav", size: 844 });
   await other.client.sendCustom(group.id, "listing_card", { listing_id: 7 });
   const text = await other.client.sendText(group.id, "发错了");
   await other.client.recall(group.id, text.id);
@@ -81,10 +114,11 @@ test("listen() hands each message type, recalls, presence and the connection to 
   assert.equal(byName.onPictureMessage.from, String(peer.id));
   assert.equal(byName.onPictureMessage.to, String(group.id));
   assert.equal(messages[1][1].data, "你好");
-  assert.equal(byName.onAudioMessage.body.duration_ms, 3200);
+  assert.equal(byName.onAudioMessage.body.duration_ms, 1000);
+  assert.equal(byName.onAudioMessage.url, voice.body.url);
   assert.equal(byName.onVideoMessage.body.thumb_url, url);
   assert.equal(byName.onLocationMessage.body.address, "上海市徐汇区");
-  assert.equal(byName.onFileMessage.body.name, "说明书.pdf");
+  assert.equal(byName.onFileMessage.body.name, "录音.wav");
   assert.deepEqual(byName.onCustomMessage.customExts, { event: "listing_card", data: { listing_id: 7 } });
   const recall = got.find(([name]) => name === "onRecallMessage")[1];
   assert.equal(recall.id, String(text.id));
