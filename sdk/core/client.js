@@ -8,11 +8,8 @@ const { MessageCache } = require("./cache.js");
 const { Conversations } = require("./conversations.js");
 const { Connection, State } = require("./connection.js");
 const { listen } = require("./compat.js");
+const { handleFrame, applyRecall } = require("./frames.js");
 const { newClientId } = require("./util.js");
-
-// Send refusals worth another try with the same client_id; any other code is final and rejects the send.
-const RETRYABLE = ["service_unavailable", "internal_error", "rate_limited"];
-const RELOAD_ON = ["listing", "group", "member"];
 
 const DEFAULTS = {
   baseUrl: "",              // "https://api.example.com" (the mini-program's request domain); "" = this page's host
@@ -47,7 +44,7 @@ class Client extends Emitter {
       hooks: {
         getToken: () => this.token,
         getCursor: () => this.cursor,
-        onFrame: (frame) => this._onFrame(frame),
+        onFrame: (frame) => handleFrame(this, frame),
         onState: (state, reason) => this._onState(state, reason),
         onFatal: (error) => this._fatal(error),
       },
@@ -228,123 +225,11 @@ class Client extends Emitter {
 
   async recall(groupId, messageId) {
     const message = await this.rest.recall(groupId, messageId);
-    this._onRecall(message);
+    applyRecall(this, message);
     return message;
   }
 
   upload(file) { return this.rest.upload(file); }
-
-  // ----- frames ------------------------------------------------------------------------------------------
-
-  _onFrame(frame) {
-    switch (frame.op) {
-      case "hello": return this._onHello(frame);
-      case "message": return this._onMessage(frame.message, frame.cursor);
-      case "ack": return this._onAck(frame);
-      case "synced": return this._onSynced(frame);
-      case "event": return this._onEvent(frame.type, frame.data || {});
-      case "error": return this._onError(frame);
-      default: return undefined;  // pong, or a newer server's op
-    }
-  }
-
-  _onHello(frame) {
-    if (frame.user_id !== this.userId) {  // useToken() was given another user's token
-      this._fatal(new ApiError(401, "unauthorized", "the token is not this user's"));
-      return;
-    }
-    // Resuming: the socket was opened with ?cursor=, the server replays what came after it (then `synced`).
-    if (this.cursor) return;
-    // A device that never synced starts at the server's latest position (older history comes from REST):
-    // a first `sync` from there, answered by `synced`, so this socket goes live the same way.
-    this._saveCursor(frame.cursor);
-    this.connection.send({ op: "sync", cursor: frame.cursor });
-  }
-
-  _onSynced(frame) {
-    if (frame.cursor) this._saveCursor(frame.cursor);
-    if (frame.more) {
-      this.connection.send({ op: "sync", cursor: frame.cursor });
-      return;
-    }
-    if (this.state === State.LIVE) return;
-    this.connection.live();
-    for (const pending of this.outbox.frames()) this.connection.send(pending);  // same client_ids: stored once
-    // The list as the server counts it; a network failure here is retried by the next reconnect.
-    this.loadConversations().catch((err) => err.code !== "network_error" && this.emit("error", err));
-  }
-
-  _onMessage(message, cursor) {
-    const own = Boolean(message.sender && message.sender.id === this.userId);
-    const added = this.cache.add(message);
-    for (const since of this._refreshes) since.push({ message, own });
-    if (added !== "old") {
-      if (this.list.applyMessage(message, own)) this._conversationsChanged();
-      else this._reloadSoon();
-    }
-    if (added === "new") this.emit("message", message, { own, replay: this.state !== State.LIVE });
-    if (cursor) this._saveCursor(cursor);
-  }
-
-  _onAck(frame) {
-    if (this.outbox.ack(frame.client_id, frame.message)) this.emit("ack", frame.message, frame.client_id);
-    this._onMessage(frame.message, frame.cursor);
-  }
-
-  _onEvent(type, data) {
-    if (type === "read") {
-      if (data.user_id === this.userId) {
-        this.list.applyRead(data.group_id, data.seq);
-        this._conversationsChanged();
-      }
-      this.emit("read", data);
-    } else if (type === "recall") {
-      this._onRecall(data.message);
-    } else if (type === "typing") {
-      this.emit("typing", data);
-    } else if (type === "presence") {
-      if (this.list.applyPresence(data.user_id, data.online)) this._conversationsChanged();
-      this.emit("presence", data);
-    } else {
-      if (RELOAD_ON.indexOf(type) >= 0) this._reloadSoon();
-      this.emit("event", { type, data });
-    }
-  }
-
-  _onRecall(message) {
-    if (!message) return;
-    const result = this.cache.add(message);
-    if (this.list.applyRecall(message)) this._conversationsChanged();
-    if (result !== "dup") this.emit("recall", message);
-  }
-
-  _onError(frame) {
-    const e = frame.error || {};
-    const error = new ApiError(undefined, e.code, e.message, e.details);
-    const clientId = frame.client_id;
-    if (clientId && this.outbox && this.outbox.has(clientId)) {
-      error.clientId = clientId;
-      if (RETRYABLE.indexOf(e.code) >= 0) {
-        const tries = this.outbox.retried(clientId);
-        setTimeout(() => {
-          const again = this.outbox.frames().find((f) => f.client_id === clientId);
-          if (again && this.state === State.LIVE) this.connection.send(again);
-        }, Math.min(30000, 500 * Math.pow(2, tries)));
-        return;
-      }
-      this.outbox.fail(clientId, error);
-      this.emit("error", error);
-      return;
-    }
-    if (e.code === "invalid_cursor") {
-      // Not this user's cursor (someone else used this storage): start again from hello's position.
-      this.storage.remove(this._key("cursor"));
-      this.connection.reconnectNow("invalid cursor");
-      return;
-    }
-    if (e.code === "unauthorized" || e.code === "banned") return;  // the close (4401/4403) follows
-    this.emit("error", error);
-  }
 
   _onState(state, reason) {
     this.emit("state", state, reason);
@@ -371,6 +256,7 @@ class Client extends Emitter {
     }, 0);
   }
 
+  // The list misses a conversation (a new chat, a listing or membership change): read it again shortly.
   _reloadSoon() {
     clearTimeout(this._timers.reload);
     this._timers.reload = setTimeout(() => this.loadConversations().catch(() => {}), 200);
