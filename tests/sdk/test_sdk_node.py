@@ -41,7 +41,7 @@ def test_the_sdk_node_tests_pass_against_the_live_server(live_server):
     node = _node_with("ws")
     files = sorted(str(p.relative_to(SDK)) for p in (SDK / "test").glob("*.test.js"))
     env = {**os.environ, "PAIPAI_TEST_URL": live_server.url}
-    result = subprocess.run([node, "--test", *files], cwd=SDK, env=env, capture_output=True, text=True,
+    result = subprocess.run([node, "--test", "--test-reporter=tap", *files], cwd=SDK, env=env, capture_output=True, text=True,
                             timeout=900)
     counts = _counts(result.stdout)
     print(f"sdk node tests: {counts}")
