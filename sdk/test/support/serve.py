@@ -16,11 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT))
 
-from werkzeug.serving import make_server  # noqa: E402
+from werkzeug.serving import make_server
 
-from core.db import Base, db  # noqa: E402
-from tests.support.apps import make_app  # noqa: E402
-from tests.support.databases import free_port, pg_schema  # noqa: E402
+from core.db import Base, db
+from tests.support.apps import make_app
+from tests.support.databases import free_port, pg_schema
 
 
 def main() -> None:
