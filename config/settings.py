@@ -34,6 +34,8 @@ RATE_LIMIT_DEFAULTS = {
     "SEND_SUSTAINED": "1200/hour",  # ... and at most this many over an hour
     "INQUIRY": "30/hour burst 10",  # inquiries opened by one user
     "CLAIM": "10/hour burst 5",  # donation claims made by one user
+    "TYPING": "30/min burst 10",  # typing events relayed for one user (after coalescing per group)
+    "READ": "120/min burst 30",  # /ws read frames of one user that move a read marker
 }
 
 
@@ -83,6 +85,8 @@ class Config:
         self.CORS_ORIGINS = _env_list("CORS_ORIGINS")
         # Strict-Transport-Security max-age, sent on HTTPS requests only (0: never).
         self.HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
+        # One user's typing in one group is relayed at most once per this many seconds (per process).
+        self.WS_TYPING_INTERVAL_S = float(env.get("WS_TYPING_INTERVAL_S", 3.0))
 
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""

@@ -12,7 +12,7 @@ from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import encode_cursor
-from chat.ws import ops
+from chat.ws import chatter, ops
 from chat.ws.connection import Connection, Settings
 from chat.ws.hub import Hub
 from chat.ws.protocol import INTERNAL_ERROR, client_id_of, error_frame
@@ -150,6 +150,8 @@ def init_app(app: Flask) -> None:
     settings = settings_from_config(cfg)
     cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": settings.max_frame_bytes})
     app.extensions["chat_ws_settings"] = settings
-    app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"))
+    chatter.init_app(app)
+    app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"),
+                                     on_membership=chatter.group_cache(app).forget)
     app.extensions["chat_send_queue"] = SendQueue(app)
     sock.init_app(app)

@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from collections import defaultdict
-from typing import Iterable
+from typing import Callable, Iterable
 
 from chat.ws.connection import Connection
 from chat.ws.session import session_end_for_close
@@ -20,6 +20,8 @@ from chat.ws.store import Positioned
 
 log = logging.getLogger(__name__)
 SUBSCRIBE_TIMEOUT_S = 5.0
+#: event frames that change who is in a group (chat/ws/publish.py writes "op" then "type" first)
+MEMBERSHIP_FRAMES = ('{"op":"event","type":"member"', '{"op":"event","type":"group"')
 
 
 def user_channel(user_id: int) -> str:
@@ -41,9 +43,10 @@ def control_payload(**control) -> str:
 class Hub:
     """Registers connections, subscribes their users' channels, and routes payloads to them."""
 
-    def __init__(self, broker, presence=None) -> None:
+    def __init__(self, broker, presence=None, on_membership: Callable[[int], None] | None = None) -> None:
         self.broker = broker
         self.presence = presence  # told of each user's first and last socket here, under our lock
+        self.on_membership = on_membership  # told the group id of each member/group event routed here
         self._lock = threading.Lock()
         self._conns: dict[int, set[Connection]] = defaultdict(set)
         self._subs: dict[int, object] = {}
@@ -105,6 +108,8 @@ class Hub:
             for conn in conns:
                 conn.push_positioned(item)
         elif kind == "f":
+            if self.on_membership is not None and rest.startswith(MEMBERSHIP_FRAMES):
+                self.on_membership(json.loads(rest)["data"]["group_id"])
             for conn in conns:
                 conn.push_frame(rest)
         elif kind == "c":

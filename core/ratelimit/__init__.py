@@ -22,7 +22,8 @@ __all__ = ["LIMIT_NAMES", "RESPONSE_429", "Limit", "RateLimited", "RateLimiter",
 
 EXTENSION_KEY = "rate_limiter"
 LIMITS_KEY = "rate_limits"
-LIMIT_NAMES = ("login_ip", "login_user", "register_ip", "send", "send_sustained", "inquiry", "claim")
+LIMIT_NAMES = ("login_ip", "login_user", "register_ip", "send", "send_sustained", "inquiry", "claim", "typing",
+               "read")
 RESPONSE_429 = {
     "description": "rate_limited: too many requests; retry after `Retry-After` seconds "
                    "(also in `details.retry_after`)",
