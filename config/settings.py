@@ -36,6 +36,7 @@ RATE_LIMIT_DEFAULTS = {
     "CLAIM": "10/hour burst 5",  # donation claims made by one user
     "TYPING": "30/min burst 10",  # typing events relayed for one user (after coalescing per group)
     "READ": "120/min burst 30",  # /ws read frames of one user that move a read marker
+    "WS_HANDSHAKE_IP": "120/min burst 60",  # /ws handshakes from one address that fail to authenticate
 }
 
 
@@ -87,6 +88,8 @@ class Config:
         self.HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
         # One user's typing in one group is relayed at most once per this many seconds (per process).
         self.WS_TYPING_INTERVAL_S = float(env.get("WS_TYPING_INTERVAL_S", 3.0))
+        # Sockets one user may hold open in one process; the oldest is closed (4429) beyond.
+        self.WS_MAX_SOCKETS_PER_USER = _env_int("WS_MAX_SOCKETS_PER_USER", 10)
 
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""

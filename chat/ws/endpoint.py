@@ -12,7 +12,7 @@ from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import encode_cursor
-from chat.ws import chatter, ops
+from chat.ws import admission, chatter, ops
 from chat.ws.connection import Connection, Settings
 from chat.ws.hub import Hub
 from chat.ws.protocol import INTERNAL_ERROR, client_id_of, error_frame
@@ -61,6 +61,7 @@ def websocket(server) -> None:
         _reject(server, BANNED)
         return
     user_id, token_id = user.id, token.id
+    admission.authenticated()
 
     hub: Hub = app.extensions["chat_hub"]
     settings: Settings = app.extensions["chat_ws_settings"]
@@ -152,6 +153,8 @@ def init_app(app: Flask) -> None:
     app.extensions["chat_ws_settings"] = settings
     chatter.init_app(app)
     app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"),
-                                     on_membership=chatter.group_cache(app).forget)
+                                     on_membership=chatter.group_cache(app).forget,
+                                     max_per_user=cfg.get("WS_MAX_SOCKETS_PER_USER", 10))
+    admission.init_app(app)
     app.extensions["chat_send_queue"] = SendQueue(app)
     sock.init_app(app)
