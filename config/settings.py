@@ -37,6 +37,7 @@ RATE_LIMIT_DEFAULTS = {
     "TYPING": "30/min burst 10",  # typing events relayed for one user (after coalescing per group)
     "READ": "120/min burst 30",  # /ws read frames of one user that move a read marker
     "WS_HANDSHAKE_IP": "120/min burst 60",  # /ws handshakes from one address that fail to authenticate
+    "UPLOAD": "60/hour burst 20",  # uploads of one user
 }
 
 
@@ -68,6 +69,12 @@ class Config:
         self.UPLOAD_DIR = env.get("UPLOAD_DIR", str(Path(self.INSTANCE_DIR) / "uploads"))
         self.UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
         self.JSON_MAX_BYTES = _env_int("JSON_MAX_BYTES", 256 * 1024)
+        # Bytes one user may upload per rolling 24 hours (0: no quota).
+        self.UPLOAD_DAILY_BYTES = _env_int("UPLOAD_DAILY_BYTES", 200 * 1024 * 1024)
+        # Uploads nothing references, and half-written `.upload-*` files, are deleted once this old;
+        # every process checks every UPLOAD_SWEEP_INTERVAL_S (0: only `flask sweep-uploads`).
+        self.UPLOAD_SWEEP_AFTER_S = _env_int("UPLOAD_SWEEP_AFTER_S", 24 * 3600)
+        self.UPLOAD_SWEEP_INTERVAL_S = _env_int("UPLOAD_SWEEP_INTERVAL_S", 3600)
         # Absolute base for URLs we hand out (uploads); defaults to the request's host.
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL") or None
         self.TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
@@ -111,6 +118,7 @@ class TestingConfig(Config):
         super().__init__()
         for name in RATE_LIMIT_DEFAULTS:  # off: the suite's many logins and sends; limit tests turn them on
             setattr(self, f"RATE_LIMIT_{name}", "off")
+        self.UPLOAD_SWEEP_INTERVAL_S = 0  # the many apps of the suite run no sweeper; its tests start one
 
 
 class ProductionConfig(Config):

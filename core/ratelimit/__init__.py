@@ -23,7 +23,7 @@ __all__ = ["LIMIT_NAMES", "RESPONSE_429", "Limit", "RateLimited", "RateLimiter",
 EXTENSION_KEY = "rate_limiter"
 LIMITS_KEY = "rate_limits"
 LIMIT_NAMES = ("login_ip", "login_user", "register_ip", "send", "send_sustained", "inquiry", "claim", "typing",
-               "read", "ws_handshake_ip")
+               "read", "ws_handshake_ip", "upload")
 RESPONSE_429 = {
     "description": "rate_limited: too many requests; retry after `Retry-After` seconds "
                    "(also in `details.retry_after`)",
