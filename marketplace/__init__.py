@@ -10,7 +10,7 @@ def init_app(app: Flask) -> None:
     """Register the marketplace's routes, token resolver and CLI commands; start the upload sweep."""
     from core.api import api
     from core.auth import set_token_resolver
-    from marketplace import cli
+    from marketplace import cli, security
     from marketplace.donations.routes import bp as donations_bp
     from marketplace.listings.routes import bp as listings_bp
     from marketplace.moderation.keyword_routes import bp as keywords_bp
@@ -25,3 +25,5 @@ def init_app(app: Flask) -> None:
     set_token_resolver(app, user_for_token)
     cli.init_app(app)
     sweep.init_app(app)
+    with app.app_context():
+        security.warm_up()  # the dummy hash of unknown-user logins, made before the first login
