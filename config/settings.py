@@ -95,6 +95,8 @@ class Config:
         self.HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
         # One user's typing in one group is relayed at most once per this many seconds (per process).
         self.WS_TYPING_INTERVAL_S = float(env.get("WS_TYPING_INTERVAL_S", 3.0))
+        # Lifetime of a /ws ticket (POST /api/v1/ws/ticket), used once.
+        self.WS_TICKET_TTL_S = _env_int("WS_TICKET_TTL_S", 30)
         # Sockets one user may hold open in one process; the oldest is closed (4429) beyond.
         self.WS_MAX_SOCKETS_PER_USER = _env_int("WS_MAX_SOCKETS_PER_USER", 10)
 

@@ -24,6 +24,7 @@ from core.auth import bearer_token
 from core.db import db
 from core.errors import ApiError
 from marketplace.users.services import live_token
+from marketplace.users.tickets import redeem_ws_ticket
 
 log = logging.getLogger(__name__)
 sock = Sock()
@@ -45,8 +46,9 @@ def websocket(server) -> None:
     """One client socket, for as long as it stays open."""
     app = current_app._get_current_object()
     raw = bearer_token() or request.args.get("access_token")
+    ticket = request.args.get("ticket")
     try:
-        token = live_token(raw) if raw else None
+        token = live_token(raw) if raw else redeem_ws_ticket(ticket) if ticket else None
         db.remove()  # don't hold a pooled connection for the life of the socket
     except SQLAlchemyError:
         log.warning("websocket auth failed in the database", exc_info=True)
