@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -18,6 +19,16 @@ def normalize_database_url(url: str) -> str:
 
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
+
+
+def _origin(url: str | None) -> str | None:
+    """scheme://host[:port] of an http(s) URL (None for none); anything else is a configuration error."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c in url for c in " ;,'\"@"):
+        raise RuntimeError(f"not an http(s) origin: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _env_list(name: str) -> list[str]:
@@ -77,6 +88,8 @@ class Config:
         self.UPLOAD_SWEEP_INTERVAL_S = _env_int("UPLOAD_SWEEP_INTERVAL_S", 3600)
         # Absolute base for URLs we hand out (uploads); defaults to the request's host.
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL") or None
+        # The one other origin the web pages may load images from (their CSP img-src).
+        self.MEDIA_ORIGIN = _origin(env.get("MEDIA_ORIGIN") or self.PUBLIC_BASE_URL)
         self.TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
         self.MAX_OPEN_CLAIMS = _env_int("MAX_OPEN_CLAIMS", 5)
         # Item chats whose listing has been final this long are archived (read-only, out of the list).
@@ -95,6 +108,9 @@ class Config:
         self.HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
         # One user's typing in one group is relayed at most once per this many seconds (per process).
         self.WS_TYPING_INTERVAL_S = float(env.get("WS_TYPING_INTERVAL_S", 3.0))
+        # After a socket's close frame, what the client still sends is drained this long before the TCP
+        # close (closing with unread data resets the connection, which can lose the close code).
+        self.WS_CLOSE_LINGER_S = float(env.get("WS_CLOSE_LINGER_S", 2.0))
         # Lifetime of a /ws ticket (POST /api/v1/ws/ticket), used once.
         self.WS_TICKET_TTL_S = _env_int("WS_TICKET_TTL_S", 30)
         # Sockets one user may hold open in one process; the oldest is closed (4429) beyond.

@@ -15,6 +15,7 @@ from chat.cursors import encode_cursor
 from chat.ws import admission, chatter, ops
 from chat.ws.connection import Connection, Settings
 from chat.ws.hub import Hub
+from chat.ws.linger import lingering_thread_class, wait_closed
 from chat.ws.protocol import INTERNAL_ERROR, client_id_of, error_frame
 from chat.ws.send_queue import SendQueue
 from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
@@ -44,6 +45,13 @@ def _reject(server, end: SessionEnd) -> None:
 @sock.route("/ws")
 def websocket(server) -> None:
     """One client socket, for as long as it stays open."""
+    try:
+        _serve(server)
+    finally:
+        wait_closed(server, current_app.config.get("WS_CLOSE_LINGER_S", 2.0))
+
+
+def _serve(server) -> None:
     app = current_app._get_current_object()
     raw = bearer_token() or request.args.get("access_token")
     ticket = request.args.get("ticket")
@@ -151,7 +159,8 @@ def init_app(app: Flask) -> None:
     """Mount `/ws` and build the process's hub on the app's broker."""
     cfg = app.config
     settings = settings_from_config(cfg)
-    cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": settings.max_frame_bytes})
+    cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": settings.max_frame_bytes,
+                                           "thread_class": lingering_thread_class(cfg.get("WS_CLOSE_LINGER_S", 2.0))})
     app.extensions["chat_ws_settings"] = settings
     chatter.init_app(app)
     app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"),
