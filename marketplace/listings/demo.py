@@ -65,7 +65,7 @@ def _finish(listing: Listing, *, seller: User, buyer: User, status: str) -> None
     if status == "active":
         return
     with db.transaction() as s:
-        row = s.scalars(select(Listing).where(Listing.id == listing.id).with_for_update()).one()
+        row = s.scalars(select(Listing).where(Listing.id == listing.id).with_for_update(of=Listing)).one()
         old_status = apply_status(s, listing=row, status="reserved")
         # Demo deals are made up: no chat or claim precedes them, so the buyer is set here, not named
         # through the status change (which only accepts a real counterparty).

@@ -28,8 +28,9 @@ def daily_quota() -> int:
 
 def used_today(s: Session, owner_id: int) -> int:
     """Bytes `owner_id` uploaded in the last 24 hours."""
-    return s.scalar(select(func.coalesce(func.sum(Upload.size), 0))
-                    .where(Upload.owner_id == owner_id, Upload.created_at > utcnow() - WINDOW)) or 0
+    # int(): PostgreSQL's SUM of a BIGINT is a NUMERIC (a Decimal here)
+    return int(s.scalar(select(func.coalesce(func.sum(Upload.size), 0))
+                        .where(Upload.owner_id == owner_id, Upload.created_at > utcnow() - WINDOW)) or 0)
 
 
 def bytes_left(s: Session, owner_id: int) -> int | None:
