@@ -8,7 +8,7 @@ import posixpath
 import re
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 
 SDK_DIR = Path(__file__).resolve().parents[1] / "sdk"
 SERVED = re.compile(r"^(index\.js|core/[a-z]+\.js|adapters/browser\.js)$")
@@ -31,9 +31,9 @@ def sdk_file(name: str) -> Response:
     """One SDK module, wrapped for the browser loader (404 for anything but index, core and the browser adapter)."""
     if not SERVED.match(name) or not (SDK_DIR / name).is_file():
         abort(404)
-    from web import PAGE_CSP  # the pages' policy; imported here as web imports this module
+    from web import CSP_KEY  # the pages' policy; imported here as web imports this module
     response = Response(module_source(name), mimetype="text/javascript")
-    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["Content-Security-Policy"] = current_app.extensions[CSP_KEY]
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-cache"
     response.add_etag()

@@ -98,8 +98,6 @@ class Connection {
     this.ref = ref;
     this._setState(State.CONNECTING, "connecting");
     const query = {};
-    const cursor = this.hooks.getCursor();
-    if (cursor) query.cursor = cursor;  // the server replays what came after it before anything live
     const headers = {};
     if (this.platform.socketHeaders) {
       headers.Authorization = `Bearer ${token}`;
@@ -115,6 +113,8 @@ class Connection {
       }
       if (ref !== this.ref) return;
     }
+    const cursor = this.hooks.getCursor();
+    if (cursor) query.cursor = cursor;  // the server replays what came after it before anything live
     ref.socket = this.platform.openSocket(this.wsUrl + queryString(query), headers, {
       open: () => { ref.open = true; },
       message: (text) => this._onText(ref, text),

@@ -73,9 +73,7 @@ class BrowserPage:
 
     def _console(self, msg) -> None:
         # Chromium logs the socket the page abandoned while offline failing later: expected, not a bug.
-        # The SDK asks POST /ws/ticket first and uses access_token when a server without that route answers 404.
-        if msg.type == "error" and not msg.text.startswith("WebSocket connection to") \
-                and not msg.location.get("url", "").endswith("/api/v1/ws/ticket"):
+        if msg.type == "error" and not msg.text.startswith("WebSocket connection to"):
             self.errors.append(msg.text)
 
     def submit_login(self, username: str, password: str, shots: Shots | None = None) -> None:
