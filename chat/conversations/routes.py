@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from chat.conversations import services
 from chat.conversations.schemas import (
+    ConversationFlagsSchema,
     ConversationListArgsSchema,
     ConversationPageSchema,
+    ConversationUpdateSchema,
 )
 from core.api import Blueprint
 from core.auth import auth_required, current_user
@@ -31,3 +33,16 @@ def list_conversations(args):
 def hide_conversation(group_id: int):
     """Hide a conversation for the caller until a new message arrives in it."""
     services.hide_conversation(user=current_user(), group_id=group_id)
+
+
+@bp.put("/conversations/<int:group_id>")
+@auth_required
+@bp.arguments(ConversationUpdateSchema)
+@bp.response(200, ConversationFlagsSchema)
+def update_conversation(data, group_id: int):
+    """Mute or pin one of the caller's item or direct chats (fields left out stay as they are).
+
+    Muted chats are left out of `unread_total` and never notified; pinned chats head the list
+    (at most 10: `409 pin_limit`). Rooms: `400 not_an_inbox_chat`.
+    """
+    return services.update_conversation(user=current_user(), group_id=group_id, **data)

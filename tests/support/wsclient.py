@@ -86,7 +86,9 @@ class WsClient:
                 return frame
 
     def op(self, name: str, timeout: float | None = None) -> Frame:
-        return self.recv_until(lambda f: f.get("op") == name, timeout)
+        """The next frame with this op; `unread` badge events are skipped (nearly every message moves
+        someone's badge): wait for those with `recv_until`."""
+        return self.recv_until(lambda f: f.get("op") == name and f.get("type") != "unread", timeout)
 
     def frames_for(self, seconds: float) -> list[Frame]:
         """Every frame that arrives within `seconds` (the client answers pings meanwhile)."""
@@ -101,11 +103,12 @@ class WsClient:
 
     def flush(self) -> list[dict[str, Any]]:
         """Every frame queued for this socket so far (a ping's pong comes after them), leaving out
-        presence events: peers come online and go offline whenever the test's sockets do."""
+        presence events (peers come online and go offline whenever the test's sockets do) and
+        `unread` badge events (nearly every message moves someone's badge)."""
         self.send({"op": "ping"})
         frames = []
         while (frame := self.recv())["op"] != "pong":
-            if frame.get("type") != "presence":
+            if frame.get("type") not in ("presence", "unread"):
                 frames.append(frame)
         return frames
 
