@@ -8,9 +8,12 @@ Candidates (UNION ALL), each with the key it is ordered by (its activity at the 
   above its position), keyed by their activity at the snapshot: the time of the message just before
   the first new one (or joined_at when there was none), kept when below the cursor;
 - `room`: the user's rooms (page 1), or the rooms the cursor still holds, found from the rooms
-  (few, admin-made) through `ix_chat_groups_kind_activity` and a membership probe.
-Then one join per candidate: group, membership, listing, peer, last message, blocks — primary key
-lookups only. The caller merges the candidates by key in Python and keeps `limit`.
+  (few, admin-made) through `ix_chat_groups_kind_activity` and a membership probe;
+- `pinned`: the user's pinned chats (page 1, through `ix_chat_members_user_pinned`; at most
+  MAX_PINNED), or those the cursor still holds; `member` and `changed` leave them out. The caller
+  ranks them first.
+Then one join per candidate: group, membership, listing, peer (and their read marker), last
+message, blocks — primary key lookups only; the badge (`unread_total`) rides along from the counter row. The caller merges the candidates by key in Python and keeps `limit`.
 
 Statements are built once per shape (which branches, which filters) with bound parameters:
 building a statement this size costs more Python time than running it.

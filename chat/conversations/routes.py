@@ -19,10 +19,12 @@ bp = Blueprint("chat_conversations", __name__, description="The conversation lis
 @bp.arguments(ConversationListArgsSchema, location="query")
 @bp.response(200, ConversationPageSchema)
 def list_conversations(args):
-    """The caller's conversations, latest activity first, with listing, peer, last message and unread count.
+    """The caller's conversations, pinned first, then latest activity first, with the badge (`unread_total`).
 
-    Later pages (`cursor`) follow the list as it was when the first page was read: a conversation
-    that moved up since keeps its old place on later pages, and none is shown twice.
+    Each item has its listing, peer, last message, unread count, `muted`, `pinned` and the peer's
+    read marker (`peer_read_seq`). Later pages (`cursor`) follow the list as it was when the first
+    page was read: a conversation that moved up (or was pinned) since keeps its old place on later
+    pages, and none is shown twice.
     """
     return services.list_conversations(user=current_user(), **args)
 

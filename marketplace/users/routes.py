@@ -94,8 +94,11 @@ def bind_wechat(data):
 @bp.arguments(SubscriptionSchema)
 @bp.response(200, SubscriptionStateSchema)
 def record_subscription(data):
-    """Record the answer of wx.requestSubscribeMessage for a template: each `accepted` is one message
-    we may send (a one-time subscription); `accepted: false` leaves the quota as it is."""
+    """Record the answer of wx.requestSubscribeMessage for the notification template.
+
+    Each `accepted: true` is one message we may send (a one-time subscription); `accepted: false`
+    leaves the quota as it is. Only WECHAT_TEMPLATE_ID is accepted (`400 unknown_template`).
+    """
     return subscriptions.record(user=current_user(), **data)
 
 
