@@ -96,14 +96,17 @@ class WsClient:
         return self.recv_until(lambda f: f.get("op") == name and f.get("type") != "unread", timeout)
 
     def frames_for(self, seconds: float) -> list[Frame]:
-        """Every frame that arrives within `seconds` (the client answers pings meanwhile)."""
+        """Every frame that arrives within `seconds` (the client answers pings meanwhile), but `unread`
+        badge events (nearly every message moves someone's badge; they stay in `seen`)."""
         got: list[Frame] = []
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             try:
-                got.append(self.recv(left))
+                frame = self.recv(left)
             except TimeoutError:
                 break
+            if frame.get("type") != "unread":
+                got.append(frame)
         return got
 
     def flush(self) -> list[dict[str, Any]]:
