@@ -31,7 +31,10 @@ def register(data):
 @bp.post("/token")
 @bp.arguments(TokenRequestSchema)
 @bp.response(200, TokenSchema)
-@bp.alt_response(503, response="SERVICE_UNAVAILABLE", description="wechat_unavailable (Retry-After)")
+@bp.alt_response(403, response="FORBIDDEN", description="banned, wechat_login_refused")
+@bp.alt_response(502, response="BAD_GATEWAY", description="wechat_error")
+@bp.alt_response(503, response="SERVICE_UNAVAILABLE",
+                 description="wechat_unavailable (Retry-After), wechat_not_configured")
 @bp.doc(responses={"429": RESPONSE_429})
 def login(data):
     """Log in and get a bearer token: with a password, or with WeChat (`grant_type=wechat`, the wx.login code).
@@ -80,7 +83,9 @@ def update_me(data):
 @bp.arguments(WeChatCodeSchema)
 @bp.response(204)
 @bp.alt_response(409, response="CONFLICT", description="wechat_bound_elsewhere, wechat_already_bound")
-@bp.alt_response(503, response="SERVICE_UNAVAILABLE", description="wechat_unavailable (Retry-After)")
+@bp.alt_response(502, response="BAD_GATEWAY", description="wechat_error")
+@bp.alt_response(503, response="SERVICE_UNAVAILABLE",
+                 description="wechat_unavailable (Retry-After), wechat_not_configured")
 def bind_wechat(data):
     """Bind the WeChat user behind a wx.login code to the caller's account, so they can log in with WeChat.
 

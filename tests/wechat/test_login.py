@@ -126,3 +126,19 @@ def test_a_banned_wechat_user_gets_no_token(client, factory, wechat):
 def test_not_configured_is_503(client):
     r = wx_login(client, "x")
     assert r.status_code == 503 and r.get_json()["error"]["code"] == "wechat_not_configured"
+
+
+def test_openapi_documents_the_wechat_routes_and_their_errors(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    token = spec["paths"]["/api/v1/token"]["post"]
+    assert {"400", "403", "502", "503"} <= set(token["responses"])
+    grant = spec["components"]["schemas"]["TokenRequest"]["properties"]["grant_type"]
+    assert grant["enum"] == ["password", "wechat"]
+    bind = spec["paths"]["/api/v1/me/wechat"]["post"]
+    assert {"204", "400", "401", "409", "503"} <= set(bind["responses"])
+    assert "200" in spec["paths"]["/api/v1/me/subscriptions"]["post"]["responses"]
+    put = spec["paths"]["/api/v1/conversations/{group_id}"]["put"]
+    assert {"200", "400", "404", "409"} <= set(put["responses"])
+    page = spec["components"]["schemas"]["ConversationPage"]["properties"]
+    item = spec["components"]["schemas"]["Conversation"]["properties"]
+    assert "unread_total" in page and {"muted", "pinned", "peer_read_seq"} <= set(item)
