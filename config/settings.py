@@ -144,6 +144,8 @@ class ProductionConfig(Config):
             raise RuntimeError("production refuses to run with debug on")
         if self.NOTIFIER == "webhook" and not (self.NOTIFY_WEBHOOK_URL and self.NOTIFY_WEBHOOK_SECRET):
             raise RuntimeError("NOTIFIER=webhook needs NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET")
+        if self.NOTIFIER == "wechat" and not (self.WECHAT_APPID and self.WECHAT_SECRET and self.WECHAT_TEMPLATE_ID):
+            raise RuntimeError("NOTIFIER=wechat needs WECHAT_APPID, WECHAT_SECRET and WECHAT_TEMPLATE_ID")
 
 
 CONFIGS: dict[str, type[Config]] = {
