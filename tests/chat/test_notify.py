@@ -183,6 +183,28 @@ def test_a_killed_worker_loses_nothing(client, factory, chat, hook, tmp_path):
     assert drain(client.application, now=utcnow() + timedelta(seconds=120)) == {}
 
 
+def test_a_message_arriving_while_one_is_sent_waits_for_the_window(client, factory, chat, hook):
+    from chat.notify import queue
+    buyer, seller = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    chat.send(buyer, group_id, "一")
+    now = utcnow()
+    app = client.application
+    with app.app_context():
+        with db.core_transaction() as conn:
+            [item] = queue.claim(conn, now=now, limit=10, lease_s=60)
+        chat.send(buyer, group_id, "二")  # lands while the worker holds the row
+        with db.core_transaction() as conn:
+            assert queue.finish(conn, item, outcome="sent", now=now, window_s=WINDOW_S)
+            assert not queue.finish(conn, item, outcome="sent", now=now, window_s=WINDOW_S)  # lease gone
+        db.remove()
+    [row] = rows(app)
+    assert row.pending_count == 1 and row.due_at == now + timedelta(seconds=WINDOW_S)
+    assert drain(app, now=now + timedelta(seconds=WINDOW_S - 1)) == {}
+    assert drain(app, now=now + timedelta(seconds=WINDOW_S)) == {"sent": 1}
+    assert [r["body"]["count"] for r in hook.received] == [1]
+
+
 def test_log_and_off(client, factory, chat, caplog):
     buyer, seller = factory.user(), factory.user()
     group_id = chat.item_group(buyer, seller)
