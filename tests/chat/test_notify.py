@@ -25,9 +25,9 @@ from sqlalchemy import select
 from chat.models import ChatNotification
 from chat.notify.worker import drain, start
 from core.db import db, utcnow
-from tests.chat.helpers import API
+from tests.chat.helpers import API, ChatHelper
 from tests.support.webhook_server import WebhookReceiver
-from tests.support.wsclient import tuned_app, wait_until
+from tests.support.wsclient import WsClient, serve, tuned_app, wait_until
 
 SECRET = "webhook-test-secret"
 WINDOW_S = 300
@@ -104,6 +104,31 @@ def test_an_online_recipient_gets_none(client, factory, chat, hook, ws_ready):
     chat.send(buyer, group_id, "在吗")
     assert drain(client.application) == {}
     assert hook.received == [] and rows(client.application) == []
+
+
+def test_a_recipient_online_in_another_process_gets_none(clean_app, factory, chat, hook, redis_url):
+    """Two apps on one Redis: the seller's socket is on one, the send and the worker on the other."""
+    from uuid import uuid4
+    buyer, seller = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    prefix = f"test-notify-{uuid4().hex}:"
+    shared = {"REDIS_URL": redis_url, "PRESENCE_PREFIX": prefix}
+    with tuned_app(clean_app, **shared) as socket_app, serve(socket_app) as server, \
+            tuned_app(clean_app, **shared, **{k: clean_app.config[k] for k in (
+                "NOTIFIER", "NOTIFY_WEBHOOK_URL", "NOTIFY_WEBHOOK_SECRET", "NOTIFY_DELAY_S")}) as worker_app:
+        ws = WsClient(server.ws_url, seller.token)
+        try:
+            ws.hello()
+            assert wait_until(lambda: worker_app.extensions["presence"].is_online(seller.id), timeout=10)
+            ChatHelper(worker_app.test_client(), factory).send(buyer, group_id, "在吗")
+            assert [r.user_id for r in rows(worker_app)] == [seller.id]  # not here: queued
+            assert drain(worker_app) == {"online": 1}
+        finally:
+            ws.close()
+        assert wait_until(lambda: not worker_app.extensions["presence"].is_online(seller.id), timeout=10)
+        ChatHelper(worker_app.test_client(), factory).send(buyer, group_id, "人呢")
+        assert drain(worker_app) == {"sent": 1}
+    assert len(hook.received) == 1
 
 
 def test_none_for_who_read_muted_or_blocked_before_it_went_out(client, factory, chat, hook):
