@@ -70,26 +70,26 @@ def login_with_wechat(*, code: str) -> tuple[str, Token]:
     """
     wx = _exchange(code)
     appid = current_app.config["WECHAT_APPID"]
-    for attempt in range(2):
-        try:
-            with db.transaction() as s:
-                identity = _identity(s, appid, wx)
-                if identity is None:
-                    user = User(username=_new_username(s), password_hash="!", nickname=DEFAULT_NICKNAME,
-                                role="user", bio="")
-                    s.add(user)
-                    s.flush()
-                    s.add(WeChatIdentity(user_id=user.id, appid=appid, openid=wx.openid, unionid=wx.unionid))
-                else:
-                    user = s.get(User, identity.user_id)
-                    if identity.unionid is None and wx.unionid:
-                        identity.unionid = wx.unionid
-                return add_token(s, user)
-        except IntegrityError:
-            if attempt:  # the retry found no account either: not a race we know how to settle
-                raise
-            # else a concurrent first login of the same person committed: the retry finds its account
-    raise AssertionError("unreachable")
+    try:
+        return _log_in(appid, wx)
+    except IntegrityError:
+        # A concurrent first login of the same person committed first: this time we find their account.
+        return _log_in(appid, wx)
+
+
+def _log_in(appid: str, wx: client.WxSession) -> tuple[str, Token]:
+    with db.transaction() as s:
+        identity = _identity(s, appid, wx)
+        if identity is None:
+            user = User(username=_new_username(s), password_hash="!", nickname=DEFAULT_NICKNAME, role="user", bio="")
+            s.add(user)
+            s.flush()
+            s.add(WeChatIdentity(user_id=user.id, appid=appid, openid=wx.openid, unionid=wx.unionid))
+        else:
+            user = s.get(User, identity.user_id)
+            if identity.unionid is None and wx.unionid:
+                identity.unionid = wx.unionid
+        return add_token(s, user)
 
 
 def bind_wechat(*, user: User, code: str) -> None:
