@@ -230,6 +230,33 @@ def test_a_message_arriving_while_one_is_sent_waits_for_the_window(client, facto
     assert [r["body"]["count"] for r in hook.received] == [1]
 
 
+def test_workers_claim_disjoint_rows(client, factory, chat, hook):
+    """Leases keep claimed rows from other workers; on PostgreSQL a claim still in its transaction is
+    skipped (SKIP LOCKED), not waited for."""
+    from chat.notify import queue
+    seller = factory.user()
+    for _ in range(3):
+        buyer = factory.user()
+        chat.send(buyer, chat.item_group(buyer, seller), "在吗")
+    app, now = client.application, utcnow()
+    with app.app_context():
+        engine = db.engine
+        with engine.connect() as first, engine.connect() as second:
+            with first.begin():
+                mine = queue.claim(first, now=now, limit=2, lease_s=60)
+                if engine.dialect.name == "postgresql":  # the first claim is not committed yet
+                    with second.begin():
+                        theirs = queue.claim(second, now=now, limit=10, lease_s=60)
+            if engine.dialect.name != "postgresql":
+                with second.begin():
+                    theirs = queue.claim(second, now=now, limit=10, lease_s=60)
+            with first.begin():
+                assert queue.claim(first, now=now, limit=10, lease_s=60) == []
+        db.remove()
+    assert len(mine) == 2 and len(theirs) == 1
+    assert {(c.user_id, c.group_id) for c in mine}.isdisjoint((c.user_id, c.group_id) for c in theirs)
+
+
 def test_log_and_off(client, factory, chat, caplog):
     buyer, seller = factory.user(), factory.user()
     group_id = chat.item_group(buyer, seller)
