@@ -1,7 +1,7 @@
 """WeChat identities, subscriptions and access token; notification queue; mute, pin and the unread badge
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0009
 Create Date: 2026-12-03 08:14:49.682288
 """
 from alembic import op
@@ -10,7 +10,7 @@ import core.db
 
 
 revision = '0006'
-down_revision = '0001'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
