@@ -8,8 +8,8 @@ API_PREFIX = "/api/v1"
 
 def init_app(app: Flask) -> None:
     """Register chat's REST routes, its receiver of listing status changes, its report target (messages),
-    its say on who dealt about a listing, and the keyword rule relay."""
-    from chat import keyword_sync
+    its say on who dealt about a listing, the keyword rule relay and the notification worker."""
+    from chat import keyword_sync, notify
     from chat.deals import dealt_in_chat
     from chat.upload_refs import uploads_in_messages
     from chat.admin.routes import bp as admin_bp
@@ -33,3 +33,4 @@ def init_app(app: Flask) -> None:
     register_counterparty_source("chat", dealt_in_chat)
     register_upload_references("chat", uploads_in_messages)
     keyword_sync.init_app(app)
+    notify.init_app(app)

@@ -166,7 +166,9 @@ WEBSOCKET_DESCRIPTION = (
     "`error` frame (`invalid_cursor`) and the socket stays open. **Without a cursor** the socket is live "
     "as soon as the client sends its first frame (a `send` is acked at once); a first `sync` is replayed "
     "before anything live; a client that only listens is live after `WS_HELLO_GRACE_S` (2 s). A later "
-    "`sync` sends each position the socket has not sent yet, once.")
+    "`sync` sends each position the socket has not sent yet, once. **Badge:** "
+    "`{\"op\":\"event\",\"type\":\"unread\",\"data\":{\"unread_total\":n}}` whenever the user's "
+    "unread total (item and direct chats not muted; as in `GET /conversations`) changes.")
 
 API_DESCRIPTION = ("PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
                    "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}} (WebSocket: "

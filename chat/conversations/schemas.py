@@ -57,9 +57,29 @@ class ConversationSchema(ma.Schema):
     updated_at = fields.DateTime(required=True, metadata={"description": "latest activity"})
     read_only = fields.Boolean(required=True, metadata={
         "description": "no message can be sent: the listing was taken down, or the chat is archived"})
+    muted = fields.Boolean(required=True, metadata={
+        "description": "left out of unread_total and never notified (PUT /conversations/{group_id})"})
+    pinned = fields.Boolean(required=True, metadata={"description": "listed before the others"})
+    peer_read_seq = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "the other party's read marker: your messages up to this seq are read (已读); "
+                       "null in rooms and across a block"})
 
 
 class ConversationPageSchema(ma.Schema):
     items = fields.List(fields.Nested(ConversationSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True,
                                 metadata={"description": "pass as `cursor` for the next page; null at the end"})
+    unread_total = fields.Integer(required=True, metadata={
+        "description": "unread messages in every item and direct chat that is not muted (the tab badge); "
+                       "the `unread` WebSocket event carries it whenever it changes"})
+
+
+class ConversationUpdateSchema(ma.Schema):
+    muted = fields.Boolean(metadata={"description": "leave out of the badge and of notifications"})
+    pinned = fields.Boolean(metadata={"description": "list before the others (at most 10)"})
+
+
+class ConversationFlagsSchema(ma.Schema):
+    group_id = fields.Integer(required=True)
+    muted = fields.Boolean(required=True)
+    pinned = fields.Boolean(required=True)

@@ -91,26 +91,32 @@ class WsClient:
                 return frame
 
     def op(self, name: str, timeout: float | None = None) -> Frame:
-        return self.recv_until(lambda f: f.get("op") == name, timeout)
+        """The next frame with this op; `unread` badge events are skipped (nearly every message moves
+        someone's badge): wait for those with `recv_until`."""
+        return self.recv_until(lambda f: f.get("op") == name and f.get("type") != "unread", timeout)
 
     def frames_for(self, seconds: float) -> list[Frame]:
-        """Every frame that arrives within `seconds` (the client answers pings meanwhile)."""
+        """Every frame that arrives within `seconds` (the client answers pings meanwhile), but `unread`
+        badge events (nearly every message moves someone's badge; they stay in `seen`)."""
         got: list[Frame] = []
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             try:
-                got.append(self.recv(left))
+                frame = self.recv(left)
             except TimeoutError:
                 break
+            if frame.get("type") != "unread":
+                got.append(frame)
         return got
 
     def flush(self) -> list[dict[str, Any]]:
         """Every frame queued for this socket so far (a ping's pong comes after them), leaving out
-        presence events: peers come online and go offline whenever the test's sockets do."""
+        presence events (peers come online and go offline whenever the test's sockets do) and
+        `unread` badge events (nearly every message moves someone's badge)."""
         self.send({"op": "ping"})
         frames = []
         while (frame := self.recv())["op"] != "pong":
-            if frame.get("type") != "presence":
+            if frame.get("type") not in ("presence", "unread"):
                 frames.append(frame)
         return frames
 
