@@ -9,7 +9,8 @@ API_PREFIX = "/api/v1"
 def init_app(app: Flask) -> None:
     """Register chat's REST routes, its receiver of listing status changes, its report target (messages)
     and the keyword rule relay."""
-    from chat import keyword_sync
+    from chat import keyword_sync, openapi_doc
+    from core.openapi import add_refiner
     from chat.admin.routes import bp as admin_bp
     from chat.conversations.routes import bp as conversations_bp
     from chat.groups.routes import bp as groups_bp
@@ -27,3 +28,5 @@ def init_app(app: Flask) -> None:
     listing_status_changed.connect(on_listing_status_changed)
     register_report_target("message", resolve_reported_message)
     keyword_sync.init_app(app)
+    openapi_doc.register_components(app)
+    add_refiner(app, openapi_doc.refine)

@@ -1,18 +1,21 @@
 """The flask-smorest Api and Blueprint, set up for our error shape, 400 on bad input and a complete spec."""
 from __future__ import annotations
 
+from functools import wraps
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Callable
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import MultiDict
 
-from core.errors import UnsupportedMediaType, http_exception_response
+from core.errors import UnsupportedMediaType, ValidationError, http_exception_response
 from core.input import loads_strict
+from core.openapi import DOCUMENT_KEY, build_document
 
 JSON_MIMETYPE = "application/json; charset=utf-8"
 SPEC_KEY = "openapi_spec"
@@ -34,6 +37,12 @@ class Parser(FlaskParser):
         if not is_json_request(req):
             return ma.missing
         return loads_strict(req.get_data(cache=True))
+
+    def load_files(self, req, schema: ma.Schema) -> Any:
+        # A multipart body's plain form fields are read with its files, so a schema with
+        # unknown=RAISE refuses them (400) instead of silently ignoring them.
+        parts = MultiDict([*req.files.items(multi=True), *req.form.items(multi=True)])
+        return self._makeproxy(parts, schema)
 
     def load_json_or_form(self, req, schema: ma.Schema) -> Any:
         if is_json_request(req):
@@ -83,6 +92,8 @@ class ErrorResponsesPlugin(BasePlugin):
             statuses += [400, 413, 415]
         elif any(isinstance(p, dict) and p.get("in") == "query" for p in operation.get("parameters", [])):
             statuses.append(400)
+        if any(isinstance(p, dict) and p.get("in") == "query" for p in operation.get("parameters", [])):
+            statuses.append(414)  # a query past the server's request-line limit (core.server_limits)
         if security:
             statuses.append(401)
             if {} not in security and (has_path_params or method in WRITE_METHODS):
@@ -106,15 +117,39 @@ class Api(_Api):
         app.extensions[SPEC_KEY] = self.spec
 
     def _openapi_json(self):
-        """Serve this app's OpenAPI document."""
-        return current_app.json.response(current_app.extensions[SPEC_KEY].to_dict())
+        """Serve this app's OpenAPI document (apispec's, refined by core.openapi's refiners)."""
+        app = current_app._get_current_object()
+        document = app.extensions.get(DOCUMENT_KEY) or build_document(app, app.extensions[SPEC_KEY].to_dict())
+        return app.json.response(document)
 
     def handle_http_exception(self, error):
         return http_exception_response(error)
 
 
+def _has_body() -> bool:
+    return bool(request.content_length) or "Transfer-Encoding" in request.headers
+
+
+def _body_required(view: Callable) -> Callable:
+    """A request without a body is a 400, as the document's `requestBody.required` says (not an empty object)."""
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not _has_body():
+            raise ValidationError("This operation needs a JSON body.",
+                                  details={"fields": {"_body": ["Missing request body."]}})
+        return view(*args, **kwargs)
+    return checked
+
+
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def arguments(self, schema, *, location: str = "json", required: bool = True, **kwargs: Any):
+        """flask-smorest's `arguments`; a required JSON body is enforced, not only documented."""
+        decorator = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json" or not required:
+            return decorator
+        return lambda view: _body_required(decorator(view))
 
 
 api = Api(spec_kwargs={

@@ -10,7 +10,8 @@ def init_app(app: Flask) -> None:
     """Register the marketplace's routes, token resolver and CLI commands."""
     from core.api import api
     from core.auth import set_token_resolver
-    from marketplace import cli
+    from core.openapi import add_refiner
+    from marketplace import cli, openapi_doc
     from marketplace.donations.routes import bp as donations_bp
     from marketplace.listings.routes import bp as listings_bp
     from marketplace.moderation.keyword_routes import bp as keywords_bp
@@ -23,3 +24,4 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     set_token_resolver(app, user_for_token)
     cli.init_app(app)
+    add_refiner(app, openapi_doc.refine)

@@ -26,7 +26,8 @@ from core.errors import ValidationError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
-MAX_CURSOR_CHARS = 8192
+#: a cursor and the other query parameters fit in one request line (core.server_limits.LIMIT_REQUEST_LINE)
+MAX_CURSOR_CHARS = 4096
 _MAX_INFLATED_BYTES = 256 * 1024
 
 

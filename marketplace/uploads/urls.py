@@ -74,8 +74,17 @@ def own_upload_name(url: str) -> str | None:
     return name if NAME_RE.match(name) else None
 
 
+#: what the OpenAPI document says an upload URL looks like (absolute, or the path alone)
+URL_PATTERN = r"^(https?://[^/?#\s]+)?/api/v1/uploads/[0-9a-f]{32}\.[a-z0-9]{2,5}$"
+
+
 class UploadUrl(fields.String):
     """A string field that only accepts URLs of uploads that exist on this service."""
+
+    def __init__(self, **kwargs) -> None:
+        metadata = {"pattern": URL_PATTERN, "description": "the `url` of an upload (POST /uploads) that exists",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         url = super()._deserialize(value, attr, data, **kwargs)

@@ -197,10 +197,12 @@ class LiveServer:
 
 @contextmanager
 def serve(app: Flask) -> Iterator[LiveServer]:
-    """`app` on a free port (werkzeug, threaded); on exit its sockets are closed with 1001."""
+    """`app` on a free port (werkzeug, threaded, as `python app.py` serves); on exit its sockets are closed with 1001."""
     from werkzeug.serving import make_server
+
+    from core.dev_server import dev_server_options
     port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, app, **dev_server_options())
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
