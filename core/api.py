@@ -118,9 +118,7 @@ class Api(_Api):
 
     def _openapi_json(self):
         """Serve this app's OpenAPI document (apispec's, refined by core.openapi's refiners)."""
-        app = current_app._get_current_object()
-        document = app.extensions.get(DOCUMENT_KEY) or build_document(app, app.extensions[SPEC_KEY].to_dict())
-        return app.json.response(document)
+        return current_app.json.response(openapi_document(current_app._get_current_object()))
 
     def handle_http_exception(self, error):
         return http_exception_response(error)
@@ -139,6 +137,11 @@ def _body_required(view: Callable) -> Callable:
                                   details={"fields": {"_body": ["Missing request body."]}})
         return view(*args, **kwargs)
     return checked
+
+
+def openapi_document(app: Flask) -> dict:
+    """The OpenAPI document `app` serves: apispec's, refined by core.openapi's refiners (built once)."""
+    return app.extensions.get(DOCUMENT_KEY) or build_document(app, app.extensions[SPEC_KEY].to_dict())
 
 
 class Blueprint(_Blueprint):
@@ -165,7 +168,8 @@ WEBSOCKET_DESCRIPTION = (
 
 api = Api(spec_kwargs={
     "info": {"description": "PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
-                            "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}}."
+                            "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}}. "
+                            "The WebSocket /ws is described in AsyncAPI 3 at /api/v1/asyncapi.json."
                             + WEBSOCKET_DESCRIPTION},
 })
 

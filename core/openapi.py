@@ -121,3 +121,22 @@ def set_path_parameter(document: dict, path: str, name: str, schema: dict[str, A
         for parameter in holder.get("parameters", []) if isinstance(holder, dict) else []:
             if isinstance(parameter, dict) and parameter.get("in") == "path" and parameter.get("name") == name:
                 parameter["schema"] = dict(schema)
+
+
+def to_json_schema(node: Any) -> Any:
+    """An OpenAPI 3.0 schema as plain JSON Schema (draft 7): `nullable` becomes a null type; OpenAPI-only
+    keys (discriminator, example, our x- extensions) are dropped; `$ref`s are kept as they are."""
+    if isinstance(node, list):
+        return [to_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: to_json_schema(value) for key, value in node.items()
+           if key not in ("nullable", "discriminator", "example", RULE_CODES, RULE_FIELDS)}
+    if node.get("nullable"):
+        if "type" in out:
+            out["type"] = [out["type"], "null"] if isinstance(out["type"], str) else [*out["type"], "null"]
+            if "enum" in out:
+                out["enum"] = [*out["enum"], None]
+        else:
+            out = {"anyOf": [out, {"type": "null"}]}
+    return out
