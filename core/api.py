@@ -23,7 +23,7 @@ WRITE_METHODS = {"post", "put", "patch", "delete"}
 CONFLICT_METHODS = {"post", "put", "patch"}
 ERROR_CODES = ("validation_error, invalid_json, unauthorized, forbidden, banned, blocked, not_found, "
                "method_not_allowed, conflict, payload_too_large, unsupported_media_type, rate_limited, "
-               "internal_error, service_unavailable")
+               "uri_too_long, header_fields_too_large, internal_error, service_unavailable")
 
 
 class Parser(FlaskParser):

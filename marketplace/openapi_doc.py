@@ -1,6 +1,8 @@
 """What the marketplace's OpenAPI document says beyond its schemas: rules, upload media types, links, examples."""
 from __future__ import annotations
 
+import copy
+
 from core.openapi import Link, Rule, add_links, add_rules, operation, set_example, set_path_parameter
 from marketplace.listings.state import ADMIN_MOVES, SELLER_MOVES
 from marketplace.uploads.media import ALLOWED, DESCRIPTION
@@ -158,9 +160,25 @@ def _uploads(document: dict) -> None:
     upload["encoding"] = {"file": {"contentType": ", ".join(sorted(ALLOWED))}}
 
 
+def _listing_kinds(document: dict) -> None:
+    """POST /listings: a sale's price is above 0, a donation's is 0, said as one schema per kind."""
+    schemas = document["components"]["schemas"]
+    base = schemas["ListingCreate"]
+    sale, donation = copy.deepcopy(base), copy.deepcopy(base)
+    sale["properties"]["kind"] = {"type": "string", "enum": ["sale"]}
+    sale["properties"]["price_cents"] = {**base["properties"]["price_cents"], "minimum": 1}
+    sale["properties"]["price_cents"].pop("default", None)
+    sale["required"] = sorted({*base["required"], "price_cents"})
+    donation["properties"]["kind"] = {"type": "string", "enum": ["donation"]}
+    donation["properties"]["price_cents"] = {"type": "integer", "enum": [0], "default": 0}
+    schemas["ListingCreate"] = {"description": "A sale (price above 0) or a donation (free).",
+                                "oneOf": [sale, donation]}
+
+
 def refine(document: dict) -> None:
     """The marketplace's part of the document (registered with core.openapi.add_refiner)."""
     _uploads(document)
+    _listing_kinds(document)
     add_rules(document, RULES)
     add_links(document, LINKS)
     for key in ("GET /listings/{listing_id}", "POST /listings"):

@@ -60,8 +60,9 @@ def _server_frames() -> dict[str, dict[str, Any]]:
                                   "heartbeat_s": {"type": "number"}, "cursor": CURSOR},
                         ("user_id", "server_time", "heartbeat_s", "cursor")),
         "message": _frame("message", {"message": message, "cursor": CURSOR}, ("message",)),
+        # A room's messages are live only: their frames carry no cursor.
         "ack": _frame("ack", {"client_id": {"type": "string"}, "message": message, "cursor": CURSOR},
-                      ("client_id", "message", "cursor")),
+                      ("client_id", "message")),
         "event": {"oneOf": [{"$ref": SCHEMAS + f"WsEvent{kind.capitalize()}"} for kind in EVENTS]},
         "synced": _frame("synced", {"cursor": CURSOR, "more": {"type": "boolean"}}, ("cursor", "more")),
         "pong": _frame("pong", {}),
