@@ -47,9 +47,9 @@ EVENTS = {
                      "a message was recalled (its body is now {})"),
     "group": _event("group", {"group_id": ROW_ID, "kind": {"type": "string"}, "action": {"const": "created"}},
                     "an admin opened a group for you"),
-    "member": _event("member", {"group_id": ROW_ID, "user_id": ROW_ID, "role": {"type": "string"},
+    "member": _event("member", {"group_id": ROW_ID, "user_id": ROW_ID, "role": {"type": ["string", "null"]},
                                 "action": {"enum": ["added", "role_changed", "removed"]}},
-                     "an admin changed a room's members"),
+                     "an admin changed a room's members (`role` is null for a removal)"),
 }
 
 
