@@ -164,3 +164,15 @@ def test_the_cursor_is_refused_beyond_its_documented_format_and_length(client, f
         assert r.status_code == 400, bad
     r = client.get(f"{API}/conversations", query_string={"listing_id": "true"}, headers=user.headers)
     assert r.status_code == 400 and "listing_id" in r.get_json()["error"]["details"]["fields"]
+
+
+def test_a_listings_price_rule_is_in_its_schema_one_variant_per_kind(spec, client, factory):
+    sale, donation = spec["components"]["schemas"]["ListingCreate"]["oneOf"]
+    assert sale["properties"]["kind"]["enum"] == ["sale"] and sale["properties"]["price_cents"]["minimum"] == 1
+    assert "price_cents" in sale["required"]
+    assert donation["properties"]["price_cents"]["enum"] == [0]
+    title = sale["properties"]["title"]
+    assert not re.search(title["pattern"], "   ") and re.search(title["pattern"], " 台灯 ")
+    seller = factory.user()
+    body = {"kind": "sale", "title": "   ", "price_cents": 100, "category": "home", "condition": "good", "city": "上海"}
+    assert client.post(f"{API}/listings", json=body, headers=seller.headers).status_code == 400

@@ -30,7 +30,7 @@ class Outcome:
 
 
 def run_schemathesis(base_url: str, world: World, *, seed: int, max_examples: int, report_dir: Path,
-                     timeout: float | None = None) -> Outcome:
+                     workers: int = 1, timeout: float | None = None) -> Outcome:
     """`st run` over the document `base_url` serves, with the world's tokens; never raises on failures."""
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "FUZZ_BASE_URL": base_url,
            "FUZZ_TOKENS": json.dumps({"user": world.user.token, "admin": world.admin.token,
@@ -42,7 +42,7 @@ def run_schemathesis(base_url: str, world: World, *, seed: int, max_examples: in
            f"{base_url}{SPEC_PATH}", "--checks", "all", "--phases", PHASES, "--seed", str(seed),
            # replaced by positive_data_acceptance_within_rules (tests/fuzz/hooks.py, see schemathesis.toml)
            "--exclude-checks", "positive_data_acceptance",
-           "--max-examples", str(max_examples), "--workers", "1", "--continue-on-failure",
+           "--max-examples", str(max_examples), "--workers", str(workers), "--continue-on-failure",
            "--report", "ndjson", "--report-dir", str(report_dir)]
     timeout = timeout or 900 + 30 * max_examples  # a stuck run fails the test instead of hanging the suite
     done = subprocess.run(cmd, cwd=HERE.parents[1], env=env, capture_output=True, text=True, timeout=timeout)

@@ -18,15 +18,17 @@ from tests.support.servers import GunicornServer
 #: examples per operation in the fuzzing phase; `make fuzz` raises it
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261128"))
+#: gunicorn workers and Schemathesis workers: the run is bound by requests served, one per core
+WORKERS = 2
 
 
 @pytest.mark.slow
 def test_schemathesis_finds_no_failure_against_the_production_server(clean_app, database_url, tmp_path):
     world = build_world(clean_app.test_client())
-    with GunicornServer(tmp_path, database_url=database_url) as server:
+    with GunicornServer(tmp_path, database_url=database_url, workers=WORKERS) as server:
         # The world's upload was stored by the in-process app: the server serves it from its own folder.
         shutil.copytree(clean_app.config["UPLOAD_DIR"], server.directory / "uploads", dirs_exist_ok=True)
         outcome = run_schemathesis(server.url, world, seed=SEED, max_examples=EXAMPLES,
-                                   report_dir=tmp_path / "reports")
+                                   report_dir=tmp_path / "reports", workers=WORKERS)
     assert outcome.passed, outcome.output[-30000:]
     assert " passed" in outcome.output, outcome.output[-3000:]
