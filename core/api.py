@@ -1,7 +1,7 @@
 """The flask-smorest Api and Blueprint, set up for our error shape, 400 on bad input and a complete spec."""
 from __future__ import annotations
 
-from functools import wraps
+import functools
 from http import HTTPStatus
 from typing import Any, Callable
 
@@ -11,8 +11,9 @@ from flask import Flask, current_app, request
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import CombinedMultiDict
 
+from core.error_codes import ERROR_CODES, markdown_table
 from core.errors import UnsupportedMediaType, ValidationError, http_exception_response
 from core.input import loads_strict
 from core.openapi import DOCUMENT_KEY, build_document
@@ -20,10 +21,9 @@ from core.openapi import DOCUMENT_KEY, build_document
 JSON_MIMETYPE = "application/json; charset=utf-8"
 SPEC_KEY = "openapi_spec"
 WRITE_METHODS = {"post", "put", "patch", "delete"}
+#: webargs locations that read the request body
+BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
 CONFLICT_METHODS = {"post", "put", "patch"}
-ERROR_CODES = ("validation_error, invalid_json, unauthorized, forbidden, banned, blocked, not_found, "
-               "method_not_allowed, conflict, payload_too_large, unsupported_media_type, rate_limited, "
-               "uri_too_long, header_fields_too_large, internal_error, service_unavailable")
 
 
 class Parser(FlaskParser):
@@ -39,10 +39,9 @@ class Parser(FlaskParser):
         return loads_strict(req.get_data(cache=True))
 
     def load_files(self, req, schema: ma.Schema) -> Any:
-        # A multipart body's plain form fields are read with its files, so a schema with
-        # unknown=RAISE refuses them (400) instead of silently ignoring them.
-        parts = MultiDict([*req.files.items(multi=True), *req.form.items(multi=True)])
-        return self._makeproxy(parts, schema)
+        # A multipart body is read whole: a text field the schema does not name is an unknown field,
+        # refused like any other, not silently ignored next to the files.
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
     def load_json_or_form(self, req, schema: ma.Schema) -> Any:
         if is_json_request(req):
@@ -51,8 +50,8 @@ class Parser(FlaskParser):
 
 
 class ErrorDetailSchema(ma.Schema):
-    code = ma.fields.String(required=True, metadata={
-        "description": f"stable snake_case code, e.g. {ERROR_CODES}"})
+    code = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(ERROR_CODES)), metadata={
+        "description": "stable snake_case code; the table of every code is in the API description"})
     message = ma.fields.String(required=True, metadata={"description": "human readable"})
     details = ma.fields.Dict(required=True, metadata={
         "description": "machine readable specifics; validation errors name the fields in `fields`"})
@@ -90,6 +89,8 @@ class ErrorResponsesPlugin(BasePlugin):
         security = operation.get("security") or []
         if "requestBody" in operation:
             statuses += [400, 413, 415]
+        elif method in WRITE_METHODS:  # takes no body: any field sent is an unknown one
+            statuses += [400, 415]
         elif any(isinstance(p, dict) and p.get("in") == "query" for p in operation.get("parameters", [])):
             statuses.append(400)
         if any(isinstance(p, dict) and p.get("in") == "query" for p in operation.get("parameters", [])):
@@ -130,7 +131,7 @@ def _has_body() -> bool:
 
 def _body_required(view: Callable) -> Callable:
     """A request without a body is a 400, as the document's `requestBody.required` says (not an empty object)."""
-    @wraps(view)
+    @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
         if not _has_body():
             raise ValidationError("This operation needs a JSON body.",
@@ -144,6 +145,29 @@ def openapi_document(app: Flask) -> dict:
     return app.extensions.get(DOCUMENT_KEY) or build_document(app, app.extensions[SPEC_KEY].to_dict())
 
 
+class NoBodySchema(ma.Schema):
+    """The body of a write route that takes none: nothing, `{}`, and no unknown field."""
+
+
+def takes_body(view_func: Callable) -> bool:
+    """True when the view declares an argument read from the body (`@bp.arguments` json/form/files)."""
+    parameters = getattr(view_func, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(p.get("in", "json") in BODY_LOCATIONS for p in parameters)
+
+
+def refusing_bodies(view_func: Callable, parser: Parser) -> Callable:
+    """`view_func`, first checking that the request body is empty or `{}`, as NoBodySchema loads it:
+    a field is `400 validation_error` naming it (unknown fields are refused everywhere, not ignored),
+    a body in another format 415, malformed JSON `400 invalid_json`; checked before anything else runs."""
+    schema = NoBodySchema()
+
+    @functools.wraps(view_func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        parser.parse(schema, request, location="json")
+        return view_func(*args, **kwargs)
+    return wrapper
+
+
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = Parser()
 
@@ -153,6 +177,14 @@ class Blueprint(_Blueprint):
         if location != "json" or not required:
             return decorator
         return lambda view: _body_required(decorator(view))
+
+    def add_url_rule(self, rule: str, endpoint: str | None = None, view_func: Callable | None = None,
+                     provide_automatic_options: bool | None = None, **options: Any) -> None:
+        """Register a route; a write route that declares no body argument refuses every field sent to it."""
+        methods = {m.lower() for m in options.get("methods") or ()}
+        if view_func is not None and methods & WRITE_METHODS and not takes_body(view_func):
+            view_func = refusing_bodies(view_func, self.ARGUMENTS_PARSER)
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
 
 WEBSOCKET_DESCRIPTION = (
@@ -166,12 +198,13 @@ WEBSOCKET_DESCRIPTION = (
     "before anything live; a client that only listens is live after `WS_HELLO_GRACE_S` (2 s). A later "
     "`sync` sends each position the socket has not sent yet, once.")
 
-api = Api(spec_kwargs={
-    "info": {"description": "PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
-                            "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}}. "
-                            "The WebSocket /ws is described in AsyncAPI 3 at /api/v1/asyncapi.json."
-                            + WEBSOCKET_DESCRIPTION},
-})
+API_DESCRIPTION = ("PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
+                   "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}} (WebSocket: "
+                   "{\"op\": \"error\", \"error\": {...}}). "
+                   "The WebSocket /ws is described in AsyncAPI 3 at /api/v1/asyncapi.json.")
+ERRORS_DESCRIPTION = "\n\n## Error codes\nEvery `code` the API answers with (REST and WebSocket):\n\n"
+api = Api(spec_kwargs={"info": {"description": API_DESCRIPTION + WEBSOCKET_DESCRIPTION + ERRORS_DESCRIPTION
+                                               + markdown_table()}})
 
 
 def init_api(app: Flask) -> None:

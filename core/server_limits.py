@@ -17,8 +17,13 @@ LIMIT_REQUEST_FIELDS = 100
 #: longest header field (name and value) in bytes
 LIMIT_REQUEST_FIELD_SIZE = 8190
 
-_CODES = {400: "bad_request", 403: "forbidden", 414: "uri_too_long", 417: "expectation_failed",
-          431: "header_fields_too_large", 500: "internal_error", 501: "not_implemented"}
+# The codes of core/error_codes.py (HTTP_STATUS_CODES, and `http_error` for any other HTTP-level status),
+# written out here: this module imports nothing of the app (see the module docstring).
+_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+          409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
+          416: "requested_range_not_satisfiable", 429: "rate_limited", 500: "internal_error",
+          503: "service_unavailable"}
+OTHER_HTTP_ERROR = "http_error"
 _MESSAGES = {
     414: f"The request line is longer than {LIMIT_REQUEST_LINE} bytes.",
     431: f"The request has more than {LIMIT_REQUEST_FIELDS} header fields or one longer than "
@@ -28,7 +33,7 @@ _MESSAGES = {
 
 def error_code(status: int) -> str:
     """The stable code of an error the HTTP server itself answers with."""
-    return _CODES.get(status) or HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+    return _CODES.get(status, OTHER_HTTP_ERROR)
 
 
 def error_body(status: int) -> bytes:

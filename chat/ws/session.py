@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from core import error_codes
 from core.db import db, utcnow
 from marketplace.models import Token, User
 
@@ -26,6 +27,10 @@ class SessionEnd:
     close_code: int
     error_code: str
     message: str
+
+    def __post_init__(self) -> None:
+        # 4401 and 4403 mirror HTTP 401 and 403; other close codes (1013, ...) have no HTTP twin.
+        error_codes.check(self.error_code, self.close_code - 4000 if 4400 <= self.close_code < 4600 else None)
 
     def frame(self) -> str:
         return json.dumps({"op": "error", "error": {"code": self.error_code, "message": self.message}},

@@ -18,7 +18,7 @@ from core.errors import ApiError
 from core.ratelimit.base import Check, Limit, RateLimiter, parse_limit
 
 __all__ = ["LIMIT_NAMES", "RESPONSE_429", "Limit", "RateLimited", "RateLimiter", "by_ip", "by_user", "counted_attempt",
-           "enforce", "init_app", "make_limiter", "parse_limit", "rate_limited"]
+           "documents_429", "enforce", "init_app", "make_limiter", "parse_limit", "rate_limited"]
 
 EXTENSION_KEY = "rate_limiter"
 LIMITS_KEY = "rate_limits"
@@ -111,8 +111,13 @@ def rate_limited(*names: str, by: Callable[[], str | int]) -> Callable:
         def wrapper(*args, **kwargs):
             enforce(*names, subject=by())
             return func(*args, **kwargs)
-        # Same mechanism as flask-smorest's Blueprint.doc (and core.auth): extra OpenAPI for this view.
-        wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
-        wrapper._apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["429"] = deepcopy(RESPONSE_429)
-        return wrapper
+        return documents_429(wrapper)
     return decorate
+
+
+def documents_429(func: Callable) -> Callable:
+    """Document the 429 on a view whose service calls `enforce` itself (after its domain rules answer)."""
+    # Same mechanism as flask-smorest's Blueprint.doc (and core.auth): extra OpenAPI for this view.
+    func._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+    func._apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["429"] = deepcopy(RESPONSE_429)
+    return func

@@ -26,7 +26,7 @@ class TokenRequestSchema(ma.Schema):
 
 class ProfileUpdateSchema(ma.Schema):
     nickname = fields.String(validate=NICKNAME)
-    avatar_url = UploadUrl(allow_none=True)
+    avatar_url = UploadUrl(allow_none=True, kind="image")
     bio = fields.String(validate=validate.Length(max=500))
 
 

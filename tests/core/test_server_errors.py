@@ -8,7 +8,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from core.server_limits import LIMIT_REQUEST_FIELD_SIZE, LIMIT_REQUEST_FIELDS, LIMIT_REQUEST_LINE
+from core.error_codes import status_agrees
+from core.server_limits import LIMIT_REQUEST_FIELD_SIZE, LIMIT_REQUEST_FIELDS, LIMIT_REQUEST_LINE, error_code
 from tests.support.servers import GunicornServer
 from tests.support.wsclient import serve
 
@@ -68,14 +69,14 @@ def port(request, clean_app, database_url, tmp_path):
 @pytest.mark.slow
 def test_refused_requests_are_json_errors_with_the_same_limits(port):
     too_long = "/api/v1/listings?q=" + "a" * LIMIT_REQUEST_LINE
-    assert_json_error(exchange(port, get(too_long)), 414, "uri_too_long")
+    assert_json_error(exchange(port, get(too_long)), 414, "http_error")
     big_header = "X-Big: " + "a" * LIMIT_REQUEST_FIELD_SIZE
-    assert_json_error(exchange(port, get("/api/v1/listings", big_header)), 431, "header_fields_too_large")
+    assert_json_error(exchange(port, get("/api/v1/listings", big_header)), 431, "http_error")
     many = [f"X-N{i}: 1" for i in range(LIMIT_REQUEST_FIELDS + 5)]
-    assert_json_error(exchange(port, get("/api/v1/listings", *many)), 431, "header_fields_too_large")
+    assert_json_error(exchange(port, get("/api/v1/listings", *many)), 431, "http_error")
     status, headers, body = exchange(port, b"GET /api/v1/listings HTTP/9.9\r\nHost: x\r\n\r\n")
     assert status in (400, 505)  # gunicorn: a bad request line; Werkzeug: an unsupported version
-    assert_json_error((status, headers, body), status)
+    assert_json_error((status, headers, body), status, "bad_request" if status == 400 else "http_error")
 
 
 @pytest.mark.slow
@@ -89,3 +90,9 @@ def test_within_the_limits_the_app_answers_even_the_longest_documented_query(por
     assert status == 401, body  # unauthenticated: the app answered, the request line was accepted
     status, _headers, body = exchange(port, get("/api/v1/listings?q=" + "a" * 51))
     assert status == 400 and json.loads(body)["error"]["code"] == "validation_error"
+
+
+def test_the_servers_codes_are_those_of_the_registry():
+    from core.error_codes import HTTP_STATUS_CODES, OTHER_HTTP_STATUSES
+    for status in (*HTTP_STATUS_CODES, *OTHER_HTTP_STATUSES):
+        assert status_agrees(error_code(status), status), status
