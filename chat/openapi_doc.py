@@ -47,7 +47,8 @@ def _message_bodies(document: dict) -> None:
     schemas["AdminMessage"] = _variants(schemas["AdminMessage"], {"system": body_component("txt"), **client_types})
 
 
-URL_RULE = "upload URLs in `body` (`url`, `thumb_url`) are of uploads of this service that exist"
+URL_RULE = ("upload URLs in `body` (`url`, `thumb_url`) are of uploads of this service that exist, of the "
+            "message's kind: an image for `img` (and a video's `thumb_url`), audio for `audio`, video for `video`")
 EXT_RULE = f"`ext` is at most {EXT_MAX_BYTES} bytes of compact JSON (400 `ext_too_large`)"
 
 RULES: dict[str, list[Rule]] = {

@@ -12,7 +12,8 @@ BINARY = {"type": "string", "format": "binary"}
 SERVED_TYPES = sorted({media.content_type for media in ALLOWED.values()} | {"image/heif"})
 UPLOAD_NAME = {"type": "string", "pattern": r"^[0-9a-f]{32}\.[a-z0-9]{2,5}$",
                "description": "the `name` POST /uploads returned"}
-UPLOAD_URL_RULE = "must be the URL of an upload of this service that exists (the `url` POST /uploads returned)"
+UPLOAD_URL_RULE = ("must be the URL of an image uploaded to this service that exists (the `url` POST /uploads "
+                   "returned)")
 
 
 def _moves(table: dict[str, frozenset[str]]) -> str:

@@ -13,7 +13,6 @@ bp = Blueprint("donations", __name__, description="Claims on donation listings")
 
 @bp.post("/listings/<int:listing_id>/claims")
 @auth_required
-@rate_limited("claim", by=by_user)
 @documents_429
 @bp.arguments(ClaimCreateSchema, required=False)  # the note is optional, so is the body
 @bp.response(201, ClaimSchema)

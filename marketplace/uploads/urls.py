@@ -87,16 +87,12 @@ class UploadUrl(fields.String):
     def __init__(self, *, kind: str | None = None, **kwargs) -> None:
         if kind is not None and kind not in MEDIA_KINDS:
             raise ValueError(f"unknown media kind {kind!r}")
-        if kind is not None:
-            kwargs.setdefault("metadata", {}).setdefault(
-                "description", f"the URL of {MEDIA_KINDS[kind]} uploaded to this service (POST /uploads)")
-        super().__init__(**kwargs)
-        self.kind = kind
-
-    def __init__(self, **kwargs) -> None:
-        metadata = {"pattern": URL_PATTERN, "description": "the `url` of an upload (POST /uploads) that exists",
+        what = MEDIA_KINDS[kind] if kind is not None else "an upload"
+        metadata = {"pattern": URL_PATTERN, "description": f"the `url` of {what} uploaded to this service "
+                                                           "(POST /uploads) that exists",
                     **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
+        self.kind = kind
 
     def _deserialize(self, value, attr, data, **kwargs):
         url = super()._deserialize(value, attr, data, **kwargs)
