@@ -64,7 +64,10 @@ def own_upload_name(url: str) -> str | None:
     """The stored file name if `url` points at one of this service's uploads, else None."""
     if BLANK_OR_CONTROL_RE.search(url):
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" in the host ("Invalid IPv6 URL"): not a URL of ours
+        return None
     if parts.scheme or parts.netloc:
         if parts.scheme not in ("http", "https") or parts.netloc != urlsplit(_base_url()).netloc:
             return None
