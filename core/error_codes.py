@@ -46,7 +46,8 @@ _CODES = (
     # Users, tokens, blocks
     ErrorCode("username_taken", 409, "The username is already registered."),
     ErrorCode("invalid_credentials", 401, "Wrong username or password."),
-    ErrorCode("blocked", 403, "One of the two users blocked the other: no inquiry, direct chat or message."),
+    ErrorCode("blocked", 403, "One of the two users blocked the other: no inquiry, direct chat, message, deal "
+                              "(`buyer_id`) or review."),
     # Listings and reviews
     ErrorCode("not_seller", 403, "Only the listing's seller (or the offer's seller) may do this."),
     ErrorCode("own_listing", 403, "Sellers cannot inquire about or claim their own listing."),
@@ -79,7 +80,12 @@ _CODES = (
     ErrorCode("not_buyer", 403, "Only the buyer of the item chat makes, or withdraws, an offer."),
     ErrorCode("not_a_sale", 409, "A donation takes claims, not offers."),
     ErrorCode("offer_exists", 409, "The buyer already has a pending offer on this listing."),
+    # Uploads
+    ErrorCode("upload_quota_exceeded", 429, "The upload would take the caller past `UPLOAD_DAILY_BYTES` in 24 hours "
+                                            "(`details.quota_bytes`, `details.used_bytes`); nothing was stored."),
     # WebSocket frames
+    ErrorCode("too_many_sockets", 429, "The user opened more than `WS_MAX_SOCKETS_PER_USER` sockets: sent to the "
+                                       "oldest before it closes with 4429."),
     ErrorCode("invalid_frame", 400, "The WebSocket frame is not a JSON object with an `op` (or is binary)."),
     ErrorCode("unknown_op", 400, "The frame's `op` is not one the server knows (`details.ops` lists them)."),
     # Moderation

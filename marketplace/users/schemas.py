@@ -58,6 +58,11 @@ class TokenSchema(ma.Schema):
     user = fields.Nested(MeSchema, required=True)
 
 
+class WsTicketSchema(ma.Schema):
+    ticket = fields.String(required=True, metadata={"description": "use once: `/ws?ticket=...`"})
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
 class BlockSchema(ma.Schema):
     user = fields.Nested(UserSummarySchema, required=True, attribute="blocked")
     created_at = fields.DateTime(required=True)
