@@ -112,7 +112,8 @@ CLIENT_SUMMARIES = {
     "ping": "Ask for a `pong`.",
 }
 CHANNEL_DESCRIPTION = (
-    "Authenticate with `Authorization: Bearer <token>` or `?access_token=`; `?cursor=` resumes after a cursor "
+    "Authenticate with `Authorization: Bearer <token>`, a single-use `?ticket=` (POST /api/v1/ws/ticket) or "
+    "`?access_token=`; `?cursor=` resumes after a cursor "
     "(a replay ending in `synced` comes before anything live). Frames are JSON text. Close codes: 4401 bad or "
     "revoked token, 4403 banned (each after an `error` frame), 1001 server going away (reconnect and resume), "
     "1009 frame too large.")
@@ -147,7 +148,8 @@ def build(openapi: dict[str, Any]) -> dict[str, Any]:
         "channels": {CHANNEL: {"address": "/ws", "description": CHANNEL_DESCRIPTION,
                                "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in messages},
                                "bindings": {"ws": {"method": "GET", "query": {
-                                   "type": "object", "properties": {"access_token": {"type": "string"},
+                                   "type": "object", "properties": {"ticket": {"type": "string"},
+                                                                    "access_token": {"type": "string"},
                                                                     "cursor": CURSOR}}}}}},
         "operations": operations,
         "components": {"schemas": schemas, "messages": messages},
