@@ -171,6 +171,7 @@ CONVERSATION_EXAMPLE = {
     "last_message": {"id": 5120, "seq": 12, "type": "txt", "preview": "还在吗?能便宜点吗?", "sender_id": 31,
                      "created_at": "2026-11-28T10:02:45.301000+00:00"},
     "unread_count": 0, "updated_at": "2026-11-28T10:02:45.301000+00:00", "read_only": False,
+    "muted": False, "pinned": False, "peer_read_seq": 12,
 }
 
 
@@ -181,4 +182,5 @@ def refine(document: dict) -> None:
     add_links(document, LINKS)
     set_example(document, "POST /groups/{group_id}/messages", 201, MESSAGE_EXAMPLE)
     set_example(document, "GET /groups/{group_id}/messages", 200, {"items": [MESSAGE_EXAMPLE], "next_cursor": "11"})
-    set_example(document, "GET /conversations", 200, {"items": [CONVERSATION_EXAMPLE], "next_cursor": None})
+    set_example(document, "GET /conversations", 200, {"items": [CONVERSATION_EXAMPLE], "next_cursor": None,
+                                                       "unread_total": 0})

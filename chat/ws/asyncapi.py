@@ -50,6 +50,8 @@ EVENTS = {
     "member": _event("member", {"group_id": ROW_ID, "user_id": ROW_ID, "role": {"type": ["string", "null"]},
                                 "action": {"enum": ["added", "role_changed", "removed"]}},
                      "an admin changed a room's members (`role` is null for a removal)"),
+    "unread": _event("unread", {"unread_total": {"type": "integer", "minimum": 0}},
+                     "your badge changed: unread messages in item and direct chats that are not muted"),
 }
 
 
@@ -99,7 +101,7 @@ SERVER_SUMMARIES = {
     "hello": "First frame: who you are, the heartbeat, and your latest cursor (where a new device starts).",
     "message": "A message in one of your groups (your other devices' included); room messages carry no cursor.",
     "ack": "The answer to your `send`: the stored message (the first one, for a repeated client_id).",
-    "event": "A group, member, recall, read, typing or presence event.",
+    "event": "A group, member, recall, read, typing, presence or unread (badge) event.",
     "synced": "The end of a replay batch (`more`: ask again from this cursor).",
     "pong": "The answer to `ping`.",
     "error": "A frame could not be served (the socket stays open), or, before a close, why the session ends.",
