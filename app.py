@@ -7,6 +7,7 @@ from flask import Flask
 
 from config import Config, load_config
 from config.env import env_int, env_str
+from core import log_redaction
 from core.api import init_api
 from core.db import db
 from core.errors import register_error_handlers
@@ -25,6 +26,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.json.sort_keys = False
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     configure_logging(config.LOG_LEVEL, config.LOG_FORMAT)
+    log_redaction.install()  # no access token or ws ticket in any log line
 
     register_row_id_converter(app)
     db.init_app(app)
@@ -57,7 +59,7 @@ def create_app(config: Config | str | None = None) -> Flask:
 
 if __name__ == "__main__":
     from chat.ws.shutdown import close_sockets_on_sigterm
+    from core.dev_server import dev_server_options
     dev_app = create_app()
     close_sockets_on_sigterm(dev_app)
-    dev_app.run(host=env_str("HOST", "127.0.0.1"), port=env_int("PORT", 8000),
-                threaded=True)
+    dev_app.run(host=env_str("HOST", "127.0.0.1"), port=env_int("PORT", 8000), **dev_server_options())

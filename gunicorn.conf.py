@@ -2,7 +2,8 @@
 
 Run the README's command: `gunicorn -k gevent -w 4 -b 0.0.0.0:8000 'app:create_app()'`. Here:
 the worker's connection limit (WS_MAX_SOCKETS sockets + HTTP_MAX_CONNECTIONS others), start-up
-checks (open files, production without PostgreSQL/Redis), metrics across workers, and shutdown.
+checks (open files, production without PostgreSQL/Redis), metrics across workers, shutdown, the
+request limits and JSON errors for requests gunicorn refuses itself.
 """
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from config.env import ConfigError, env_int, load_env_file  # noqa: E402
+from core.server_limits import (  # noqa: E402
+    LIMIT_REQUEST_FIELD_SIZE,
+    LIMIT_REQUEST_FIELDS,
+    LIMIT_REQUEST_LINE,
+    install_gunicorn_json_errors,
+)
 
 load_env_file()
 try:
@@ -24,6 +31,16 @@ except ConfigError as exc:
 # gevent workers: the most connections one worker holds; the app refuses sockets past WS_MAX_SOCKETS
 # (core/capacity.py), so plain requests and /healthz always find a free slot.
 worker_connections = ws_max_sockets + http_max_connections
+
+# The same limits the development server applies and the OpenAPI document states: every query
+# parameter's documented maximum fits in one request line.
+limit_request_line = LIMIT_REQUEST_LINE
+limit_request_fields = LIMIT_REQUEST_FIELDS
+limit_request_field_size = LIMIT_REQUEST_FIELD_SIZE
+
+# A request gunicorn refuses before Flask sees it (414, 431, a malformed request line) is answered
+# in the contract's JSON error shape too.
+install_gunicorn_json_errors()
 
 # prometheus-client's multiprocess mode: every worker writes its metrics under this folder.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

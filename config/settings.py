@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from config.env import ConfigError, env_bool, env_choice, env_int, env_list, env_str, load_env_file
 
@@ -18,6 +19,22 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+_env_int = env_int  # a bad value names its variable (config.env)
+
+
+def _origin(url: str | None) -> str | None:
+    """scheme://host[:port] of an http(s) URL (None for none); anything else is a configuration error."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c in url for c in " ;,'\"@"):
+        raise RuntimeError(f"not an http(s) origin: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+_env_list = env_list
+
+
 # Production rate limits: "N/period [burst B]" or "off" (core/ratelimit). Generous per IP: many
 # users share one address behind carrier NAT.
 RATE_LIMIT_DEFAULTS = {
@@ -28,6 +45,10 @@ RATE_LIMIT_DEFAULTS = {
     "SEND_SUSTAINED": "1200/hour",  # ... and at most this many over an hour
     "INQUIRY": "30/hour burst 10",  # inquiries opened by one user
     "CLAIM": "10/hour burst 5",  # donation claims made by one user
+    "TYPING": "30/min burst 10",  # typing events relayed for one user (after coalescing per group)
+    "READ": "120/min burst 30",  # /ws read frames of one user that move a read marker
+    "WS_HANDSHAKE_IP": "120/min burst 60",  # /ws handshakes from one address that fail to authenticate
+    "UPLOAD": "60/hour burst 20",  # uploads of one user
 }
 
 
@@ -56,13 +77,21 @@ class Config:
             env.get("DATABASE_URL") or f"sqlite:///{Path(self.INSTANCE_DIR) / 'paipai.sqlite3'}"
         )
         self.REDIS_URL = env.get("REDIS_URL") or None
-        self.UPLOAD_DIR = env_str("UPLOAD_DIR", str(Path(self.INSTANCE_DIR) / "uploads"))
-        self.UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
-        self.JSON_MAX_BYTES = env_int("JSON_MAX_BYTES", 256 * 1024)
+        self.UPLOAD_DIR = env.get("UPLOAD_DIR", str(Path(self.INSTANCE_DIR) / "uploads"))
+        self.UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+        self.JSON_MAX_BYTES = _env_int("JSON_MAX_BYTES", 256 * 1024)
+        # Bytes one user may upload per rolling 24 hours (0: no quota).
+        self.UPLOAD_DAILY_BYTES = _env_int("UPLOAD_DAILY_BYTES", 200 * 1024 * 1024)
+        # Uploads nothing references, and half-written `.upload-*` files, are deleted once this old;
+        # every process checks every UPLOAD_SWEEP_INTERVAL_S (0: only `flask sweep-uploads`).
+        self.UPLOAD_SWEEP_AFTER_S = _env_int("UPLOAD_SWEEP_AFTER_S", 24 * 3600)
+        self.UPLOAD_SWEEP_INTERVAL_S = _env_int("UPLOAD_SWEEP_INTERVAL_S", 3600)
         # Absolute base for URLs we hand out (uploads); defaults to the request's host.
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL") or None
-        self.TOKEN_TTL_SECONDS = env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
-        self.MAX_OPEN_CLAIMS = env_int("MAX_OPEN_CLAIMS", 5)
+        # The one other origin the web pages may load images from (their CSP img-src).
+        self.MEDIA_ORIGIN = _origin(env.get("MEDIA_ORIGIN") or self.PUBLIC_BASE_URL)
+        self.TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
+        self.MAX_OPEN_CLAIMS = _env_int("MAX_OPEN_CLAIMS", 5)
         # Item chats whose listing has been final this long are archived (read-only, out of the list).
         self.CHAT_ARCHIVE_AFTER_DAYS = env_int("CHAT_ARCHIVE_AFTER_DAYS", 30)
         # Uploads are bounded precisely by the upload service; this is the
@@ -88,6 +117,40 @@ class Config:
         # /metrics: off unless a bearer token or allowed addresses (IPs or CIDRs) are configured.
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
         self.METRICS_ALLOW = env_list("METRICS_ALLOW")
+        # One user's typing in one group is relayed at most once per this many seconds (per process).
+        self.WS_TYPING_INTERVAL_S = float(env.get("WS_TYPING_INTERVAL_S", 3.0))
+        # After a socket's close frame, what the client still sends is drained this long before the TCP
+        # close (closing with unread data resets the connection, which can lose the close code).
+        self.WS_CLOSE_LINGER_S = float(env.get("WS_CLOSE_LINGER_S", 2.0))
+        # Lifetime of a /ws ticket (POST /api/v1/ws/ticket), used once.
+        self.WS_TICKET_TTL_S = _env_int("WS_TICKET_TTL_S", 30)
+        # Sockets one user may hold open in one process; the oldest is closed (4429) beyond.
+        self.WS_MAX_SOCKETS_PER_USER = _env_int("WS_MAX_SOCKETS_PER_USER", 10)
+        # WeChat mini-program (marketplace/wechat): login, bind, subscribe messages. Unset: WeChat is off.
+        self.WECHAT_APPID = env.get("WECHAT_APPID") or None
+        self.WECHAT_SECRET = env.get("WECHAT_SECRET") or None
+        self.WECHAT_API_BASE = env.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/")
+        self.WECHAT_TIMEOUT_S = float(env.get("WECHAT_TIMEOUT_S", "5"))
+        self.WECHAT_TEMPLATE_ID = env.get("WECHAT_TEMPLATE_ID") or None
+        # Which template keyword carries which field (a template's keywords are named like thing1, time4).
+        self.WECHAT_TEMPLATE_FIELDS = env.get("WECHAT_TEMPLATE_FIELDS",
+                                              "sender=thing1,listing=thing2,preview=thing3,time=time4")
+        self.WECHAT_NOTIFY_PAGE = env.get("WECHAT_NOTIFY_PAGE", "pages/chat/chat?group_id={group_id}")
+        self.WECHAT_MINIPROGRAM_STATE = env.get("WECHAT_MINIPROGRAM_STATE", "formal")
+        # Notifications for offline recipients (chat/notify): wechat, webhook, log or off.
+        self.NOTIFIER = env.get("NOTIFIER", "log")
+        if self.NOTIFIER not in ("wechat", "webhook", "log", "off"):
+            raise RuntimeError(f"NOTIFIER must be wechat, webhook, log or off, not {self.NOTIFIER!r}")
+        self.NOTIFY_WORKER = env.get("NOTIFY_WORKER", "1").lower() in ("1", "true", "yes")
+        self.NOTIFY_WINDOW_S = _env_int("NOTIFY_WINDOW_S", 300)
+        self.NOTIFY_DELAY_S = _env_int("NOTIFY_DELAY_S", 15)
+        self.NOTIFY_MAX_ATTEMPTS = _env_int("NOTIFY_MAX_ATTEMPTS", 6)
+        self.NOTIFY_BACKOFF_S = _env_int("NOTIFY_BACKOFF_S", 5)
+        self.NOTIFY_LEASE_S = _env_int("NOTIFY_LEASE_S", 60)
+        self.NOTIFY_POLL_S = float(env.get("NOTIFY_POLL_S", "2"))
+        self.NOTIFY_WEBHOOK_URL = env.get("NOTIFY_WEBHOOK_URL") or None
+        self.NOTIFY_WEBHOOK_SECRET = env.get("NOTIFY_WEBHOOK_SECRET") or None
+        self.NOTIFY_WEBHOOK_TIMEOUT_S = float(env.get("NOTIFY_WEBHOOK_TIMEOUT_S", "5"))
 
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""
@@ -109,6 +172,9 @@ class TestingConfig(Config):
         super().__init__()
         for name in RATE_LIMIT_DEFAULTS:  # off: the suite's many logins and sends; limit tests turn them on
             setattr(self, f"RATE_LIMIT_{name}", "off")
+        self.UPLOAD_SWEEP_INTERVAL_S = 0  # the many apps of the suite run no sweeper; its tests start one
+        self.NOTIFY_WORKER = False  # tests drain the notification queue themselves
+        self.WECHAT_TIMEOUT_S = 2.0
 
 
 class ProductionConfig(Config):
@@ -117,9 +183,13 @@ class ProductionConfig(Config):
     def __init__(self) -> None:
         super().__init__()
         if self.SECRET_KEY == DEFAULT_SECRET_KEY or len(self.SECRET_KEY) < 16:
-            raise ConfigError("production needs SECRET_KEY set to a real secret (16+ chars)")
-        if env_bool("FLASK_DEBUG", False):
-            raise ConfigError("production refuses to run with debug on (unset FLASK_DEBUG)")
+            raise RuntimeError("production needs SECRET_KEY set to a real secret (16+ chars)")
+        if os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes"):
+            raise RuntimeError("production refuses to run with debug on")
+        if self.NOTIFIER == "webhook" and not (self.NOTIFY_WEBHOOK_URL and self.NOTIFY_WEBHOOK_SECRET):
+            raise RuntimeError("NOTIFIER=webhook needs NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET")
+        if self.NOTIFIER == "wechat" and not (self.WECHAT_APPID and self.WECHAT_SECRET and self.WECHAT_TEMPLATE_ID):
+            raise RuntimeError("NOTIFIER=wechat needs WECHAT_APPID, WECHAT_SECRET and WECHAT_TEMPLATE_ID")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -46,7 +46,8 @@ _CODES = (
     # Users, tokens, blocks
     ErrorCode("username_taken", 409, "The username is already registered."),
     ErrorCode("invalid_credentials", 401, "Wrong username or password."),
-    ErrorCode("blocked", 403, "One of the two users blocked the other: no inquiry, direct chat or message."),
+    ErrorCode("blocked", 403, "One of the two users blocked the other: no inquiry, direct chat, message, deal "
+                              "(`buyer_id`) or review."),
     # Listings and reviews
     ErrorCode("not_seller", 403, "Only the listing's seller (or the offer's seller) may do this."),
     ErrorCode("own_listing", 403, "Sellers cannot inquire about or claim their own listing."),
@@ -79,7 +80,12 @@ _CODES = (
     ErrorCode("not_buyer", 403, "Only the buyer of the item chat makes, or withdraws, an offer."),
     ErrorCode("not_a_sale", 409, "A donation takes claims, not offers."),
     ErrorCode("offer_exists", 409, "The buyer already has a pending offer on this listing."),
+    # Uploads
+    ErrorCode("upload_quota_exceeded", 429, "The upload would take the caller past `UPLOAD_DAILY_BYTES` in 24 hours "
+                                            "(`details.quota_bytes`, `details.used_bytes`); nothing was stored."),
     # WebSocket frames
+    ErrorCode("too_many_sockets", 429, "The user opened more than `WS_MAX_SOCKETS_PER_USER` sockets: sent to the "
+                                       "oldest before it closes with 4429."),
     ErrorCode("invalid_frame", 400, "The WebSocket frame is not a JSON object with an `op` (or is binary)."),
     ErrorCode("unknown_op", 400, "The frame's `op` is not one the server knows (`details.ops` lists them)."),
     # Moderation
@@ -93,6 +99,21 @@ _CODES = (
     ErrorCode("seller_is_buyer", 409, "An item group's buyer cannot be the listing's own seller."),
     ErrorCode("fixed_membership", 409, "Only a room's members can be changed; item and direct chats are fixed."),
     ErrorCode("owner_role", 409, "A room's owner keeps the owner role."),
+    # WeChat login, binding and subscriptions
+    ErrorCode("invalid_wechat_code", 400, "The wx.login code is invalid, expired or already used (WeChat 40029, "
+                                          "40163, 41008): call wx.login again."),
+    ErrorCode("wechat_login_refused", 403, "WeChat refused to log this user in (40226, a high-risk user)."),
+    ErrorCode("wechat_unavailable", 503, "WeChat is busy (-1), rate limiting us (45011) or unreachable; retry after "
+                                         "`Retry-After` seconds."),
+    ErrorCode("wechat_not_configured", 503, "WECHAT_APPID / WECHAT_SECRET are not set on this server."),
+    ErrorCode("wechat_error", 502, "WeChat answered with an error the client cannot fix (e.g. a wrong app secret)."),
+    ErrorCode("wechat_bound_elsewhere", 409, "This WeChat user already belongs to another account."),
+    ErrorCode("wechat_already_bound", 409, "The caller's account is bound to another WeChat user."),
+    ErrorCode("unknown_template", 400, "The subscribe-message template is not the one this server sends "
+                                       "(WECHAT_TEMPLATE_ID)."),
+    # The inbox
+    ErrorCode("not_an_inbox_chat", 400, "Only item and direct chats can be muted or pinned, not rooms."),
+    ErrorCode("pin_limit", 409, "The caller already has the most pinned conversations (`details.max_pinned`)."),
 )
 
 #: code -> its registration

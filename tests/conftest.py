@@ -10,6 +10,7 @@ from typing import Iterator
 import pytest
 from sqlalchemy import text
 
+from chat.ws.chatter import reset as reset_chatter
 from core import error_codes
 from core.db import Base, db
 from marketplace.moderation.keywords import invalidate_rules
@@ -71,6 +72,7 @@ def _wipe(application) -> None:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))
     invalidate_rules(application)  # its compiled keyword rules came from the tables just emptied
+    reset_chatter(application)  # so did its cached groups (ids start over)
 
 
 @pytest.fixture

@@ -77,6 +77,12 @@ class Factory:
         overrides.setdefault("category", "furniture")
         return self.listing(seller, kind="donation", **overrides)
 
+    def inquiry(self, buyer: Actor, listing_id: int) -> int:
+        """The buyer asks about the listing (an item chat): they become someone the seller may name as buyer."""
+        r = self.client.post(f"/api/v1/listings/{listing_id}/inquiries", headers=buyer.headers)
+        assert r.status_code in (200, 201), r.get_json()
+        return r.get_json()["id"]
+
     def set_listing(self, listing_id: int, **columns: Any) -> None:
         set_listing(self.client.application, listing_id, **columns)
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chat.events import dispatch
 from chat.groups.access import other_party
+from chat.inbox.arrivals import record_arrivals
 from chat.messages import batch_sql, screening
 from chat.messages.bodies import validate_client_id, validate_content
 from chat.messages.send import (
@@ -201,6 +202,7 @@ def _append_many(conn: Connection, batch: list[_Send]) -> tuple[dict[int, ApiErr
                                       group_kind=groups[s.group_id].kind)
     q.add_inbox(conn, inbox_rows)
     q.move_groups(conn, newest, now)
+    record_arrivals(conn, list(results.values()))  # before the senders' read markers move
     q.move_members(conn, {gid: list(members[gid]) for gid in newest}, read_to, now)
     return refused, deferred, results
 

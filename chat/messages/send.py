@@ -8,7 +8,7 @@ last_seq/last_message_id/last_message_at and the sender's read marker. Events go
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Protocol, Sequence
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from chat.conversations.archive import is_archived
 from chat.events import Event, dispatch
 from chat.groups.access import dialect_insert, member_ids, not_found, other_party
+from chat.inbox.arrivals import record_arrivals
 from chat.messages import screening
 from chat.messages import statements as sql
 from chat.messages.bodies import SERVER_TYPES, validate_client_id, validate_content
@@ -78,6 +79,8 @@ class SendResult:
     cursors: dict[int, int]  # user id → inbox position of this message (empty for rooms)
     recipients: list[int]  # every member to publish to (empty for a replay)
     group_kind: str
+    #: user id → new unread total, for the users whose total this unit of work changed (chat/inbox)
+    unread: dict[int, int] = field(default_factory=dict)
 
     @cached_property
     def message_json(self) -> str:
@@ -87,7 +90,7 @@ class SendResult:
     def event(self) -> Event:
         return {"type": "message", "group_id": self.message["group_id"], "group_kind": self.group_kind,
                 "message": self.message, "message_json": self.message_json, "cursors": self.cursors,
-                "recipients": self.recipients}
+                "recipients": self.recipients, "unread": self.unread}
 
 
 def send_message(*, sender: Sender, group_id: int, client_id: str, type: str, body: Any,
@@ -297,6 +300,10 @@ def _append(s: Executor, *, group_id: int, kind: str, last_seq: int, sender: dic
                                              "group_id": group_id} for uid, pos in cursors.items()])
     else:
         recipients = member_ids(s, group_id)  # type: ignore[arg-type]
+    message = message_dict(id=message_id, group_id=group_id, seq=seq, sender=sender, type=type,
+                           body=body, ext=ext, client_id=client_id, created_at=now, recalled_at=None)
+    result = SendResult(message=message, created=True, cursors=cursors, recipients=recipients, group_kind=kind)
+    record_arrivals(conn, [result])  # before the sender's read marker moves
     conn.execute(sql.MOVE_GROUP, {"gid": group_id, "new_seq": seq, "mid": message_id, "at": now})
     if read_only is not None:
         conn.execute(update(groups_t).where(groups_t.c.id == group_id).values(read_only=read_only))
@@ -306,9 +313,7 @@ def _append(s: Executor, *, group_id: int, kind: str, last_seq: int, sender: dic
         conn.execute(sql.MOVE_ACTIVITY, {"gid": group_id, "sid": sender_id, "new_seq": seq, "at": now})
     elif sender_id is not None:
         conn.execute(sql.MOVE_READ_MARKER, {"gid": group_id, "sid": sender_id, "new_seq": seq})
-    message = message_dict(id=message_id, group_id=group_id, seq=seq, sender=sender, type=type,
-                           body=body, ext=ext, client_id=client_id, created_at=now, recalled_at=None)
-    return SendResult(message=message, created=True, cursors=cursors, recipients=recipients, group_kind=kind)
+    return result
 
 
 def _lock_counters(s: Session, user_ids: Iterable[int]) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,6 +16,7 @@ from chat.groups.access import (
     not_found,
     require_member,
 )
+from chat.inbox import unread
 from chat.messages.views import message_from_row, message_query, messages_t
 from chat.models import INBOX_KINDS, ChatGroup
 from chat.tables import members_t
@@ -59,14 +61,20 @@ def mark_read(*, user: User, group_id: int, seq: int) -> bool:
             raise ValidationError(f"seq is beyond the group's last message ({group.last_seq}).",
                                   code="seq_out_of_range",
                                   details={"fields": {"seq": ["Beyond the last message."]}})
+        before = unread.locked_state(s, group_id=group_id, user_id=user.id) if group.kind in INBOX_KINDS else None
         moved = s.execute(update(members_t).where(  # type: ignore[attr-defined]
             members_t.c.group_id == group_id, members_t.c.user_id == user.id,
             members_t.c.last_read_seq < seq).values(last_read_seq=seq)).rowcount > 0
+        totals: dict[int, int] = {}
+        if moved and before is not None and not before.muted:
+            after = unread.unread_of(SimpleNamespace(last_read_seq=max(seq, before.last_read_seq),
+                                                     hidden_until_seq=before.hidden_until_seq), before.last_seq)
+            totals = unread.apply(s, {user.id: after - unread.unread_of(before, before.last_seq)})
         # Read receipts matter between the parties of a chat, not across a whole room.
         recipients = member_ids(s, group_id) if moved and group.kind in INBOX_KINDS else [user.id]
     if moved:
         dispatch([{"type": "read", "group_id": group_id, "user_id": user.id, "seq": seq,
-                   "recipients": recipients}])
+                   "recipients": recipients}] + unread.unread_events(totals))
     return moved
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import current_app
 
+from chat.inbox.unread import unread_events
 from chat.messages.views import encode_message
 from chat.ws.connection import dumps
 from chat.ws.hub import control_payload, frame_payload, positioned_payload, user_channel
@@ -26,6 +27,8 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
                 out.append((user_channel(uid), frame_payload(f'{{"op":"message","message":{encoded}}}')))
             else:
                 out.append((user_channel(uid), positioned_payload(pos, sender_id, message.get("client_id"), encoded)))
+        for event in unread_events(event.get("unread") or {}):  # noqa: B020
+            out += payloads_for(event)
         return out
     data = {k: v for k, v in event.items() if k not in ("type", "recipients", "message_json")}
     frame = frame_payload(dumps({"op": "event", "type": kind, "data": data}))

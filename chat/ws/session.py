@@ -18,6 +18,7 @@ from marketplace.models import Token, User
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_BANNED = 4403
+CLOSE_TOO_MANY_SOCKETS = 4429
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class SessionEnd:
 UNAUTHORIZED = SessionEnd(CLOSE_UNAUTHORIZED, "unauthorized", "A valid access token is required.")
 TOKEN_ENDED = SessionEnd(CLOSE_UNAUTHORIZED, "unauthorized", "The access token has expired or was revoked.")
 BANNED = SessionEnd(CLOSE_BANNED, "banned", "This account is banned.")
+#: the user opened more sockets than WS_MAX_SOCKETS_PER_USER: their oldest one ends with this
+TOO_MANY_SOCKETS = SessionEnd(CLOSE_TOO_MANY_SOCKETS, "too_many_sockets",
+                              "This account opened too many connections; the oldest was closed.")
 
 
 def session_end_for_close(code: int, reason: str | None = None) -> SessionEnd:
