@@ -10,7 +10,7 @@ from core.limits import accepts_large_body
 from marketplace.uploads import services
 from marketplace.uploads.schemas import UploadFormSchema, UploadSchema
 
-bp = Blueprint("uploads", __name__, description="Media uploads: images, audio and video")
+bp = Blueprint("uploads", __name__, description="Uploads: images, audio, video and documents")
 
 ONE_YEAR = 365 * 24 * 3600
 BINARY = {"type": "string", "format": "binary"}
@@ -22,7 +22,11 @@ BINARY = {"type": "string", "format": "binary"}
 @bp.arguments(UploadFormSchema, location="files", unknown=ma.RAISE)
 @bp.response(201, UploadSchema)
 def create_upload(files):
-    """Upload an image, audio or video file (multipart field `file`)."""
+    """Upload an image, audio (WeChat SILK and AMR included), video or document (multipart field `file`).
+
+    Documents (PDF, Office, plain text, zip) go in `file` messages, up to FILE_MAX_BYTES; media up to
+    UPLOAD_MAX_BYTES. The type is sniffed from the content (415 otherwise).
+    """
     return services.store_upload(owner=current_user(), stream=files["file"].stream)
 
 
@@ -32,13 +36,15 @@ def create_upload(files):
 @bp.alt_response(304, description="Not modified (If-None-Match / If-Modified-Since).")
 @bp.alt_response(206, description="Partial content (Range).")
 def get_upload(name: str):
-    """Download an uploaded file (public: listing images are shown to everyone)."""
+    """Download an uploaded file (public: listing images are shown to everyone); documents always as an
+    attachment, never shown inline."""
     upload = services.get_upload(name=name)
     response = send_from_directory(services.upload_dir(), upload.name, mimetype=upload.content_type,
                                    max_age=ONE_YEAR, conditional=True, etag=True)
     # A stored name never changes content: cache forever, never sniff, never run.
     response.cache_control.immutable = True
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Disposition"] = f'inline; filename="{upload.name}"'
+    disposition = "attachment" if services.is_document(upload) else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{upload.name}"'
     response.headers["Content-Security-Policy"] = "sandbox"
     return response

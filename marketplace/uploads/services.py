@@ -13,7 +13,7 @@ from sqlalchemy import select
 from core.db import db
 from core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from marketplace.models import Upload, User
-from marketplace.uploads.media import DESCRIPTION, SNIFF_BYTES, Media, sniff
+from marketplace.uploads.media import DESCRIPTION, DOCUMENT_TYPES, SNIFF_BYTES, Media, sniff
 from marketplace.uploads.urls import NAME_RE
 
 CHUNK_BYTES = 64 * 1024
@@ -32,21 +32,32 @@ def _require_media(head: bytes) -> Media:
     return media
 
 
-def _copy_capped(stream: BinaryIO, out: BinaryIO, limit: int) -> tuple[Media, int]:
-    """Copy `stream` to `out` chunk by chunk; refuse it as soon as it is not media or exceeds `limit`."""
+def _copy_capped(stream: BinaryIO, out: BinaryIO, media_limit: int, document_limit: int) -> tuple[Media, int]:
+    """Copy `stream` to `out` chunk by chunk; refuse it as soon as it is not an accepted type or exceeds
+    its type's limit (media: `media_limit`, documents: `document_limit`)."""
     head = b""
     media: Media | None = None
     size = 0
     while chunk := stream.read(CHUNK_BYTES):
         size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"Uploads are limited to {limit} bytes.", details={"limit": limit})
         if media is None:
             head += chunk[:SNIFF_BYTES - len(head)]
             if len(head) >= SNIFF_BYTES:
                 media = _require_media(head)
+        _check_size(size, media, media_limit, document_limit)
         out.write(chunk)
-    return media or _require_media(head), size
+    media = media or _require_media(head)
+    _check_size(size, media, media_limit, document_limit)
+    return media, size
+
+
+def _check_size(size: int, media: Media | None, media_limit: int, document_limit: int) -> None:
+    if media is None:  # not sniffed yet: the larger limit holds until it is
+        limit = max(media_limit, document_limit)
+    else:
+        limit = document_limit if media.document else media_limit
+    if size > limit:
+        raise PayloadTooLarge(f"Uploads of this type are limited to {limit} bytes.", details={"limit": limit})
 
 
 def _unlink(path: Path | str) -> None:
@@ -57,8 +68,12 @@ def _unlink(path: Path | str) -> None:
 
 
 def store_upload(*, owner: User, stream: BinaryIO, max_bytes: int | None = None) -> Upload:
-    """Store one media file for `owner`: its row and its file exist both or neither."""
-    limit = current_app.config["UPLOAD_MAX_BYTES"] if max_bytes is None else max_bytes
+    """Store one media file or document for `owner`: its row and its file exist both or neither.
+
+    Media are capped by UPLOAD_MAX_BYTES, documents by FILE_MAX_BYTES (`max_bytes` caps both)."""
+    config = current_app.config
+    media_limit = config["UPLOAD_MAX_BYTES"] if max_bytes is None else max_bytes
+    document_limit = config["FILE_MAX_BYTES"] if max_bytes is None else max_bytes
     directory = upload_dir()
     directory.mkdir(parents=True, exist_ok=True)
     fd, temp_path = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX)
@@ -66,7 +81,7 @@ def store_upload(*, owner: User, stream: BinaryIO, max_bytes: int | None = None)
     try:
         with os.fdopen(fd, "wb") as out:
             os.fchmod(out.fileno(), 0o644)  # mkstemp's 0600 would hide it from a front web server
-            media, size = _copy_capped(stream, out, limit)
+            media, size = _copy_capped(stream, out, media_limit, document_limit)
         name = f"{uuid.uuid4().hex}.{media.extension}"
         upload = Upload(owner_id=owner.id, name=name, content_type=media.content_type, size=size)
         with db.transaction() as s:
@@ -90,3 +105,8 @@ def get_upload(*, name: str) -> Upload:
     if upload is None:
         raise NotFound("No such upload.")
     return upload
+
+
+def is_document(upload: Upload) -> bool:
+    """Whether an upload is a document (served only as an attachment), by the type it was stored as."""
+    return upload.content_type in DOCUMENT_TYPES
