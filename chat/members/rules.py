@@ -43,8 +43,9 @@ class Scene:
             raise Forbidden("Only the owner and admins can do this.", code="not_group_admin")
 
     def outrank(self, target: ChatMember) -> None:
-        """403 `outranked` unless the actor's role is above the target's (the owner over admins, admins over members)."""
-        if RANK[self.actor_role] >= RANK[target.role]:
+        """403 `outranked` unless the actor's role is above the target's (the owner over admins, admins over
+        members); a site admin outranks everyone."""
+        if not self.as_admin and RANK[self.actor_role] >= RANK[target.role]:
             raise Forbidden("You cannot do this to a member of your rank or above.", code="outranked")
 
     def member(self, user_id: int) -> ChatMember:

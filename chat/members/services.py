@@ -36,6 +36,8 @@ def remove_member(*, actor: User, group_id: int, user_id: int, as_admin: bool = 
         scene.require("admin")
         target = scene.member(user_id)
         scene.outrank(target)
+        if target.role == "owner":
+            raise Conflict("The owner cannot be removed; set another owner first.", code="owner_cannot_leave")
         recipients = scene.member_ids()
         user = s.get(User, user_id)
         events = scene.system(removed_text(user))  # posted while they are a member: they read why
