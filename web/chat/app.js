@@ -8,6 +8,10 @@ import { Thread } from "/chat/thread.js";
 const STATUS_TEXT = { [Status.CONNECTING]: "连接中…", [Status.ONLINE]: "在线", [Status.OFFLINE]: "离线",
                       [Status.ENDED]: "已断开" };
 
+// Membership events of user groups and rooms (member_joined, role_changed, group_dissolved, ...).
+const MEMBER_EVENTS = new Set(["member_joined", "member_left", "member_removed", "role_changed", "member_muted",
+                               "group_renamed", "group_dissolved"]);
+
 const session = new Session("chat");
 const { api } = session;
 
@@ -50,6 +54,10 @@ async function start(me) {
     else if (type === "presence") conversations.applyPresence(data.user_id, data.online);
     else if (type === "recall") thread.replaceMessage(data.message);
     else if (type === "listing" || type === "group" || type === "member") conversations.reloadSoon();
+    else if (MEMBER_EVENTS.has(type)) {
+      thread.showEvent(type, data);
+      conversations.reloadSoon();
+    }
   });
   client.addEventListener("ended", (e) => {
     session.end(e.detail.code === 4403 ? "账号已被封禁 (banned)" : "登录已失效,请重新登录 (session ended)", false);
@@ -62,6 +70,36 @@ async function start(me) {
     try {
       const group = await api.post(`/listings/${Number(input.value)}/inquiries`);
       input.value = "";
+      await conversations.reload();
+      const opened = conversations.get(group.id);
+      if (opened) openConversation(opened);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
+  // The one direct chat with another user: POST /users/{id}/direct opens (or returns) it.
+  $("#direct-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = $("#direct-user");
+    try {
+      const group = await api.post(`/users/${Number(input.value)}/direct`);
+      input.value = "";
+      await conversations.reload();
+      const opened = conversations.get(group.id);
+      if (opened) openConversation(opened);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
+  // A new user group: a name and the ids of the users invited; the creator owns it.
+  $("#group-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = $("#group-name");
+    const ids = $("#group-members").value.split(/[\s,,]+/).filter(Boolean).map(Number);
+    try {
+      const group = await api.post("/groups", { name: name.value.trim(), member_ids: ids });
+      name.value = "";
+      $("#group-members").value = "";
       await conversations.reload();
       const opened = conversations.get(group.id);
       if (opened) openConversation(opened);
