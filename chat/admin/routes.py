@@ -37,8 +37,10 @@ def list_groups(args):
 @bp.response(201, AdminGroupDetailSchema)
 @bp.alt_response(200, schema=AdminGroupDetailSchema, success=True, description="The group already existed")
 def create_group(data):
-    """Create the direct chat of two users or a buyer's item chat about a listing (201 new, 200 existing),
-    or a user group with its owner and members (201)."""
+    """Create a direct chat, an item chat (201 new, 200 existing) or a user group with its owner (201).
+
+    direct: the chat of two users; item: a buyer's chat about a listing; group: owner_id, name, user_ids.
+    """
     view, created = groups.create_group(admin=current_user(), **data)
     return view, 201 if created else 200
 

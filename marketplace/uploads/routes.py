@@ -36,8 +36,10 @@ def create_upload(files):
 @bp.alt_response(304, description="Not modified (If-None-Match / If-Modified-Since).")
 @bp.alt_response(206, description="Partial content (Range).")
 def get_upload(name: str):
-    """Download an uploaded file (public: listing images are shown to everyone); documents always as an
-    attachment, never shown inline."""
+    """Download an uploaded file (public: listing images are shown to everyone).
+
+    Documents (PDF, Office, text, zip) come only as an attachment, never shown inline.
+    """
     upload = services.get_upload(name=name)
     response = send_from_directory(services.upload_dir(), upload.name, mimetype=upload.content_type,
                                    max_age=ONE_YEAR, conditional=True, etag=True)
