@@ -1,8 +1,8 @@
 """Guarantee: a user group of 50 loses nothing on reconnect.
 
 Members of one group of 50 post concurrently (REST, over real sockets) while one member drops its
-WebSocket at random moments and resyncs from the last cursor it saw (the flaky receiver of
-test_guarantee_sync, which also sends and resends over /ws). After a final sync the receiver holds
+WebSocket at random moments and resumes from the last cursor it saw, on connect (`/ws?cursor=`) or
+with `sync` (the flaky receiver of test_guarantee_sync, which also sends and resends over /ws). After a final sync the receiver holds
 every message of the group exactly once, seq 1..N in order, at inbox positions 1..M; two other members
 syncing from scratch get the same. Runs on the in-process app on both backends.
 """
@@ -47,7 +47,8 @@ def full_sync(ws_url: str, actor) -> list[dict]:
         client.close()
 
 
-def test_group_of_50_with_concurrent_senders_loses_nothing_on_reconnect(clean_app, database_url, tmp_path):
+@pytest.mark.parametrize("resume", ["url", "sync"])
+def test_group_of_50_with_concurrent_senders_loses_nothing_on_reconnect(clean_app, database_url, tmp_path, resume):
     with own_app(tmp_path, database_url, WS_SYNC_BATCH=16) as app, serve(app) as server:
         api = HttpApi(server.url)
         owner, *others = [api.user("g") for _ in range(MEMBERS)]
@@ -56,7 +57,7 @@ def test_group_of_50_with_concurrent_senders_loses_nothing_on_reconnect(clean_ap
         assert group["member_count"] == MEMBERS
         gid, receiver_actor, witnesses = group["id"], others[0], others[1:3]
         rng = random.Random(14)
-        receiver = FlakyReceiver([server.ws_url], receiver_actor, [gid], rng)
+        receiver = FlakyReceiver([server.ws_url], receiver_actor, resume, [gid], rng)
 
         errors: list[BaseException] = []
         barrier = threading.Barrier(SENDERS)
