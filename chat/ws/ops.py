@@ -105,8 +105,8 @@ def answer_send(conn: Connection, client_id: str, outcome: Outcome) -> None:
 def _typing(conn: Connection, group_id: int, broker) -> None:
     s = db.session
     group, _member = require_member(s, group_id=group_id, user_id=conn.user_id)
-    if group.kind == "room":
-        return  # a public room would get one publish per member per keystroke: not relayed there
+    if group.kind in ("room", "group"):
+        return  # rooms and groups would get one publish per member per keystroke: not relayed there
     frame = dumps({"op": "event", "type": "typing", "data": {"group_id": group_id, "user_id": conn.user_id}})
     broker.publish_many((user_channel(uid), frame_payload(frame))
                         for uid in member_ids(s, group_id) if uid != conn.user_id)
