@@ -88,3 +88,14 @@ def test_muted_member_gets_an_error_frame_and_others_hear_the_mute(client, facto
     client.post(f"{API}/groups/{gid}/members/{a.id}/mute", json={"seconds": 0}, headers=owner.headers)
     a_ws.send_text(gid, "说话", "m-2")
     assert a_ws.op("ack")["client_id"] == "m-2"
+
+
+def test_typing_is_not_relayed_in_groups(client, factory, ws_ready):
+    owner, a = factory.user(), factory.user()
+    gid = client.post(f"{API}/groups", json={"name": "群", "member_ids": [a.id]},
+                      headers=owner.headers).get_json()["id"]
+    owner_ws, a_ws = ws_ready(owner), ws_ready(a)
+    owner_ws.flush()
+    a_ws.send({"op": "typing", "group_id": gid})
+    assert [f for f in a_ws.flush() if f["op"] == "error"] == []
+    assert owner_ws.flush() == []
