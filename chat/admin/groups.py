@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from chat.admin.members import remove_group_member, set_group_member
 from chat.events import dispatch
-from chat.groups.manage import open_group
 from chat.groups.access import add_members, direct_key, member_ids, membership
+from chat.groups.manage import open_group
 from chat.models import ChatGroup, ChatMember
 from chat.rooms.services import add_room
 from core.db import db

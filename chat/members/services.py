@@ -87,7 +87,7 @@ def transfer_owner(*, actor: User, group_id: int, user_id: int, as_admin: bool =
         events = []
         target = find_member(s, group_id, user_id) if as_admin else scene.member(user_id)
         if target is None:
-            (user,) = users_by_id(s, [user_id], "user_id")
+            users_by_id(s, [user_id], "user_id")  # 400 `unknown_user` for a missing one
             add_members(s, group_id=group_id, roles={user_id: "member"}, read_seq=scene.group.last_seq)
             events.append(scene.event("member_joined", scene.member_ids(), user_ids=[user_id],
                                       member_count=scene.count()))

@@ -13,7 +13,13 @@ from sqlalchemy import select
 from core.db import db
 from core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from marketplace.models import Upload, User
-from marketplace.uploads.media import DESCRIPTION, DOCUMENT_TYPES, SNIFF_BYTES, Media, sniff
+from marketplace.uploads.media import (
+    DESCRIPTION,
+    DOCUMENT_TYPES,
+    SNIFF_BYTES,
+    Media,
+    sniff,
+)
 from marketplace.uploads.urls import NAME_RE
 
 CHUNK_BYTES = 64 * 1024

@@ -8,7 +8,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.marketplace.test_uploads import PAD, PNG, assert_error, post_file, stored_files
+from tests.marketplace.test_uploads import (
+    PAD,
+    PNG,
+    assert_error,
+    post_file,
+    stored_files,
+)
 
 
 def office_zip(*names: str) -> bytes:
