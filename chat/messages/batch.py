@@ -87,7 +87,7 @@ def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
             client_id = validate_client_id(r.client_id)
             with request_base_url(r.base_url):
                 type, body, ext = validate_content(type=r.type, body=r.body, ext=r.ext)
-            screened = screening.screen_message(type=type, body=body)
+            screened = screening.screen_message(type=type, body=body, ext=ext)
         except screening.ContentBlocked:
             later.append(i)
             continue
@@ -98,7 +98,8 @@ def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
             later.append(i)
             continue
         keys.add((r.sender_id, client_id))
-        batch.append(_Send(i, r.sender_id, r.group_id, client_id, type, screened.body, ext, screened.off_platform))
+        batch.append(_Send(i, r.sender_id, r.group_id, client_id, type, screened.body, screened.ext,
+                           screened.off_platform))
     if batch:
         try:
             with db.core_transaction() as conn:

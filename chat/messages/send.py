@@ -102,14 +102,14 @@ def send_message(*, sender: Sender, group_id: int, client_id: str, type: str, bo
     client_id = validate_client_id(client_id)
     type, body, ext = validate_content(type=type, body=body, ext=ext)
     try:
-        screened = screening.screen_message(type=type, body=body)
+        screened = screening.screen_message(type=type, body=body, ext=ext)
     except screening.ContentBlocked:
         # A retry of a message stored before the rule existed gets its stored copy, as any retry does.
         stored = _replay(db.session, sender=sender, group_id=group_id, client_id=client_id)
         if stored is None:
             raise
         return stored
-    body = screened.body
+    body, ext = screened.body, screened.ext
     try:
         with db.core_transaction() as conn:
             result = None

@@ -20,6 +20,7 @@ from marketplace.uploads.media import (
     Media,
     sniff,
 )
+from marketplace.uploads.quota import QuotaExceeded, bytes_left, charge, daily_quota
 from marketplace.uploads.urls import NAME_RE
 
 CHUNK_BYTES = 64 * 1024
@@ -66,6 +67,19 @@ def _check_size(size: int, media: Media | None, media_limit: int, document_limit
         raise PayloadTooLarge(f"Uploads of this type are limited to {limit} bytes.", details={"limit": limit})
 
 
+def _copy_within(stream: BinaryIO, out: BinaryIO, media_limit: int, document_limit: int,
+                 left: int | None) -> tuple[Media, int]:
+    """`_copy_capped` to the type's size cap, or to what is left of the daily quota when that is less (429 then)."""
+    if left is None or left >= max(media_limit, document_limit):
+        return _copy_capped(stream, out, media_limit, document_limit)
+    try:
+        return _copy_capped(stream, out, min(media_limit, left), min(document_limit, left))
+    except PayloadTooLarge as exc:
+        if exc.details.get("limit") != left:  # the type's own cap, below the quota
+            raise
+        raise QuotaExceeded(quota=daily_quota(), used=daily_quota() - left) from None
+
+
 def _unlink(path: Path | str) -> None:
     try:
         os.unlink(path)
@@ -76,10 +90,13 @@ def _unlink(path: Path | str) -> None:
 def store_upload(*, owner: User, stream: BinaryIO, max_bytes: int | None = None) -> Upload:
     """Store one media file or document for `owner`: its row and its file exist both or neither.
 
-    Media are capped by UPLOAD_MAX_BYTES, documents by FILE_MAX_BYTES (`max_bytes` caps both)."""
+    Media are capped by UPLOAD_MAX_BYTES, documents by FILE_MAX_BYTES (`max_bytes` caps both); counts
+    against the owner's daily byte quota (429 `upload_quota_exceeded` past it)."""
     config = current_app.config
     media_limit = config["UPLOAD_MAX_BYTES"] if max_bytes is None else max_bytes
     document_limit = config["FILE_MAX_BYTES"] if max_bytes is None else max_bytes
+    left = bytes_left(db.session, owner.id)
+    db.session.rollback()  # the read above must not keep a transaction (and its connection) while streaming
     directory = upload_dir()
     directory.mkdir(parents=True, exist_ok=True)
     fd, temp_path = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX)
@@ -87,10 +104,11 @@ def store_upload(*, owner: User, stream: BinaryIO, max_bytes: int | None = None)
     try:
         with os.fdopen(fd, "wb") as out:
             os.fchmod(out.fileno(), 0o644)  # mkstemp's 0600 would hide it from a front web server
-            media, size = _copy_capped(stream, out, media_limit, document_limit)
+            media, size = _copy_within(stream, out, media_limit, document_limit, left)
         name = f"{uuid.uuid4().hex}.{media.extension}"
         upload = Upload(owner_id=owner.id, name=name, content_type=media.content_type, size=size)
         with db.transaction() as s:
+            charge(s, owner_id=owner.id, size=size)
             # Into place first, then the row: whatever fails after the move removes the file.
             os.replace(temp_path, directory / name)
             final_path = directory / name
