@@ -17,8 +17,8 @@ from marketplace.models import User
 
 #: lower is stronger
 RANK = {"owner": 0, "admin": 1, "member": 2}
-#: setting name of each kind's member cap, and its error code
-CAPS = {"group": ("GROUP_MAX_MEMBERS", "group_full"), "room": ("ROOM_MAX_MEMBERS", "room_full")}
+#: setting name of each kind's member cap
+CAPS = {"group": "GROUP_MAX_MEMBERS", "room": "ROOM_MAX_MEMBERS"}
 MANAGED_KINDS = frozenset({"group", "room"})
 
 
@@ -64,11 +64,12 @@ class Scene:
 
     def check_room_for(self, new: int) -> None:
         """409 `group_full`/`room_full` when `new` more members would pass the kind's cap."""
-        setting, code = CAPS[self.group.kind]
-        limit = current_app.config[setting]
-        if self.count() + new > limit:
-            raise Conflict(f"This {self.group.kind} holds at most {limit} members.", code=code,
-                           details={"limit": limit})
+        limit = current_app.config[CAPS[self.group.kind]]
+        if self.count() + new <= limit:
+            return
+        if self.group.kind == "group":
+            raise Conflict(f"This group holds at most {limit} members.", code="group_full", details={"limit": limit})
+        raise Conflict(f"This room holds at most {limit} members.", code="room_full", details={"limit": limit})
 
     def system(self, text: str) -> list[Event]:
         """Post a `system` message into a user group (rooms get events only); its events, for after commit."""

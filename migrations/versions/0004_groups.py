@@ -1,7 +1,7 @@
 """groups: the `group` kind, member mutes, room kicks
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0009
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import core.db
 
 
 revision = '0004'
-down_revision = '0001'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
