@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev run migrate test fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
+.PHONY: install install-dev sdk-deps run migrate test fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,14 @@ migrate: install
 run: migrate
 	$(PY) app.py
 
-test: install-dev
+# The SDK's dev dependency (`ws`) for its Node tests, which pytest runs (tests/sdk); without npm they skip.
+sdk/node_modules/.package-lock.json: sdk/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd sdk && { npm ci --no-audit --no-fund --silent || echo "npm ci failed: the SDK's Node tests will skip"; }; \
+	else echo "npm is missing: the SDK's Node tests will skip"; fi
+
+sdk-deps: sdk/node_modules/.package-lock.json
+
+test: install-dev sdk-deps
 	$(PY) -m pytest
 
 # A longer fuzz campaign by hand: FUZZ_EXAMPLES per operation and mode, a new seed each run unless FUZZ_SEED is set.
@@ -44,7 +51,7 @@ chaos: install-dev
 	$(PY) bench/chaos.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache sdk/node_modules
 
 # Benchmarks (run by hand, never by `make test`; see BENCHMARKS.md). PostgreSQL comes from
 # TEST_DATABASE_URL (a private schema is made and dropped); BENCH_ARGS adds options.

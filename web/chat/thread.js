@@ -1,4 +1,5 @@
-// The open conversation of /chat: REST history (older pages on scroll), live messages, sending, reading.
+// The open conversation of /chat: history (older pages on scroll), live messages, sending, reading — all
+// through the chat SDK's client.
 import { clear, h, toast, yuan } from "/web/dom.js";
 import { MessageList } from "/web/messages.js";
 import { conversationTitle } from "/chat/conversations.js";
@@ -11,12 +12,11 @@ const EVENT_TEXT = { member_joined: "加入了聊天室", member_left: "离开�
 const PAGE = 30;
 
 export class Thread {
-  constructor({ api, client, me, els, onRead }) {
-    this.api = api;
+  constructor({ client, me, api, els }) {
     this.client = client;
+    this.api = api;          // REST for what the SDK does not cover (a user group's members)
     this.me = me;
     this.els = els;          // {main, empty, head, messages, composer, text, image}
-    this.onRead = onRead;    // (groupId, seq) → the list clears its badge
     this.conversation = null;
     this.list = null;
     this.hasOlder = false;
@@ -44,12 +44,14 @@ export class Thread {
     clear(this.els.messages);
     this.list = new MessageList(this.els.messages, { isOwn: (m) => Boolean(m.sender && m.sender.id === this.me.id) });
     const groupId = conversation.group_id;
-    const page = await this.api.get(`/groups/${groupId}/messages`, { limit: PAGE });
+    const page = await this.client.history(groupId, { limit: PAGE });
     if (this.groupId !== groupId) return;  // another conversation was opened meanwhile
     page.items.forEach((m) => this.list.add(m));
     this.hasOlder = page.next_cursor !== null;
-    for (const frame of this.client.pendingSends()) {
-      if (frame.group_id === groupId) this.list.addPending(frame, this.me);
+    for (const pending of this.client.pendingSends()) {  // restored from storage too: still on their way
+      if (pending.group_id !== groupId) continue;
+      this.watch(pending.promise, pending.client_id);
+      this.list.addPending(pending, this.me);
     }
     this.scrollToEnd();
     this.markRead();
@@ -113,7 +115,7 @@ export class Thread {
     const groupId = this.groupId;
     const box = this.els.messages;
     try {
-      const page = await this.api.get(`/groups/${groupId}/messages`, { before_seq: this.list.firstSeq, limit: PAGE });
+      const page = await this.client.history(groupId, { beforeSeq: this.list.firstSeq, limit: PAGE });
       if (this.groupId !== groupId) return;
       const fromBottom = box.scrollHeight - box.scrollTop;
       page.items.forEach((m) => this.list.add(m));
@@ -124,8 +126,8 @@ export class Thread {
     }
   }
 
-  // A live or replayed message of this conversation (already deduped by the client; the list dedupes
-  // again against REST history).
+  // A live or replayed message of this conversation (already deduped by the SDK; the list dedupes again
+  // against history pages).
   async showMessage(message) {
     if (message.group_id !== this.groupId) return;
     const gap = this.list.lastSeq && message.seq > this.list.lastSeq + 1;
@@ -138,8 +140,7 @@ export class Thread {
 
   // Room messages are live only: what came while we were away is read from history.
   async fillGap(beforeSeq) {
-    const page = await this.api.get(`/groups/${this.groupId}/messages`,
-                                    { after_seq: this.list.lastSeq, limit: 100 });
+    const page = await this.client.history(this.groupId, { afterSeq: this.list.lastSeq, limit: 100 });
     page.items.filter((m) => m.seq < beforeSeq).forEach((m) => this.list.add(m));
   }
 
@@ -165,22 +166,30 @@ export class Thread {
     if (!file || !this.conversation) return;
     const groupId = this.groupId;
     try {
-      const [upload, size] = await Promise.all([this.api.upload(file), imageSize(file)]);
+      const [upload, size] = await Promise.all([this.client.upload(file), imageSize(file)]);
       this.queue("img", { url: upload.url, ...size }, groupId);
     } catch (err) {
       toast(`图片上传失败: ${err.message}`, "error");
     }
   }
 
+  // Into the SDK's persisted outbox: shown as pending until stored, marked failed if the server refuses it.
   queue(type, body, groupId = this.groupId) {
-    const clientId = this.client.send(groupId, type, body);
+    const sent = this.client.send(groupId, type, body);
+    this.watch(sent, sent.clientId);
     if (groupId === this.groupId) {
-      this.list.addPending({ client_id: clientId, group_id: groupId, type, body }, this.me);
+      this.list.addPending({ client_id: sent.clientId, group_id: groupId, type, body }, this.me);
       this.scrollToEnd();
     }
   }
 
-  // Read up to the last message shown, when the page is visible; the socket when it is up, else REST.
+  watch(promise, clientId) {
+    if (this.watched && this.watched.has(clientId)) return;
+    (this.watched = this.watched || new Set()).add(clientId);
+    promise.catch((error) => this.sendFailed(clientId, error));
+  }
+
+  // Read up to the last message shown, when the page is visible (the SDK: the socket when live, else REST).
   markRead() {
     if (!this.list || document.visibilityState !== "visible") return;
     const seq = this.list.lastSeq;
@@ -188,8 +197,7 @@ export class Thread {
     if (!seq || (seq <= (this.readSeq || 0) && this.readGroup === groupId)) return;
     this.readSeq = seq;
     this.readGroup = groupId;
-    if (!this.client.markRead(groupId, seq)) this.api.post(`/groups/${groupId}/read`, { seq }).catch(() => {});
-    this.onRead(groupId, seq);
+    this.client.markRead(groupId, seq).catch(() => {});
   }
 
   isAtEnd() {
