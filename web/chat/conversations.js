@@ -33,14 +33,15 @@ export class ConversationList {
 
   row(c) {
     const listing = c.listing;
-    const title = listing ? listing.title : (c.peer ? c.peer.nickname : `群聊 #${c.group_id}`);
+    const title = conversationTitle(c);
+    const many = c.kind === "group" || c.kind === "room";
     const cover = listing && listing.cover_url
       ? h("img", { class: "cover", src: listing.cover_url, alt: "" })
-      : h("div", { class: "cover" }, c.kind === "room" ? "群" : "聊");
+      : h("div", { class: "cover" }, many ? "群" : "聊");
     const status = listing ? STATUS[listing.status] : "";
     return h("li", {
       class: `conversation${c.group_id === this.openGroupId ? " active" : ""}`,
-      dataset: { groupId: c.group_id, unread: c.unread_count },
+      dataset: { groupId: c.group_id, unread: c.unread_count, kind: c.kind },
       onclick: () => this.onOpen(c),
     },
       cover,
@@ -49,6 +50,7 @@ export class ConversationList {
           c.peer ? h("span", { class: `online-dot${c.peer.online ? " on" : ""}`,
                                title: c.peer.online ? "在线 online" : "离线 offline" }) : null,
           h("span", { class: "title" }, title),
+          many ? h("span", { class: "muted member-count" }, `(${c.member_count})`) : null,
           listing && listing.kind === "sale" ? h("span", { class: "price" }, yuan(listing.price_cents)) : null,
           status ? h("span", { class: "tag" }, status) : null),
         h("div", { class: "line" },
@@ -57,4 +59,11 @@ export class ConversationList {
           c.unread_count > 0 ? h("span", { class: "badge unread" }, c.unread_count > 99 ? "99+" : c.unread_count)
             : null)));
   }
+}
+
+// What a conversation is called: its listing, its peer, or its group's or room's name.
+export function conversationTitle(c) {
+  if (c.listing) return c.listing.title;
+  if (c.peer) return c.peer.nickname;
+  return c.name || `群聊 #${c.group_id}`;
 }
