@@ -3,6 +3,7 @@
 // peer's read marker ("已读") after a restart, and the WeChat helpers' requests.
 const test = require("node:test");
 const assert = require("node:assert/strict");
+const { bindWechat, subscribeWithWechat } = require("../adapters/wechat.js");
 const { wechatRun, live } = require("./support/clients.js");
 const { call, newUser, until } = require("./support/server.js");
 
@@ -102,5 +103,17 @@ test("bindWechat and recordSubscription post the contract's bodies; refusals car
   assert.match(requests[1].url, /\/api\/v1\/me\/subscriptions$/);
   assert.deepEqual(requests[1].data, { template_id: "no-such-template", accepted: true });
   await assert.rejects(a.client.mute(999999, true), (err) => err.status === 404 || err.status === 403);
+
+  // The adapter's helpers: wx.login / wx.requestSubscribeMessage first, then the same requests.
+  const asked = [];
+  const wx = {
+    login: ({ success }) => success({ code: "071fromWxLogin", errMsg: "login:ok" }),
+    requestSubscribeMessage: (opts) => { asked.push(opts.tmplIds); opts.success({ errMsg: "requestSubscribeMessage:ok", [opts.tmplIds[0]]: "reject" }); },
+  };
+  await assert.rejects(bindWechat(a.client, { wx }), (err) => typeof err.code === "string");
+  assert.deepEqual(requests[3].data, { code: "071fromWxLogin" });
+  await assert.rejects(subscribeWithWechat(a.client, "tmpl-A", { wx }), (err) => typeof err.code === "string");
+  assert.deepEqual(asked, [["tmpl-A"]]);
+  assert.deepEqual(requests[4].data, { template_id: "tmpl-A", accepted: false });
   a.client.destroy();
 });
