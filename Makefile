@@ -41,9 +41,11 @@ sdk-deps: sdk/node_modules/.package-lock.json
 test: install-dev sdk-deps
 	$(PY) -m pytest
 
-# A longer fuzz campaign by hand: FUZZ_EXAMPLES per operation and mode, a new seed each run unless FUZZ_SEED is set.
+# A long Schemathesis campaign by hand (every check and phase against gunicorn, as `make test`'s bounded
+# run): FUZZ_EXAMPLES per operation, a new seed each run unless FUZZ_SEED is set; add
+# TEST_DATABASE_URL=postgresql://... to fuzz PostgreSQL too.
 fuzz: install-dev
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} $(PY) -m pytest tests/fuzz -q
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
 
 # The full chaos run (bench/chaos.py): needs PostgreSQL, e.g. TEST_DATABASE_URL=postgresql://root@127.0.0.1:5432/test
 .PHONY: chaos

@@ -28,7 +28,10 @@ from core.errors import ValidationError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 MICROSECOND = timedelta(microseconds=1)
-MAX_CURSOR_CHARS = 8192
+#: a cursor and the other query parameters fit in one request line (core.server_limits.LIMIT_REQUEST_LINE)
+MAX_CURSOR_CHARS = 4096
+#: what a cursor looks like (unpadded base64url), as the OpenAPI document states it
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]+$"
 _MAX_INFLATED_BYTES = 256 * 1024
 
 

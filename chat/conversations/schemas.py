@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from chat.conversations.cursor import MAX_CURSOR_CHARS
+from chat.conversations.cursor import CURSOR_PATTERN, MAX_CURSOR_CHARS
 from chat.conversations.services import DEFAULT_LIMIT
 from chat.groups.schemas import ListingSummarySchema
 from chat.models import GROUP_KINDS
@@ -19,8 +19,8 @@ class ConversationListArgsSchema(ma.Schema):
     archived = fields.Boolean(load_default=False, metadata={
         "description": "true: only archived item chats (listing final for longer than the archive period)"})
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-    cursor = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_CHARS),
-                           metadata={"description": "next_cursor of the previous page"})
+    cursor = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_CHARS), metadata={
+        "description": "next_cursor of the previous page (opaque, base64url)", "pattern": CURSOR_PATTERN})
 
 
 class PeerSchema(ma.Schema):
