@@ -19,6 +19,15 @@ function setState(state) {
   document.body.dataset.connection = state;  // tests and styles read it
 }
 
+// The total unread of every chat that is not muted (a mini-program's tab badge).
+function setBadge(total) {
+  const badge = $("#unread-total");
+  badge.textContent = total > 99 ? "99+" : String(total);
+  badge.dataset.total = String(total);
+  badge.classList.toggle("hidden", total === 0);
+  document.title = total > 0 ? `(${total}) 拍拍二手 · 聊天` : "拍拍二手 · 聊天 (PaiPai chat)";
+}
+
 async function start(me) {
   const sdk = await globalThis.paipaiSdk.load("adapters/browser.js");
   const client = sdk.createClient({ storagePrefix: "paipai.chat.sdk" });
@@ -40,7 +49,11 @@ async function start(me) {
   }
 
   client.on("state", (state) => setState(state));
-  client.on("conversations", () => conversations.render());
+  client.on("conversations", () => {
+    conversations.render();
+    thread.showPeerRead(conversations.get(thread.groupId));
+  });
+  client.on("unread", (total) => setBadge(total));
   client.on("message", (message) => thread.showMessage(message));
   client.on("recall", (message) => thread.replaceMessage(message));
   client.on("event", ({ type, data }) => {

@@ -55,6 +55,16 @@ export class Thread {
     }
     this.scrollToEnd();
     this.markRead();
+    this.showPeerRead(this.client.conversations().find((c) => c.group_id === groupId));
+  }
+
+  // "已读" on our messages up to the peer's read marker (peer_read_seq: from the list, moved by their reads).
+  showPeerRead(conversation) {
+    if (!this.list || !conversation || conversation.group_id !== this.groupId) return;
+    const upTo = conversation.peer_read_seq || 0;
+    for (const node of this.els.messages.querySelectorAll("li.msg.own[data-seq]")) {
+      node.classList.toggle("read", Number(node.dataset.seq) <= upTo);
+    }
   }
 
   renderHead() {
@@ -134,6 +144,7 @@ export class Thread {
     if (gap) await this.fillGap(message.seq);
     const atEnd = this.isAtEnd();
     this.list.add(message);
+    this.showPeerRead(this.client.conversations().find((c) => c.group_id === this.groupId));
     if (atEnd || (message.sender && message.sender.id === this.me.id)) this.scrollToEnd();
     this.markRead();
   }
@@ -145,7 +156,9 @@ export class Thread {
   }
 
   replaceMessage(message) {
-    if (this.list && message.group_id === this.groupId) this.list.replace(message);
+    if (!this.list || message.group_id !== this.groupId) return;
+    this.list.replace(message);
+    this.showPeerRead(this.client.conversations().find((c) => c.group_id === this.groupId));
   }
 
   sendFailed(clientId, error) {
