@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     from chat.deals import dealt_in_chat
     from chat.groups.routes import bp as groups_bp
     from chat.listing_events import on_listing_status_changed
+    from chat.members.routes import bp as members_bp
     from chat.messages.routes import bp as messages_bp
     from chat.moderation import resolve_reported_message
     from chat.offers.routes import bp as offers_bp
@@ -27,7 +28,7 @@ def init_app(app: Flask) -> None:
     from marketplace.signals import listing_status_changed
     from marketplace.uploads.sweep import register_upload_references
 
-    for blueprint in (groups_bp, messages_bp, rooms_bp, offers_bp, conversations_bp, admin_bp):
+    for blueprint in (groups_bp, members_bp, messages_bp, rooms_bp, offers_bp, conversations_bp, admin_bp):
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     listing_status_changed.connect(on_listing_status_changed)
     register_report_target("message", resolve_reported_message)

@@ -93,10 +93,17 @@ class Config:
         self.TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
         self.MAX_OPEN_CLAIMS = _env_int("MAX_OPEN_CLAIMS", 5)
         # Item chats whose listing has been final this long are archived (read-only, out of the list).
-        self.CHAT_ARCHIVE_AFTER_DAYS = env_int("CHAT_ARCHIVE_AFTER_DAYS", 30)
+        self.CHAT_ARCHIVE_AFTER_DAYS = _env_int("CHAT_ARCHIVE_AFTER_DAYS", 30)
+        # Members a user group (kind "group") and a room may hold at most.
+        self.GROUP_MAX_MEMBERS = _env_int("GROUP_MAX_MEMBERS", 500)
+        self.ROOM_MAX_MEMBERS = _env_int("ROOM_MAX_MEMBERS", 5000)
+        # A user kicked out of a room cannot join it again for this long.
+        self.ROOM_KICK_SECONDS = _env_int("ROOM_KICK_SECONDS", 3600)
+        # Largest document (`file` message: PDF, Office, text, zip) accepted by POST /uploads.
+        self.FILE_MAX_BYTES = _env_int("FILE_MAX_BYTES", 20 * 1024 * 1024)
         # Uploads are bounded precisely by the upload service; this is the
         # transport-level guard so nobody streams gigabytes at us.
-        self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 64 * 1024
+        self.MAX_CONTENT_LENGTH = max(self.UPLOAD_MAX_BYTES, self.FILE_MAX_BYTES) + 64 * 1024
         for name, default in RATE_LIMIT_DEFAULTS.items():
             setattr(self, f"RATE_LIMIT_{name}", env_str(f"RATE_LIMIT_{name}", default))
         self.RATE_LIMIT_PREFIX = env_str("RATE_LIMIT_PREFIX", "ratelimit:")

@@ -37,7 +37,7 @@ def preview(*, type: str, body: dict | None, recalled: bool, sender_id: int | No
     if recalled:
         if sender_id is not None and sender_id == viewer_id:
             return RECALLED_OWN
-        return RECALLED_IN_ROOM if group_kind == "room" else RECALLED_PEER
+        return RECALLED_IN_ROOM if group_kind in ("room", "group") else RECALLED_PEER
     body = body if isinstance(body, dict) else {}
     if type in ("txt", "system"):
         return short_text(body.get("text"))

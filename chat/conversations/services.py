@@ -129,7 +129,7 @@ def update_conversation(*, user: User, group_id: int, muted: bool | None = None,
         require_member(s, group_id=group_id, user_id=user.id)
         state = unread.locked_state(s, group_id=group_id, user_id=user.id)
         if state.kind not in INBOX_KINDS:
-            raise ValidationError("Only item and direct chats can be muted or pinned.", code="not_an_inbox_chat")
+            raise ValidationError("Only item, direct and group chats can be muted or pinned.", code="not_an_inbox_chat")
         if pinned and not state.pinned and s.scalar(  # type: ignore[operator]
                 select(func.count()).select_from(members_t)
                 .where(members_t.c.user_id == user.id, members_t.c.pinned.is_(True))) >= MAX_PINNED:

@@ -146,8 +146,11 @@ def _append_many(conn: Connection, batch: list[_Send]) -> tuple[dict[int, ApiErr
     groups = {row.id: row for row in q.read(conn, "lock_groups", [s.group_id for s in fresh])}
     inbox_groups = [gid for gid, row in groups.items() if row.kind in INBOX_KINDS]
     members: dict[int, dict[int, str]] = defaultdict(dict)
+    muted: dict[tuple[int, int], Any] = {}  # (group, user) → muted_until, for the muted ones
     for row in q.read(conn, "members_of", inbox_groups) if inbox_groups else ():
         members[row.group_id][row.user_id] = row.role
+        if row.muted_until is not None:
+            muted[(row.group_id, row.user_id)] = row.muted_until
     senders = {row.id: row for row in q.read(conn, "senders", [s.sender_id for s in fresh])}
     parties = [(s.sender_id, other) for s in fresh if (other := _other_party(groups.get(s.group_id), s.sender_id))]
     blocks = q.blocks(conn, parties + [(b, a) for a, b in parties]) if parties else set()
@@ -158,7 +161,7 @@ def _append_many(conn: Connection, batch: list[_Send]) -> tuple[dict[int, ApiErr
         if group is not None and group.kind not in INBOX_KINDS:
             deferred.append(s.index)  # rooms: live only, and possibly huge; the single path serves them
             continue
-        refusal = posting_refusal(_sender_view(group, members, senders.get(s.sender_id), s.sender_id),
+        refusal = posting_refusal(_sender_view(group, members, muted, senders.get(s.sender_id), s.sender_id),
                                   sender_id=s.sender_id,
                                   blocked=lambda other, me=s.sender_id: (me, other) in blocks or (other, me) in blocks)  # type: ignore[misc]
         if refusal is not None:
@@ -214,11 +217,13 @@ def _other_party(group: Any, sender_id: int) -> int | None:
                        direct_key=group.direct_key, user_id=sender_id)
 
 
-def _sender_view(group: Any, members: dict[int, dict[int, str]], sender: Any, sender_id: int) -> Any:
+def _sender_view(group: Any, members: dict[int, dict[int, str]], muted: dict[tuple[int, int], Any], sender: Any,
+                 sender_id: int) -> Any:
     """The fields `posting_refusal` reads, from the batch's group, member and sender rows."""
     if group is None or sender is None:
         return None
     return SimpleNamespace(
         kind=group.kind, read_only=group.read_only, buyer_id=group.buyer_id, seller_id=group.seller_id,
         direct_key=group.direct_key, listing_final_at=group.listing_final_at, listing_status=group.listing_status,
-        role=members[group.id].get(sender_id), banned_at=sender.banned_at, banned_until=sender.banned_until)
+        role=members[group.id].get(sender_id), muted_until=muted.get((group.id, sender_id)),
+        banned_at=sender.banned_at, banned_until=sender.banned_until)

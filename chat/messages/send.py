@@ -257,7 +257,8 @@ def posting_refusal(row: Any, *, sender_id: int, blocked: Callable[[int], bool])
     """Why the sender may not post in this group (404/403), or None when they may.
 
     `row` has the group's kind, read_only, party ids, listing_final_at and listing_status, the
-    sender's `role` there (None: not a member) and their banned_at/banned_until; `blocked(other)`
+    sender's `role` there (None: not a member), their `muted_until` there and their
+    banned_at/banned_until; `blocked(other)`
     tells whether the sender and the other party of an item or direct group blocked each other.
     """
     if row is None or row.role is None:
@@ -271,6 +272,9 @@ def posting_refusal(row: Any, *, sender_id: int, blocked: Callable[[int], bool])
                         direct_key=row.direct_key, user_id=sender_id)
     if other is not None and blocked(other):
         return Forbidden("You cannot send messages to this user.", code="blocked")
+    if row.muted_until is not None and row.muted_until > utcnow():
+        return Forbidden("You are muted in this group.", code="muted",
+                         details={"muted_until": row.muted_until.isoformat()})
     # The ban as stored now: a WebSocket connection may hold a User loaded long ago.
     if User.is_banned(SimpleNamespace(banned_at=row.banned_at, banned_until=row.banned_until)):  # type: ignore[arg-type]
         return ApiError("This account is banned.", status=403, code="banned")

@@ -40,7 +40,7 @@ FIND_SENT = select(messages_t.c.id).where(messages_t.c.sender_id == bindparam("s
 #: the group row locked, with the sender's role, name and ban (params: group_id, sender_id)
 LOCK_FOR_SENDER = (
     select(g.kind, g.read_only, g.last_seq, g.buyer_id, g.seller_id, g.direct_key, g.listing_final_at,
-           listings_t.c.status.label("listing_status"), m.role, users_t.c.nickname, users_t.c.avatar_url,
+           listings_t.c.status.label("listing_status"), m.role, m.muted_until, users_t.c.nickname, users_t.c.avatar_url,
            users_t.c.banned_at, users_t.c.banned_until)
     .select_from(groups_t.outerjoin(members_t, and_(m.group_id == g.id, m.user_id == bindparam("sender_id")))
                  .outerjoin(listings_t, listings_t.c.id == g.listing_id)
