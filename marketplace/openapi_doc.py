@@ -68,6 +68,18 @@ RULES: dict[str, list[Rule]] = {
                                             "type are ignored"),
         Rule(400, "validation_error", "one part, `file`; no other form fields"),
     ],
+    "POST /token": [
+        Rule(400, "invalid_wechat_code", "a `wechat` grant's `code` is one wx.login returned, unused and not "
+                                         "expired (WeChat is asked)", ("code",)),
+    ],
+    "POST /me/wechat": [
+        Rule(400, "invalid_wechat_code", "`code` is one wx.login returned, unused and not expired (WeChat is "
+                                         "asked)", ("code",)),
+    ],
+    "POST /me/subscriptions": [
+        Rule(400, "unknown_template", "`template_id` is the template this server sends notifications with "
+                                      "(its WECHAT_TEMPLATE_ID)", ("template_id",)),
+    ],
     "POST /users": [
         Rule(409, "username_taken", "usernames are unique, compared without case"),
     ],
@@ -176,10 +188,26 @@ def _listing_kinds(document: dict) -> None:
                                 "oneOf": [sale, donation]}
 
 
+def _token_grants(document: dict) -> None:
+    """POST /token: each grant type takes its own fields only, said as one schema per grant type."""
+    schemas = document["components"]["schemas"]
+    base = schemas["TokenRequest"]
+    variants = []
+    for grant, names in (("password", ("username", "password")), ("wechat", ("code",))):
+        variant = {key: copy.deepcopy(value) for key, value in base.items() if key != "properties"}
+        variant["properties"] = {"grant_type": {"type": "string", "enum": [grant]},
+                                 **{name: copy.deepcopy(base["properties"][name]) for name in names}}
+        variant["required"] = ["grant_type", *names]
+        variants.append(variant)
+    schemas["TokenRequest"] = {"description": "The `password` grant (username and password) or the `wechat` "
+                                              "grant (the wx.login code).", "oneOf": variants}
+
+
 def refine(document: dict) -> None:
     """The marketplace's part of the document (registered with core.openapi.add_refiner)."""
     _uploads(document)
     _listing_kinds(document)
+    _token_grants(document)
     add_rules(document, RULES)
     add_links(document, LINKS)
     for key in ("GET /listings/{listing_id}", "POST /listings"):
