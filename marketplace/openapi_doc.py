@@ -5,11 +5,9 @@ import copy
 
 from core.openapi import Link, Rule, add_links, add_rules, operation, set_example, set_path_parameter
 from marketplace.listings.state import ADMIN_MOVES, SELLER_MOVES
-from marketplace.uploads.media import ALLOWED, DESCRIPTION
+from marketplace.uploads.media import DESCRIPTION, SERVED_TYPES
 
 BINARY = {"type": "string", "format": "binary"}
-#: what GET /uploads/{name} serves: every type an upload is stored as
-SERVED_TYPES = sorted({media.content_type for media in ALLOWED.values()} | {"image/heif"})
 UPLOAD_NAME = {"type": "string", "pattern": r"^[0-9a-f]{32}\.[a-z0-9]{2,5}$",
                "description": "the `name` POST /uploads returned"}
 UPLOAD_URL_RULE = ("must be the URL of an image uploaded to this service that exists (the `url` POST /uploads "
@@ -168,9 +166,10 @@ def _uploads(document: dict) -> None:
     set_path_parameter(document, "/uploads/{name}", "name", UPLOAD_NAME)
     download = operation(document, "GET /uploads/{name}")
     for status in ("200", "206"):
-        download["responses"][status]["content"] = {media: {"schema": dict(BINARY)} for media in SERVED_TYPES}
+        download["responses"][status]["content"] = {media: {"schema": dict(BINARY)}
+                                                    for media in sorted(SERVED_TYPES)}
     upload = operation(document, "POST /uploads")["requestBody"]["content"]["multipart/form-data"]
-    upload["encoding"] = {"file": {"contentType": ", ".join(sorted(ALLOWED))}}
+    upload["encoding"] = {"file": {"contentType": ", ".join(sorted(SERVED_TYPES))}}
 
 
 def _listing_kinds(document: dict) -> None:

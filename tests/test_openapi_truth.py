@@ -14,7 +14,7 @@ from core.openapi import PREFIX, RULE_CODES, RULE_FIELDS, RULES_HEADING
 from core.server_limits import LIMIT_REQUEST_LINE
 from marketplace.openapi_doc import LINKS as MARKET_LINKS
 from marketplace.openapi_doc import RULES as MARKET_RULES
-from marketplace.uploads.media import ALLOWED
+from marketplace.uploads.media import ALLOWED, DOCUMENTS
 from tests.support.schemas import errors
 
 API = PREFIX
@@ -57,15 +57,23 @@ def test_the_rules_the_issue_names_are_stated(spec):
     assert "415 `unsupported_media_type`" in stated["POST /uploads"]
 
 
-def test_download_documents_every_type_an_upload_is_served_as(spec):
+def test_download_documents_every_type_an_upload_is_served_as(spec, client, factory):
     download = op(spec, "GET /uploads/{name}")
-    served = {media.content_type for media in ALLOWED.values()} | {"image/heif"}
+    served = {media.content_type for media in (*ALLOWED.values(), *DOCUMENTS.values())} | {
+        "image/heif", "audio/silk", "text/plain"}
     for status in ("200", "206"):
         assert set(download["responses"][status]["content"]) == served
     (name,) = spec["paths"][f"{API}/uploads/{{name}}"]["parameters"]
     assert re.match(name["schema"]["pattern"], "0123456789abcdef0123456789abcdef.png")
     form = op(spec, "POST /uploads")["requestBody"]["content"]["multipart/form-data"]
-    assert set(form["encoding"]["file"]["contentType"].split(", ")) == set(ALLOWED)
+    assert set(form["encoding"]["file"]["contentType"].split(", ")) == served
+    user = factory.user()
+    pdf = b"%PDF-1.4\n1 0 obj\n<</Type/Catalog>>\nendobj\ntrailer\n<</Root 1 0 R>>\n%%EOF\n"
+    for data, filename in ((pdf, "a.pdf"), ("纯文本说明\n".encode(), "a.txt")):
+        r = client.post(f"{API}/uploads", data={"file": (io.BytesIO(data), filename)}, headers=user.headers)
+        assert r.status_code == 201, r.get_json()
+        got = client.get(f"{API}/uploads/{r.get_json()['name']}", headers=user.headers)
+        assert got.status_code == 200 and got.mimetype in download["responses"]["200"]["content"], got.mimetype
 
 
 def test_path_ids_are_documented_as_row_ids_and_zero_matches_no_route(spec, client, factory):
