@@ -100,6 +100,9 @@ RULES: dict[str, list[Rule]] = {
         Rule(400, "invalid_cursor", "`cursor` is a `next_cursor` this server gave the caller for the same "
                                     "`kind`, `listing_id` and `archived`", ("cursor",)),
     ],
+    "PUT /conversations/{group_id}": [
+        Rule(400, "not_an_inbox_chat", "only item, direct and group chats are muted or pinned (not rooms)"),
+    ],
     "POST /rooms/{room_id}/leave": [
         Rule(409, "owner_cannot_leave", "the room's owner stays"),
     ],

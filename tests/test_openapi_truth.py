@@ -184,3 +184,15 @@ def test_a_listings_price_rule_is_in_its_schema_one_variant_per_kind(spec, clien
     seller = factory.user()
     body = {"kind": "sale", "title": "   ", "price_cents": 100, "category": "home", "condition": "good", "city": "上海"}
     assert client.post(f"{API}/listings", json=body, headers=seller.headers).status_code == 400
+
+
+def test_a_stripped_fields_pattern_blanks_exactly_what_the_server_strips(spec, client, factory):
+    """`city` of "\\x1d" is blank to the server (str.strip removes it) and so to the document; "\\ufeff" is not."""
+    import jsonschema_rs
+
+    documented = jsonschema_rs.validator_for(spec["components"]["schemas"]["ListingEdit"]["properties"]["city"])
+    seller = factory.user()
+    listing = factory.listing(seller)["id"]
+    for char in ("\x1d", "\x1f", "\x85", "\u3000", " ", "\ufeff", "a"):
+        r = client.patch(f"{API}/listings/{listing}", json={"city": char}, headers=seller.headers)
+        assert (r.status_code == 200) == documented.is_valid(char), (repr(char), r.get_json())
