@@ -94,8 +94,8 @@ class ChatMember(Base):
         Index("ix_chat_members_user_group", "user_id", "group_id"),
         Index("ix_chat_members_user_activity", "user_id", "activity_at", "group_id"),
         # The few pinned chats of a user, read by every first page of the conversation list.
-        Index("ix_chat_members_user_pinned", "user_id", sqlite_where=pinned.column.is_(True),
-              postgresql_where=pinned.column.is_(True)),
+        Index("ix_chat_members_user_pinned", "user_id", sqlite_where=pinned.column.is_(True),  # type: ignore[attr-defined]
+              postgresql_where=pinned.column.is_(True)),  # type: ignore[attr-defined]
     )
 
 
@@ -182,8 +182,8 @@ class ChatNotification(Base):
 
     __table_args__ = (
         # The worker's scan: only pending rows, in due order.
-        Index("ix_chat_notifications_due", "due_at", sqlite_where=due_at.column.is_not(None),
-              postgresql_where=due_at.column.is_not(None)),
+        Index("ix_chat_notifications_due", "due_at", sqlite_where=due_at.column.is_not(None),  # type: ignore[attr-defined]
+              postgresql_where=due_at.column.is_not(None)),  # type: ignore[attr-defined]
     )
 
 
@@ -209,7 +209,7 @@ class Offer(Base):
         CheckConstraint("price_cents > 0", name="price_positive"),
         # One pending offer per buyer and listing, enforced by the database as a backstop.
         Index("uq_chat_offers_pending_listing_buyer", "listing_id", "buyer_id", unique=True,
-              sqlite_where=status.column == "pending", postgresql_where=status.column == "pending"),
+              sqlite_where=status.column == "pending", postgresql_where=status.column == "pending"),  # type: ignore[attr-defined]
         # A group's offers, newest first; a listing's pending offers (declined when one is accepted).
         Index("ix_chat_offers_group_created", "group_id", "created_at"),
         Index("ix_chat_offers_listing_status", "listing_id", "status"),

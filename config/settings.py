@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from config.env import ConfigError, env_bool, env_choice, env_int, env_list, env_str, load_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
 
@@ -17,8 +19,7 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+_env_int = env_int  # a bad value names its variable (config.env)
 
 
 def _origin(url: str | None) -> str | None:
@@ -31,8 +32,7 @@ def _origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _env_list(name: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+_env_list = env_list
 
 
 # Production rate limits: "N/period [burst B]" or "off" (core/ratelimit). Generous per IP: many
@@ -71,8 +71,8 @@ class Config:
 
     def __init__(self) -> None:
         env = os.environ
-        self.INSTANCE_DIR = env.get("INSTANCE_DIR", str(BASE_DIR / "instance"))
-        self.SECRET_KEY = env.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+        self.INSTANCE_DIR = env_str("INSTANCE_DIR", str(BASE_DIR / "instance"))
+        self.SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
         self.DATABASE_URL = normalize_database_url(
             env.get("DATABASE_URL") or f"sqlite:///{Path(self.INSTANCE_DIR) / 'paipai.sqlite3'}"
         )
@@ -105,14 +105,25 @@ class Config:
         # transport-level guard so nobody streams gigabytes at us.
         self.MAX_CONTENT_LENGTH = max(self.UPLOAD_MAX_BYTES, self.FILE_MAX_BYTES) + 64 * 1024
         for name, default in RATE_LIMIT_DEFAULTS.items():
-            setattr(self, f"RATE_LIMIT_{name}", env.get(f"RATE_LIMIT_{name}", default))
-        self.RATE_LIMIT_PREFIX = env.get("RATE_LIMIT_PREFIX", "ratelimit:")
+            setattr(self, f"RATE_LIMIT_{name}", env_str(f"RATE_LIMIT_{name}", default))
+        self.RATE_LIMIT_PREFIX = env_str("RATE_LIMIT_PREFIX", "ratelimit:")
         # Proxies in front of us that append to X-Forwarded-For/-Proto (0: use the peer's address).
-        self.TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+        self.TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
         # Origins (scheme://host[:port]) browsers may call the API from; "*" any; none by default.
-        self.CORS_ORIGINS = _env_list("CORS_ORIGINS")
+        self.CORS_ORIGINS = env_list("CORS_ORIGINS")
         # Strict-Transport-Security max-age, sent on HTTPS requests only (0: never).
-        self.HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
+        self.HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
+        # Capacity of one process (gunicorn worker): sockets past WS_MAX_SOCKETS get a 503 at once;
+        # gunicorn.conf.py lets the worker hold WS_MAX_SOCKETS + HTTP_MAX_CONNECTIONS connections.
+        self.WS_MAX_SOCKETS = env_int("WS_MAX_SOCKETS", 10_000, minimum=1)
+        self.HTTP_MAX_CONNECTIONS = env_int("HTTP_MAX_CONNECTIONS", 1_000, minimum=1)
+        # Logs: level, and json / text / auto (text when stderr is a terminal, JSON otherwise).
+        self.LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+        self.LOG_FORMAT = env_choice("LOG_FORMAT", "auto", ("auto", "json", "text"))
+        self.ACCESS_LOG = env_bool("ACCESS_LOG", True)
+        # /metrics: off unless a bearer token or allowed addresses (IPs or CIDRs) are configured.
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        self.METRICS_ALLOW = env_list("METRICS_ALLOW")
         # One user's typing in one group is relayed at most once per this many seconds (per process).
         self.WS_TYPING_INTERVAL_S = float(env.get("WS_TYPING_INTERVAL_S", 3.0))
         # After a socket's close frame, what the client still sends is drained this long before the TCP
@@ -196,9 +207,12 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def load_config(name: str | None = None) -> Config:
-    """Instantiate the settings for `name` (default: the APP_ENV variable)."""
+    """Instantiate the settings for `name` (default: the APP_ENV variable); `.env` is read first,
+    except for the test suite's settings."""
+    if name != "testing":
+        load_env_file()
     name = name or os.environ.get("APP_ENV", "development")
     try:
         return CONFIGS[name]()
     except KeyError:
-        raise RuntimeError(f"unknown APP_ENV {name!r}; use one of {sorted(CONFIGS)}") from None
+        raise ConfigError(f"unknown APP_ENV {name!r}; use one of {sorted(CONFIGS)}") from None

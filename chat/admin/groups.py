@@ -91,9 +91,9 @@ def create_group(*, admin: User, kind: str, user_ids: list[int] | None = None, l
     args = {"admin": admin, "kind": kind, "user_ids": user_ids, "listing_id": listing_id, "buyer_id": buyer_id,
             "name": name}
     try:
-        return _create_group(**args)
+        return _create_group(**args)  # type: ignore[arg-type]
     except IntegrityError:  # a concurrent request created the same group first: now it exists
-        return _create_group(**args)
+        return _create_group(**args)  # type: ignore[arg-type]
 
 
 def _create_group(*, admin: User, kind: str, user_ids: list[int] | None, listing_id: int | None,
@@ -108,7 +108,7 @@ def _create_group(*, admin: User, kind: str, user_ids: list[int] | None, listing
             listing = s.get(Listing, listing_id)
             if listing is None:
                 raise ValidationError("No such listing.", details={"fields": {"listing_id": ["No such listing."]}})
-            buyer = _user(buyer_id, "buyer_id")
+            buyer = _user(buyer_id, "buyer_id")  # type: ignore[arg-type]
             if buyer.id == listing.seller_id:
                 raise Conflict("The seller cannot be the buyer of their own listing.", code="seller_is_buyer")
             existing = s.scalar(select(ChatGroup.id).where(ChatGroup.listing_id == listing.id,
@@ -123,7 +123,7 @@ def _create_group(*, admin: User, kind: str, user_ids: list[int] | None, listing
             add_members(s, group_id=group.id, roles=roles)
             record_audit(s, actor_id=admin.id, action="group.create", target_type="group", target_id=group.id,
                          details={"kind": kind, "members": sorted(roles)})
-    group_id = existing or group.id
+    group_id = existing or group.id  # type: ignore[union-attr]
     if group is not None:
         dispatch([{"type": "group", "group_id": group_id, "kind": kind, "action": "created",
                    "recipients": sorted(roles)}])
@@ -183,7 +183,7 @@ def set_member(*, admin: User, group_id: int, user_id: int, role: str = "member"
         _member_event(group_id, user_id, role, "added" if added else "role_changed", recipients)
     member = db.session.scalar(select(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id == user_id)
                                .execution_options(populate_existing=True))
-    return member, added
+    return member, added  # type: ignore[return-value]
 
 
 def remove_member(*, admin: User, group_id: int, user_id: int) -> None:

@@ -25,7 +25,7 @@ def mute(*, admin: User, group_id: int, user_id: int, seconds: int) -> ChatMembe
 def set_group_member(*, admin: User, group_id: int, user_id: int, role: str) -> tuple[ChatMember, bool]:
     """Add a user to a user group (True) and/or set their role (member or admin), as the owner would."""
     if db.session.get(User, user_id) is None:
-        raise ValidationError("No such user.", code="unknown_user", details={"fields": {"user_id": [f"No user {user_id}."]}})
+        raise ValidationError("No such user.", code="unknown_user", details={"fields": {"user_id": [f"No user {user_id}."]}})  # noqa: E501
     added = membership(db.session, group_id=group_id, user_id=user_id) is None
     manage.invite_users(actor=admin, group_id=group_id, user_ids=[user_id], as_admin=True)
     member = services.set_role(actor=admin, group_id=group_id, user_id=user_id, role=role, as_admin=True)

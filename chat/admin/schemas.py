@@ -14,7 +14,6 @@ from core.input import ROW_ID
 from core.pagination import PageArgsSchema
 
 
-
 class AdminGroupSchema(GroupFieldsSchema):
     member_count = fields.Integer(required=True)
 
@@ -54,14 +53,14 @@ class AdminGroupCreateSchema(ma.Schema):
     @ma.validates_schema
     def _by_kind(self, data: dict[str, Any], **_kw: Any) -> None:
         kind = data.get("kind")
-        needed = {"direct": ("user_ids",), "group": ("name", "owner_id")}.get(kind, ("listing_id", "buyer_id"))
+        needed = {"direct": ("user_ids",), "group": ("name", "owner_id")}.get(kind, ("listing_id", "buyer_id"))  # type: ignore[arg-type]
         missing = {name: ["Required for this kind."] for name in needed if name not in data}
         if missing:
             raise ma.ValidationError(missing)
         ids = data.get("user_ids")
         if ids is not None and len(set(ids)) != len(ids):
             raise ma.ValidationError({"user_ids": ["Each user once."]})
-        if kind == "direct" and (len(ids) != 2 or len(set(ids)) != 2):
+        if kind == "direct" and (len(ids) != 2 or len(set(ids)) != 2):  # type: ignore[arg-type]
             raise ma.ValidationError({"user_ids": ["Two different users."]})
 
 

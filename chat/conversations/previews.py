@@ -42,7 +42,7 @@ def preview(*, type: str, body: dict | None, recalled: bool, sender_id: int | No
     if type in ("txt", "system"):
         return short_text(body.get("text"))
     if type == "offer":
-        label = OFFER_LABELS.get(body.get("status"), OFFER_LABELS["pending"])
+        label = OFFER_LABELS.get(body.get("status"), OFFER_LABELS["pending"])  # type: ignore[arg-type]
         price = body.get("price_cents")
         return f"{label} {format_price(price)}" if isinstance(price, int) else label
     return TYPE_LABELS.get(type, UNKNOWN)

@@ -13,7 +13,8 @@ Candidates (UNION ALL), each with the key it is ordered by (its activity at the 
   MAX_PINNED), or those the cursor still holds; `member` and `changed` leave them out. The caller
   ranks them first.
 Then one join per candidate: group, membership, listing, peer (and their read marker), last
-message, blocks — primary key lookups only; the badge (`unread_total`) rides along from the counter row. The caller merges the candidates by key in Python and keeps `limit`.
+message, blocks — primary key lookups only; the badge (`unread_total`) rides along from the
+counter row. The caller merges the candidates by key in Python and keeps `limit`.
 
 Statements are built once per shape (which branches, which filters) with bound parameters:
 building a statement this size costs more Python time than running it.
@@ -59,15 +60,15 @@ MEMBER, CHANGED, ROOM, PINNED = "member", "changed", "room", "pinned"
 INBOX_KINDS = ("direct", "group", "item")
 
 USER = bindparam("user_id", type_=BigInteger())
-LIMIT = bindparam("limit_plus_one")
+LIMIT = bindparam("limit_plus_one")  # type: ignore[var-annotated]
 CUTOFF = bindparam("cutoff", type_=UTCDateTime())
 LISTING = bindparam("listing_id", type_=BigInteger())
 INBOX_POS = bindparam("inbox_pos", type_=BigInteger())
 AFTER_KEY = bindparam("after_key", type_=UTCDateTime())
 AFTER_GROUP = bindparam("after_group", type_=BigInteger())
-ROOM_IDS = bindparam("room_ids", expanding=True)
-PIN_IDS = bindparam("pin_ids", expanding=True)  # every chat pinned at the snapshot
-PINS_LEFT = bindparam("pins_left", expanding=True)  # those not shown yet
+ROOM_IDS = bindparam("room_ids", expanding=True)  # type: ignore[var-annotated]
+PIN_IDS = bindparam("pin_ids", expanding=True)  # type: ignore[var-annotated]  # every chat pinned at the snapshot
+PINS_LEFT = bindparam("pins_left", expanding=True)  # type: ignore[var-annotated]  # those not shown yet
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def shape_of(q: ListQuery) -> Shape:
     if f.listing_id is not None or f.archived:  # only item groups have a listing and age out
         kinds, rooms = (("item",) if f.kind in (None, "item") else ()), False
     elif f.kind is None:
-        kinds, rooms = INBOX_KINDS, True
+        kinds, rooms = INBOX_KINDS, True  # type: ignore[assignment]
     else:
         kinds, rooms = ((f.kind,) if f.kind != "room" else ()), f.kind == "room"
     rooms = rooms and (q.after is None or bool(q.after.rooms))

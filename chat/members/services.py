@@ -132,4 +132,4 @@ def mute_member(*, actor: User, group_id: int, user_id: int, seconds: int, as_ad
 
 
 def _member(group_id: int, user_id: int) -> ChatMember:
-    return find_member(db.session, group_id, user_id)
+    return find_member(db.session, group_id, user_id)  # type: ignore[return-value]

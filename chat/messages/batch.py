@@ -17,9 +17,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat.events import dispatch
+from chat.groups.access import other_party
 from chat.inbox.arrivals import record_arrivals
-from chat.messages import screening
-from chat.messages import batch_sql
+from chat.messages import batch_sql, screening
 from chat.messages.bodies import validate_client_id, validate_content
 from chat.messages.send import (
     SenderRef,
@@ -28,7 +28,6 @@ from chat.messages.send import (
     posting_refusal,
     send_message,
 )
-from chat.groups.access import other_party
 from chat.messages.views import message_dict
 from chat.models import INBOX_KINDS
 from core.db import db, utcnow
@@ -119,13 +118,13 @@ def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
                 post_off_platform_notice(group_id=group_id)
     for i in sorted(later):
         outcomes[i] = _send_alone(requests[i])
-    return outcomes  # type: ignore[return-value] - every slot is filled by now
+    return outcomes  # type: ignore[return-value]  # every slot is filled by now
 
 
 def _send_alone(r: SendRequest) -> Outcome:
     try:
         with request_base_url(r.base_url):
-            return send_message(sender=SenderRef(r.sender_id), group_id=r.group_id, client_id=r.client_id,
+            return send_message(sender=SenderRef(r.sender_id), group_id=r.group_id, client_id=r.client_id,  # type: ignore[arg-type]
                                 type=r.type, body=r.body, ext=r.ext)
     except (ApiError, SQLAlchemyError) as exc:
         if isinstance(exc, SQLAlchemyError):
@@ -164,7 +163,7 @@ def _append_many(conn: Connection, batch: list[_Send]) -> tuple[dict[int, ApiErr
             continue
         refusal = posting_refusal(_sender_view(group, members, muted, senders.get(s.sender_id), s.sender_id),
                                   sender_id=s.sender_id,
-                                  blocked=lambda other, me=s.sender_id: (me, other) in blocks or (other, me) in blocks)
+                                  blocked=lambda other, me=s.sender_id: (me, other) in blocks or (other, me) in blocks)  # type: ignore[misc]
         if refusal is not None:
             refused[s.index] = refusal
         else:

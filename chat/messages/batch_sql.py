@@ -36,7 +36,7 @@ def _reads(ids_in) -> dict[str, Any]:
             .where(ids_in(g.id, "ids")).order_by(g.id).with_for_update(of=groups_t)),
         "senders": select(users_t.c.id, users_t.c.nickname, users_t.c.avatar_url, users_t.c.banned_at,
                           users_t.c.banned_until).where(ids_in(users_t.c.id, "ids")),
-        "members_of": select(m.group_id, m.user_id, m.role, m.muted_until).where(ids_in(m.group_id, "ids")).order_by(m.group_id,
+        "members_of": select(m.group_id, m.user_id, m.role, m.muted_until).where(ids_in(m.group_id, "ids")).order_by(m.group_id,  # noqa: E501
                                                                                                           m.user_id),
     }
 
@@ -59,12 +59,13 @@ class BatchSql:
     def __init__(self) -> None:
         counters = sqlite.insert(counters_t)
         self.advance = (counters.on_conflict_do_update(
-            index_elements=[counters_t.c.user_id], set_={"last_pos": counters_t.c.last_pos + counters.excluded.last_pos})
+            index_elements=[counters_t.c.user_id],
+            set_={"last_pos": counters_t.c.last_pos + counters.excluded.last_pos})
             .returning(counters_t.c.user_id, counters_t.c.last_pos))
 
     def read(self, conn: Connection, name: str, ids: Iterable[int]) -> list[Any]:
         """Rows of one of `reads` for these ids."""
-        return conn.execute(self.reads[name], {"ids": sorted(set(ids))}).all()
+        return conn.execute(self.reads[name], {"ids": sorted(set(ids))}).all()  # type: ignore[return-value]
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""
@@ -126,7 +127,7 @@ class PostgresBatchSql(BatchSql):
     block_pairs = text(
         "SELECT b.blocker_id, b.blocked_id FROM unnest(CAST(:blockers AS BIGINT[]), CAST(:blocked AS BIGINT[])) "
         "AS v(blocker_id, blocked_id) JOIN blocks AS b ON b.blocker_id = v.blocker_id AND b.blocked_id = v.blocked_id")
-    insert_messages = text(
+    insert_messages = text(  # type: ignore[assignment]
         "INSERT INTO chat_messages (group_id, seq, sender_id, type, body, ext, client_id, created_at) "
         "SELECT v.group_id, v.seq, v.sender_id, v.type, CAST(v.body AS JSON), CAST(v.ext AS JSON), v.client_id, "
         ":at FROM unnest(CAST(:group_ids AS BIGINT[]), CAST(:seqs AS INTEGER[]), CAST(:sender_ids AS BIGINT[]), "

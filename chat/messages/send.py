@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from chat.conversations.archive import is_archived
 from chat.events import Event, dispatch
-from chat.inbox.arrivals import record_arrivals
 from chat.groups.access import dialect_insert, member_ids, not_found, other_party
+from chat.inbox.arrivals import record_arrivals
 from chat.messages import screening
 from chat.messages import statements as sql
 from chat.messages.bodies import SERVER_TYPES, validate_client_id, validate_content
@@ -238,7 +238,7 @@ def _replay(s: Executor, *, sender: Sender, group_id: int, client_id: str) -> Se
     pos = s.scalar(select(inbox_t.c.pos).where(inbox_t.c.user_id == sender.id, inbox_t.c.message_id == row.id))
     kind = s.scalar(select(groups_t.c.kind).where(groups_t.c.id == group_id))
     return SendResult(message=message_from_row(row), created=False,
-                      cursors={sender.id: pos} if pos is not None else {}, recipients=[], group_kind=kind)
+                      cursors={sender.id: pos} if pos is not None else {}, recipients=[], group_kind=kind)  # type: ignore[arg-type]
 
 
 def lock_for_sender(s: Executor, *, group_id: int, sender: Sender) -> Any:
@@ -276,7 +276,7 @@ def posting_refusal(row: Any, *, sender_id: int, blocked: Callable[[int], bool])
         return Forbidden("You are muted in this group.", code="muted",
                          details={"muted_until": row.muted_until.isoformat()})
     # The ban as stored now: a WebSocket connection may hold a User loaded long ago.
-    if User.is_banned(SimpleNamespace(banned_at=row.banned_at, banned_until=row.banned_until)):
+    if User.is_banned(SimpleNamespace(banned_at=row.banned_at, banned_until=row.banned_until)):  # type: ignore[arg-type]
         return ApiError("This account is banned.", status=403, code="banned")
     return None
 
@@ -297,13 +297,13 @@ def _append(s: Executor, *, group_id: int, kind: str, last_seq: int, sender: dic
     cursors: dict[int, int] = {}
     if kind in INBOX_KINDS:
         # One statement takes every member's next position and so names the recipients.
-        cursors = dict(conn.execute(sql.TAKE_POSITIONS[conn.dialect.name], {"group_id": group_id}).all())
+        cursors = dict(conn.execute(sql.TAKE_POSITIONS[conn.dialect.name], {"group_id": group_id}).all())  # type: ignore[call-overload]
         recipients = sorted(cursors)
         if cursors:
             conn.execute(sql.INSERT_INBOX, [{"user_id": uid, "pos": pos, "message_id": message_id,
                                              "group_id": group_id} for uid, pos in cursors.items()])
     else:
-        recipients = member_ids(s, group_id)
+        recipients = member_ids(s, group_id)  # type: ignore[arg-type]
     message = message_dict(id=message_id, group_id=group_id, seq=seq, sender=sender, type=type,
                            body=body, ext=ext, client_id=client_id, created_at=now, recalled_at=None)
     result = SendResult(message=message, created=True, cursors=cursors, recipients=recipients, group_kind=kind)

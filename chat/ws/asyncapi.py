@@ -114,7 +114,7 @@ SERVER_SUMMARIES = {
     "hello": "First frame: who you are, the heartbeat, and your latest cursor (where a new device starts).",
     "message": "A message in one of your groups (your other devices' included); room messages carry no cursor.",
     "ack": "The answer to your `send`: the stored message (the first one, for a repeated client_id).",
-    "event": "A group, member, membership (user groups and rooms), recall, read, typing, presence or unread (badge) event.",
+    "event": "A group, member, membership (user groups and rooms), recall, read, typing, presence or unread (badge) event.",  # noqa: E501
     "synced": "The end of a replay batch (`more`: ask again from this cursor).",
     "pong": "The answer to `ping`.",
     "error": "A frame could not be served (the socket stays open), or, before a close, why the session ends.",
@@ -146,7 +146,7 @@ def build(openapi: dict[str, Any]) -> dict[str, Any]:
             name = f"Ws{op.capitalize()}{'Frame' if action == 'send' else 'Op'}"
             schemas[name] = to_json_schema(payload)
             key = f"{op}{'Frame' if action == 'send' else 'Op'}"
-            messages[key] = {"name": op, "title": f"{op} ({'server to client' if action == 'send' else 'client to server'})",
+            messages[key] = {"name": op, "title": f"{op} ({'server to client' if action == 'send' else 'client to server'})",  # noqa: E501
                              "summary": summaries[op], "contentType": "application/json",
                              "payload": {"$ref": SCHEMAS + name}}
             operations[f"{action}{op.capitalize()}"] = {

@@ -286,9 +286,9 @@ class Connection:
     def _frame(self, op: str, item: Positioned, client_id: str | None = None,
                cursor_pos: int | None = None) -> str:
         # The message JSON was encoded once, by the publisher or the replay; splice it in.
-        cursor = dumps(self.store.encode_cursor(item.pos if cursor_pos is None else cursor_pos))
+        cursor = dumps(self.store.encode_cursor(item.pos if cursor_pos is None else cursor_pos))  # type: ignore[arg-type]
         if op == "ack":
-            return f'{{"op":"ack","client_id":{dumps(client_id)},"message":{item.message_json},"cursor":{cursor}}}'
+            return f'{{"op":"ack","client_id":{dumps(client_id)},"message":{item.message_json},"cursor":{cursor}}}'  # type: ignore[arg-type]
         return f'{{"op":"message","message":{item.message_json},"cursor":{cursor}}}'
 
     def _advance(self, pos: int) -> None:

@@ -21,9 +21,11 @@ from chat.ws.send_queue import SendQueue
 from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
 from chat.ws.socket import Socket
 from chat.ws.store import Store
+from core.access import socket_session
 from core.auth import bearer_token
 from core.db import db
 from core.errors import ApiError, ValidationError
+from core.logging import note_user
 from marketplace.users.services import live_token
 from marketplace.users.tickets import redeem_ws_ticket
 
@@ -38,6 +40,7 @@ DB_UNAVAILABLE = SessionEnd(1013, "service_unavailable", "The service is tempora
 
 
 def _reject(server, end: SessionEnd) -> None:
+    socket_session().closing(end.close_code)
     server.send(end.frame())
     server.close(end.close_code, end.message)
 
@@ -52,7 +55,7 @@ def websocket(server) -> None:
 
 
 def _serve(server) -> None:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     raw = bearer_token() or request.args.get("access_token")
     ticket = request.args.get("ticket")
     try:
@@ -71,6 +74,7 @@ def _serve(server) -> None:
         _reject(server, BANNED)
         return
     user_id, token_id = user.id, token.id
+    note_user(user_id)
     admission.authenticated()
 
     hub: Hub = app.extensions["chat_hub"]

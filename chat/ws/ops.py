@@ -97,7 +97,7 @@ def answer_send(conn: Connection, client_id: str, outcome: Outcome) -> None:
     if pos is None:
         # Room messages are live-only: no inbox position, the ack carries no cursor.
         conn.abandon_send(client_id)
-        conn.push_frame(f'{{"op":"ack","client_id":{dumps(client_id)},"message":{outcome.message_json}}}')
+        conn.push_frame(f'{{"op":"ack","client_id":{dumps(client_id)},"message":{outcome.message_json}}}')  # type: ignore[arg-type]
     else:
         conn.push_ack(client_id, positioned(pos, outcome.message, outcome.message_json))
 

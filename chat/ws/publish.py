@@ -27,7 +27,7 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
                 out.append((user_channel(uid), frame_payload(f'{{"op":"message","message":{encoded}}}')))
             else:
                 out.append((user_channel(uid), positioned_payload(pos, sender_id, message.get("client_id"), encoded)))
-        for event in unread_events(event.get("unread") or {}):
+        for event in unread_events(event.get("unread") or {}):  # noqa: B020
             out += payloads_for(event)
         return out
     data = {k: v for k, v in event.items() if k not in ("type", "recipients", "message_json")}
