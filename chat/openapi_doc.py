@@ -100,14 +100,31 @@ RULES: dict[str, list[Rule]] = {
         Rule(400, "invalid_cursor", "`cursor` is a `next_cursor` this server gave the caller for the same "
                                     "`kind`, `listing_id` and `archived`", ("cursor",)),
     ],
+    "PUT /conversations/{group_id}": [
+        Rule(400, "not_an_inbox_chat", "only item, direct and group chats are muted or pinned (not rooms)"),
+    ],
     "POST /rooms/{room_id}/leave": [
         Rule(409, "owner_cannot_leave", "the room's owner stays"),
     ],
     "POST /admin/groups": [
-        Rule(400, "validation_error", "`direct` needs `user_ids` (two existing users); `item` needs an existing "
-                                      "`listing_id` and `buyer_id`", ("user_ids", "listing_id", "buyer_id")),
-        Rule(400, "unknown_user", "every user named exists", ("user_ids", "buyer_id")),
-        Rule(409, "own_listing", "the buyer is not the listing's seller"),
+        Rule(400, "validation_error", "`direct` needs `user_ids` (two different users); `item` needs an existing "
+                                      "`listing_id` and `buyer_id`; `group` needs `name` and `owner_id`",
+             ("user_ids", "listing_id", "buyer_id", "name", "owner_id")),
+        Rule(400, "unknown_user", "every user named exists", ("user_ids", "buyer_id", "owner_id")),
+        Rule(409, "seller_is_buyer", "the buyer is not the listing's seller"),
+    ],
+    "POST /groups": [
+        Rule(400, "unknown_user", "every user of `member_ids` exists", ("member_ids",)),
+        Rule(403, "blocked", "no member who blocked the creator or whom the creator blocked"),
+    ],
+    "POST /groups/{group_id}/members": [
+        Rule(400, "unknown_user", "every user of `user_ids` exists", ("user_ids",)),
+    ],
+    "POST /groups/{group_id}/owner": [
+        Rule(400, "unknown_user", "`user_id` names an existing user", ("user_id",)),
+    ],
+    "PUT /admin/groups/{group_id}/owner": [
+        Rule(400, "unknown_user", "`user_id` names an existing user", ("user_id",)),
     ],
     "POST /admin/groups/{group_id}/members": [
         Rule(400, "unknown_user", "`user_id` names an existing user", ("user_id",)),

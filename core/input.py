@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from flask import Flask, request
-from marshmallow import validate
+from marshmallow import fields, validate
 from werkzeug.routing import IntegerConverter
 
 from core.errors import ValidationError
@@ -24,6 +24,17 @@ ROW_ID = validate.Range(min=1, max=MAX_BIGINT)
 MAX_INT = 2**31 - 1
 #: a message seq in a group (0 = before the first)
 SEQ = validate.Range(min=0, max=MAX_INT)
+
+
+
+class JsonBoolean(fields.Boolean):
+    """A boolean in a JSON body: `true` or `false` only (marshmallow's Boolean also takes 0, 1, "yes")."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
 
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
 

@@ -5,11 +5,9 @@ import copy
 
 from core.openapi import Link, Rule, add_links, add_rules, operation, set_example, set_path_parameter
 from marketplace.listings.state import ADMIN_MOVES, SELLER_MOVES
-from marketplace.uploads.media import ALLOWED, DESCRIPTION
+from marketplace.uploads.media import DESCRIPTION, SERVED_TYPES
 
 BINARY = {"type": "string", "format": "binary"}
-#: what GET /uploads/{name} serves: every type an upload is stored as
-SERVED_TYPES = sorted({media.content_type for media in ALLOWED.values()} | {"image/heif"})
 UPLOAD_NAME = {"type": "string", "pattern": r"^[0-9a-f]{32}\.[a-z0-9]{2,5}$",
                "description": "the `name` POST /uploads returned"}
 UPLOAD_URL_RULE = ("must be the URL of an image uploaded to this service that exists (the `url` POST /uploads "
@@ -67,6 +65,18 @@ RULES: dict[str, list[Rule]] = {
         Rule(415, "unsupported_media_type", f"the file's own bytes are {DESCRIPTION}; its name and declared "
                                             "type are ignored"),
         Rule(400, "validation_error", "one part, `file`; no other form fields"),
+    ],
+    "POST /token": [
+        Rule(400, "invalid_wechat_code", "a `wechat` grant's `code` is one wx.login returned, unused and not "
+                                         "expired (WeChat is asked)", ("code",)),
+    ],
+    "POST /me/wechat": [
+        Rule(400, "invalid_wechat_code", "`code` is one wx.login returned, unused and not expired (WeChat is "
+                                         "asked)", ("code",)),
+    ],
+    "POST /me/subscriptions": [
+        Rule(400, "unknown_template", "`template_id` is the template this server sends notifications with "
+                                      "(its WECHAT_TEMPLATE_ID)", ("template_id",)),
     ],
     "POST /users": [
         Rule(409, "username_taken", "usernames are unique, compared without case"),
@@ -156,9 +166,10 @@ def _uploads(document: dict) -> None:
     set_path_parameter(document, "/uploads/{name}", "name", UPLOAD_NAME)
     download = operation(document, "GET /uploads/{name}")
     for status in ("200", "206"):
-        download["responses"][status]["content"] = {media: {"schema": dict(BINARY)} for media in SERVED_TYPES}
+        download["responses"][status]["content"] = {media: {"schema": dict(BINARY)}
+                                                    for media in sorted(SERVED_TYPES)}
     upload = operation(document, "POST /uploads")["requestBody"]["content"]["multipart/form-data"]
-    upload["encoding"] = {"file": {"contentType": ", ".join(sorted(ALLOWED))}}
+    upload["encoding"] = {"file": {"contentType": ", ".join(sorted(SERVED_TYPES))}}
 
 
 def _listing_kinds(document: dict) -> None:
@@ -176,10 +187,26 @@ def _listing_kinds(document: dict) -> None:
                                 "oneOf": [sale, donation]}
 
 
+def _token_grants(document: dict) -> None:
+    """POST /token: each grant type takes its own fields only, said as one schema per grant type."""
+    schemas = document["components"]["schemas"]
+    base = schemas["TokenRequest"]
+    variants = []
+    for grant, names in (("password", ("username", "password")), ("wechat", ("code",))):
+        variant = {key: copy.deepcopy(value) for key, value in base.items() if key != "properties"}
+        variant["properties"] = {"grant_type": {"type": "string", "enum": [grant]},
+                                 **{name: copy.deepcopy(base["properties"][name]) for name in names}}
+        variant["required"] = ["grant_type", *names]
+        variants.append(variant)
+    schemas["TokenRequest"] = {"description": "The `password` grant (username and password) or the `wechat` "
+                                              "grant (the wx.login code).", "oneOf": variants}
+
+
 def refine(document: dict) -> None:
     """The marketplace's part of the document (registered with core.openapi.add_refiner)."""
     _uploads(document)
     _listing_kinds(document)
+    _token_grants(document)
     add_rules(document, RULES)
     add_links(document, LINKS)
     for key in ("GET /listings/{listing_id}", "POST /listings"):

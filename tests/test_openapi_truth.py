@@ -14,7 +14,7 @@ from core.openapi import PREFIX, RULE_CODES, RULE_FIELDS, RULES_HEADING
 from core.server_limits import LIMIT_REQUEST_LINE
 from marketplace.openapi_doc import LINKS as MARKET_LINKS
 from marketplace.openapi_doc import RULES as MARKET_RULES
-from marketplace.uploads.media import ALLOWED
+from marketplace.uploads.media import ALLOWED, DOCUMENTS
 from tests.support.schemas import errors
 
 API = PREFIX
@@ -57,15 +57,23 @@ def test_the_rules_the_issue_names_are_stated(spec):
     assert "415 `unsupported_media_type`" in stated["POST /uploads"]
 
 
-def test_download_documents_every_type_an_upload_is_served_as(spec):
+def test_download_documents_every_type_an_upload_is_served_as(spec, client, factory):
     download = op(spec, "GET /uploads/{name}")
-    served = {media.content_type for media in ALLOWED.values()} | {"image/heif"}
+    served = {media.content_type for media in (*ALLOWED.values(), *DOCUMENTS.values())} | {
+        "image/heif", "audio/silk", "text/plain"}
     for status in ("200", "206"):
         assert set(download["responses"][status]["content"]) == served
     (name,) = spec["paths"][f"{API}/uploads/{{name}}"]["parameters"]
     assert re.match(name["schema"]["pattern"], "0123456789abcdef0123456789abcdef.png")
     form = op(spec, "POST /uploads")["requestBody"]["content"]["multipart/form-data"]
-    assert set(form["encoding"]["file"]["contentType"].split(", ")) == set(ALLOWED)
+    assert set(form["encoding"]["file"]["contentType"].split(", ")) == served
+    user = factory.user()
+    pdf = b"%PDF-1.4\n1 0 obj\n<</Type/Catalog>>\nendobj\ntrailer\n<</Root 1 0 R>>\n%%EOF\n"
+    for data, filename in ((pdf, "a.pdf"), ("纯文本说明\n".encode(), "a.txt")):
+        r = client.post(f"{API}/uploads", data={"file": (io.BytesIO(data), filename)}, headers=user.headers)
+        assert r.status_code == 201, r.get_json()
+        got = client.get(f"{API}/uploads/{r.get_json()['name']}", headers=user.headers)
+        assert got.status_code == 200 and got.mimetype in download["responses"]["200"]["content"], got.mimetype
 
 
 def test_path_ids_are_documented_as_row_ids_and_zero_matches_no_route(spec, client, factory):
@@ -176,3 +184,15 @@ def test_a_listings_price_rule_is_in_its_schema_one_variant_per_kind(spec, clien
     seller = factory.user()
     body = {"kind": "sale", "title": "   ", "price_cents": 100, "category": "home", "condition": "good", "city": "上海"}
     assert client.post(f"{API}/listings", json=body, headers=seller.headers).status_code == 400
+
+
+def test_a_stripped_fields_pattern_blanks_exactly_what_the_server_strips(spec, client, factory):
+    """`city` of "\\x1d" is blank to the server (str.strip removes it) and so to the document; "\\ufeff" is not."""
+    import jsonschema_rs
+
+    documented = jsonschema_rs.validator_for(spec["components"]["schemas"]["ListingEdit"]["properties"]["city"])
+    seller = factory.user()
+    listing = factory.listing(seller)["id"]
+    for char in ("\x1d", "\x1f", "\x85", "\u3000", " ", "\ufeff", "a"):
+        r = client.patch(f"{API}/listings/{listing}", json={"city": char}, headers=seller.headers)
+        assert (r.status_code == 200) == documented.is_valid(char), (repr(char), r.get_json())

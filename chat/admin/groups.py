@@ -85,7 +85,8 @@ def create_group(*, admin: User, kind: str, user_ids: list[int] | None = None, l
     (True), else the existing one (False). Members hear of a new group on /ws. A user group (`group`)
     is always new: `owner_id` owns it, `user_ids` are its members."""
     if kind == "group":
-        group_id = open_group(creator=admin, name=name or "", member_ids=user_ids, owner_id=owner_id, as_admin=True)
+        group_id = open_group(creator=admin, name=name or "", member_ids=user_ids, owner_id=owner_id, as_admin=True,
+                              members_field="user_ids")
         return get_group(group_id=group_id), True
     args = {"admin": admin, "kind": kind, "user_ids": user_ids, "listing_id": listing_id, "buyer_id": buyer_id,
             "name": name}

@@ -58,6 +58,8 @@ class AdminGroupCreateSchema(ma.Schema):
         if missing:
             raise ma.ValidationError(missing)
         ids = data.get("user_ids")
+        if ids is not None and len(set(ids)) != len(ids):
+            raise ma.ValidationError({"user_ids": ["Each user once."]})
         if kind == "direct" and (len(ids) != 2 or len(set(ids)) != 2):  # type: ignore[arg-type]
             raise ma.ValidationError({"user_ids": ["Two different users."]})
 

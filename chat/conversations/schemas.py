@@ -8,7 +8,7 @@ from chat.conversations.cursor import CURSOR_PATTERN, MAX_CURSOR_CHARS
 from chat.conversations.services import DEFAULT_LIMIT
 from chat.groups.schemas import ListingSummarySchema
 from chat.models import GROUP_KINDS
-from core.input import ROW_ID
+from core.input import ROW_ID, JsonBoolean
 from core.pagination import MAX_PAGE_SIZE
 
 
@@ -77,8 +77,8 @@ class ConversationPageSchema(ma.Schema):
 
 
 class ConversationUpdateSchema(ma.Schema):
-    muted = fields.Boolean(metadata={"description": "leave out of the badge and of notifications"})
-    pinned = fields.Boolean(metadata={"description": "list before the others (at most 10)"})
+    muted = JsonBoolean(metadata={"description": "leave out of the badge and of notifications"})
+    pinned = JsonBoolean(metadata={"description": "list before the others (at most 10)"})
 
 
 class ConversationFlagsSchema(ma.Schema):

@@ -33,15 +33,16 @@ def create_group(*, creator: User, name: str, member_ids: list[int] | None = Non
 
 
 def open_group(*, creator: User, name: str, member_ids: list[int] | None = None,
-               owner_id: int | None = None, as_admin: bool = False) -> int:
+               owner_id: int | None = None, as_admin: bool = False, members_field: str = "member_ids") -> int:
     """A new group's id: owned by its creator (or, from the console, by `owner_id`) with the members invited.
 
     400 `unknown_user`, 403 `blocked` when an invitee and the creator blocked each other, 409
-    `group_full` beyond GROUP_MAX_MEMBERS.
+    `group_full` beyond GROUP_MAX_MEMBERS. `members_field` is the request field holding `member_ids`
+    (what an `unknown_user` error names).
     """
     with db.transaction() as s:
         owner = users_by_id(s, [owner_id], "owner_id")[0] if owner_id is not None else creator
-        invited = [u for u in users_by_id(s, member_ids or [], "member_ids") if u.id != owner.id]
+        invited = [u for u in users_by_id(s, member_ids or [], members_field) if u.id != owner.id]
         if not as_admin:
             for user in invited:
                 ensure_not_blocked(actor_id=creator.id, other_id=user.id)

@@ -20,10 +20,12 @@ MAX_IMAGES = 9
 MAX_PRICE_CENTS = 10_000_000_000
 
 
-#: what a Stripped field of at least one character holds, as the document says it (ECMAScript regex)
-NOT_BLANK = r"\S"
+#: what a Stripped field of at least one character holds, as the document says it (ECMAScript regex):
+#: a character str.strip() keeps. ECMAScript's \S would admit \x1c-\x1f and \x85 (which strip() removes)
+#: and refuse \ufeff (which it keeps), so the class names Python's whitespace exactly.
+NOT_BLANK = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 #: ... of at least two characters
-TWO_NOT_BLANK = r"\S[\s\S]*\S"
+TWO_NOT_BLANK = NOT_BLANK + r"[\s\S]*" + NOT_BLANK
 
 
 class Stripped(fields.String):

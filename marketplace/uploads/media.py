@@ -66,6 +66,9 @@ HEIF = Media("image/heif", "heif")
 THREE_GP = Media("video/3gpp", "3gp")
 # HEIF brands filetype does not name (it only knows 'heic', and 'mif1'/'msf1' listing 'heic').
 HEIF_BRANDS = {"mif1", "msf1", "heix", "heim", "heis", "hevc", "hevx"}
+#: every content type an upload is stored and served as (what `sniff` can answer)
+SERVED_TYPES = frozenset(media.content_type for media in (*ALLOWED.values(), *DOCUMENTS.values(), TEXT, SILK,
+                                                          HEIF, THREE_GP))
 
 DESCRIPTION = "images (JPEG, PNG, GIF, WebP, HEIC/HEIF), audio (MP3, M4A/AAC, WAV, Ogg, AMR, FLAC, " \
               "WeChat SILK v3), video (MP4, MOV, WebM, 3GP) or documents (PDF, Word, Excel, PowerPoint, " \

@@ -4,6 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from core.input import JsonBoolean
 from core.pagination import PageArgsSchema
 from marketplace.uploads.urls import UploadUrl
 
@@ -49,7 +50,7 @@ class WeChatCodeSchema(ma.Schema):
 
 class SubscriptionSchema(ma.Schema):
     template_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    accepted = fields.Boolean(required=True, metadata={
+    accepted = JsonBoolean(required=True, metadata={
         "description": "true when wx.requestSubscribeMessage answered `accept` for this template"})
 
 

@@ -39,14 +39,22 @@ def test_console_creates_a_group_adds_demo2_and_posts_a_test_message(client, fac
 
 
 def test_console_group_creation_is_validated(client, factory):
-    admin, user = factory.admin(), factory.user()
+    admin, user, demo = factory.admin(), factory.user(), factory.user()
+    listing = factory.listing(demo)["id"]
     for payload in ({"kind": "group", "owner_id": user.id}, {"kind": "group", "name": "群"},
                     {"kind": "group", "name": "群", "owner_id": user.id, "user_ids": ["x"]},
-                    {"kind": "direct", "user_ids": [user.id]}, {"kind": "direct", "user_ids": [user.id, user.id]}):
+                    {"kind": "direct", "user_ids": [user.id]}, {"kind": "direct", "user_ids": [user.id, user.id]},
+                    {"kind": "group", "name": "群", "owner_id": user.id, "user_ids": [demo.id, demo.id]},
+                    {"kind": "item", "listing_id": listing, "buyer_id": user.id, "user_ids": [user.id, user.id]}):
         r = client.post(f"{API}/admin/groups", json=payload, headers=admin.headers)
         assert r.status_code == 400 and r.get_json()["error"]["code"] == "validation_error", payload
     r = client.post(f"{API}/admin/groups", json={"kind": "group", "name": "群", "owner_id": 999999},
                     headers=admin.headers)
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "unknown_user"
+    # An unknown member is named by the field the request used (`user_ids`), as the document says.
+    r = client.post(f"{API}/admin/groups", json={"kind": "group", "name": "群", "owner_id": user.id,
+                                                 "user_ids": [999999]}, headers=admin.headers)
+    error = r.get_json()["error"]
+    assert r.status_code == 400 and error["code"] == "unknown_user" and set(error["details"]["fields"]) == {"user_ids"}
     room = client.post(f"{API}/admin/rooms", json={"name": "房间"}, headers=admin.headers).get_json()["id"]
     assert client.delete(f"{API}/admin/groups/{room}", headers=admin.headers).status_code == 404

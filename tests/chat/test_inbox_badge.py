@@ -124,6 +124,19 @@ def test_pin_limit_rooms_strangers_and_bad_input(client, factory, chat):
     assert [c["muted"] for c in page(client, seller)["items"]].count(True) == 0
 
 
+def test_flags_are_json_booleans_only(client, factory, chat):
+    """0, 1, "true" and "yes" are not booleans: 400 naming the field, and nothing changes."""
+    seller = factory.user()
+    group_id = chat.item_group(factory.user(), seller)
+    for value in (0, 1, "true", "yes", "1", None):
+        for flag in ("muted", "pinned"):
+            r = put(client, seller, group_id, **{flag: value})
+            assert r.status_code == 400, (flag, value, r.get_json())
+            assert r.get_json()["error"]["code"] == "validation_error" and flag in r.get_json()["error"]["details"]["fields"]
+    item = next(c for c in page(client, seller)["items"] if c["group_id"] == group_id)
+    assert (item["muted"], item["pinned"]) == (False, False)
+
+
 def test_peer_read_seq_shows_how_far_the_other_party_read(client, factory, chat):
     buyer, seller = factory.user(), factory.user()
     group_id = chat.item_group(buyer, seller)

@@ -14,6 +14,7 @@ import pytest
 from tests.fuzz.live import run_schemathesis
 from tests.fuzz.world import build_world
 from tests.support.servers import GunicornServer
+from tests.support.wechat_server import WeChatServer
 
 #: examples per operation in the fuzzing phase; `make fuzz` raises it
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "5"))
@@ -22,10 +23,18 @@ SEED = int(os.environ.get("FUZZ_SEED", "20261128"))
 WORKERS = 2
 
 
+def wechat_settings(wechat: WeChatServer) -> dict[str, str]:
+    """The server's WeChat settings, pointing at the stand-in."""
+    return {"WECHAT_APPID": wechat.state.appid, "WECHAT_SECRET": wechat.state.secret,
+            "WECHAT_API_BASE": wechat.base, "WECHAT_TEMPLATE_ID": wechat.state.template_id}
+
+
 @pytest.mark.slow
 def test_schemathesis_finds_no_failure_against_the_production_server(clean_app, database_url, tmp_path):
     world = build_world(clean_app.test_client())
-    with GunicornServer(tmp_path, database_url=database_url, workers=WORKERS) as server:
+    # WeChat is configured and reachable, as in production: our stand-in answers what the real one would.
+    with WeChatServer() as wechat, GunicornServer(tmp_path, database_url=database_url, workers=WORKERS,
+                                                  env=wechat_settings(wechat)) as server:
         # The world's upload was stored by the in-process app: the server serves it from its own folder.
         shutil.copytree(clean_app.config["UPLOAD_DIR"], server.directory / "uploads", dirs_exist_ok=True)
         outcome = run_schemathesis(server.url, world, seed=SEED, max_examples=EXAMPLES,

@@ -132,11 +132,17 @@ def test_openapi_documents_the_wechat_routes_and_their_errors(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     token = spec["paths"]["/api/v1/token"]["post"]
     assert {"400", "403", "502", "503"} <= set(token["responses"])
-    grant = spec["components"]["schemas"]["TokenRequest"]["properties"]["grant_type"]
-    assert grant["enum"] == ["password", "wechat"]
+    # One schema per grant type: each takes its own fields only (a wechat grant with a password is refused).
+    variants = spec["components"]["schemas"]["TokenRequest"]["oneOf"]
+    assert {v["properties"]["grant_type"]["enum"][0]: sorted(v["required"]) for v in variants} == {
+        "password": ["grant_type", "password", "username"], "wechat": ["code", "grant_type"]}
+    assert all(v["additionalProperties"] is False for v in variants)
+    assert token["responses"]["400"]["x-rule-codes"] == ["invalid_wechat_code"]
     bind = spec["paths"]["/api/v1/me/wechat"]["post"]
     assert {"204", "400", "401", "409", "503"} <= set(bind["responses"])
-    assert "200" in spec["paths"]["/api/v1/me/subscriptions"]["post"]["responses"]
+    assert bind["responses"]["400"]["x-rule-codes"] == ["invalid_wechat_code"]
+    subscribe = spec["paths"]["/api/v1/me/subscriptions"]["post"]["responses"]
+    assert "200" in subscribe and subscribe["400"]["x-rule-codes"] == ["unknown_template"]
     put = spec["paths"]["/api/v1/conversations/{group_id}"]["put"]
     assert {"200", "400", "404", "409"} <= set(put["responses"])
     page = spec["components"]["schemas"]["ConversationPage"]["properties"]

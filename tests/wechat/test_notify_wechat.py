@@ -73,6 +73,11 @@ def test_subscriptions_count_accepted_requests(client, factory, wechat):
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "unknown_template"
     r = client.post(f"{API}/me/subscriptions", json={"template_id": wechat.state.template_id}, headers=user.headers)
     assert r.status_code == 400 and "accepted" in r.get_json()["error"]["details"]["fields"]
+    for value in (1, "true", "yes"):  # a JSON boolean only: no quota from a number or a word
+        r = client.post(f"{API}/me/subscriptions", json={"template_id": wechat.state.template_id, "accepted": value},
+                        headers=user.headers)
+        assert r.status_code == 400 and "accepted" in r.get_json()["error"]["details"]["fields"], value
+    assert subscribe(client, user, wechat, accepted=False)["remaining"] == 2
 
 
 def test_one_subscribe_message_per_accepted_subscription(client, wechat, pair):
