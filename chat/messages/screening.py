@@ -2,7 +2,7 @@
 
 `block` rules refuse the message (403 `content_blocked`, nothing stored), `mask` rules rewrite the
 matches with `*`. Phone numbers and WeChat ids are only detected: the message goes through and the
-group gets a `system` notice against trading off the platform (see `send.post_off_platform_notice`).
+group gets a `system` notice against trading off the platform (see `batch.post_off_platform_notice`).
 The compiled rules come from the process's cache: no database query per message.
 
 The notice is an ordinary `system` message in the group: messages have no per-recipient

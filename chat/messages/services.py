@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from chat.events import dispatch
+from chat.events import emit
 from chat.groups.access import (
     MODERATOR_ROLES,
     member_ids,
@@ -61,11 +61,10 @@ def mark_read(*, user: User, group_id: int, seq: int) -> bool:
         moved = s.execute(update(members_t).where(
             members_t.c.group_id == group_id, members_t.c.user_id == user.id,
             members_t.c.last_read_seq < seq).values(last_read_seq=seq)).rowcount > 0
-        # Read receipts matter between the parties of a chat, not across a whole room.
-        recipients = member_ids(s, group_id) if moved and group.kind in INBOX_KINDS else [user.id]
-    if moved:
-        dispatch([{"type": "read", "group_id": group_id, "user_id": user.id, "seq": seq,
-                   "recipients": recipients}])
+        if moved:
+            # Read receipts matter between the parties of a chat, not across a whole room.
+            recipients = member_ids(s, group_id) if group.kind in INBOX_KINDS else [user.id]
+            emit({"type": "read", "group_id": group_id, "user_id": user.id, "seq": seq, "recipients": recipients})
     return moved
 
 
@@ -98,8 +97,7 @@ def recall_message(*, actor: User, group_id: int, message_id: int) -> dict[str, 
                       .values(body={}, ext=None, recalled_at=utcnow()))
             recalled_now = True
         message = message_from_row(s.execute(message_query().where(messages_t.c.id == message_id)).one())
-        recipients = member_ids(s, group_id) if recalled_now else []
-    if recalled_now:
-        dispatch([{"type": "recall", "group_id": group_id, "message": message, "by": actor.id,
-                   "recipients": recipients}])
+        if recalled_now:
+            emit({"type": "recall", "group_id": group_id, "message": message, "by": actor.id,
+                  "recipients": member_ids(s, group_id)})
     return message
