@@ -20,6 +20,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 def _env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
@@ -83,6 +87,27 @@ class Config:
         self.CORS_ORIGINS = _env_list("CORS_ORIGINS")
         # Strict-Transport-Security max-age, sent on HTTPS requests only (0: never).
         self.HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
+        self._relay_settings()
+
+    def _relay_settings(self) -> None:
+        """The WebSocket relay and its send queue (chat/ws; the README's table says what each does)."""
+        # ping interval, token re-check, and how long one socket write may block
+        self.WS_HEARTBEAT_S = _env_float("WS_HEARTBEAT_S", 25.0)
+        self.WS_SYNC_BATCH = _env_int("WS_SYNC_BATCH", 200)  # messages per `synced` batch of a replay
+        self.WS_QUEUE_MAX = _env_int("WS_QUEUE_MAX", 1000)  # frames queued for one socket before it is cut off
+        # how often a live socket double-checks the database for positions the broker lost
+        self.WS_CATCH_UP_S = _env_float("WS_CATCH_UP_S", 25.0)
+        self.WS_MAX_FRAME_BYTES = _env_int("WS_MAX_FRAME_BYTES", 32 * 1024)  # a bigger client frame: close 1009
+        # the kernel's send buffer per socket (0: the OS autotunes it, up to megabytes)
+        self.WS_SEND_BUFFER_BYTES = _env_int("WS_SEND_BUFFER_BYTES", 256 * 1024)
+        # a position arriving ahead of a missing one waits this long for it before it is read from the database
+        self.WS_GAP_WAIT_S = _env_float("WS_GAP_WAIT_S", 0.2)
+        self.WS_COALESCE = _env_int("WS_COALESCE", 64)  # frames written to a socket in one write at most
+        self.WS_SEND_BATCH = _env_int("WS_SEND_BATCH", 100)  # sends committed in one transaction at most
+        self.WS_SEND_QUEUE_MAX = _env_int("WS_SEND_QUEUE_MAX", 5000)  # queued sends before readers wait
+        self.WS_SEND_IDLE_S = _env_float("WS_SEND_IDLE_S", 30.0)  # the send worker ends after this long idle
+        # at most this long a socket's op waits for its earlier sends to commit (ops keep the client's order)
+        self.WS_SEND_WAIT_S = _env_float("WS_SEND_WAIT_S", 60.0)
 
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""

@@ -133,17 +133,20 @@ class BatchSql:
                      read_to: dict[tuple[int, int], int], at: datetime) -> None:
         """Every member's activity time in the item and direct groups `inbox_members` (group → member ids),
         and each sender's read marker up to their newest message: (group, sender) → seq."""
-        senders: dict[int, list[tuple[int, int]]] = {gid: [] for gid in inbox_members}
+        senders: dict[int, list[tuple[int | None, int]]] = {gid: [] for gid in inbox_members}
         rooms = []
         for (gid, sid), seq in sorted(read_to.items()):
-            (senders[gid] if gid in senders else rooms).append((sid, seq))
+            if gid in senders:
+                senders[gid].append((sid, seq))
+            else:
+                rooms.append({"gid": gid, "sid": sid, "new_seq": seq})
+        # One row per sender of each item or direct group (the system's: activity only).
         activity = [{"gid": gid, "sid": sid, "new_seq": seq, "at": at}
                     for gid in sorted(senders) for sid, seq in (senders[gid] or [(None, 0)])]
         if activity:
             conn.execute(self.move_activity, activity)
         if rooms:
-            conn.execute(self.move_read_marker, [{"gid": gid, "sid": sid, "new_seq": seq}
-                                                 for (gid, sid), seq in sorted(read_to.items()) if gid not in senders])
+            conn.execute(self.move_read_marker, rooms)
 
 
 def _unnest(**columns: Any) -> Any:

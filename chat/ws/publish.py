@@ -6,7 +6,7 @@ from typing import Any
 from flask import current_app
 
 from chat.messages.views import encode_message
-from chat.ws.connection import dumps
+from chat.ws import frames
 from chat.ws.hub import control_payload, frame_payload, positioned_payload, user_channel
 
 
@@ -23,12 +23,12 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
         for uid in event["recipients"]:
             pos = cursors.get(uid)
             if pos is None:  # a room: live only, no cursor
-                out.append((user_channel(uid), frame_payload(f'{{"op":"message","message":{encoded}}}')))
+                out.append((user_channel(uid), frame_payload(frames.message(encoded))))
             else:
                 out.append((user_channel(uid), positioned_payload(pos, sender_id, message.get("client_id"), encoded)))
         return out
     data = {k: v for k, v in event.items() if k not in ("type", "recipients", "message_json")}
-    frame = frame_payload(dumps({"op": "event", "type": kind, "data": data}))
+    frame = frame_payload(frames.event(kind, data))
     return [(user_channel(uid), frame) for uid in event.get("recipients", ())]
 
 

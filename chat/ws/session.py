@@ -7,16 +7,14 @@ lost, ends the session within one heartbeat.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from chat.ws import frames
+from chat.ws.frames import CLOSE_BANNED, CLOSE_UNAUTHORIZED
 from core.db import db, utcnow
 from marketplace.models import Token, User
-
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_BANNED = 4403
 
 
 @dataclass(frozen=True)
@@ -28,8 +26,7 @@ class SessionEnd:
     message: str
 
     def frame(self) -> str:
-        return json.dumps({"op": "error", "error": {"code": self.error_code, "message": self.message}},
-                          ensure_ascii=False, separators=(",", ":"))
+        return frames.error(self.error_code, self.message)
 
 
 UNAUTHORIZED = SessionEnd(CLOSE_UNAUTHORIZED, "unauthorized", "A valid access token is required.")
