@@ -117,9 +117,21 @@ class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = Parser()
 
 
+WEBSOCKET_DESCRIPTION = (
+    "\n\n## WebSocket `/ws`\nNot an OpenAPI operation. Authenticate with `Authorization: Bearer` (or "
+    "`?access_token=`); the first frame is `hello` with the user's latest `cursor`. **Resuming:** pass the "
+    "last cursor you saw when you connect, `/ws?cursor=<cursor>` (empty: from the beginning). Everything "
+    "missed is replayed first, in batches of `message`/`ack` frames each ending in `synced` (`more: true`: "
+    "ask for the next with `{\"op\":\"sync\",\"cursor\":...}`), then live frames; a bad cursor is an "
+    "`error` frame (`invalid_cursor`) and the socket stays open. **Without a cursor** the socket is live "
+    "as soon as the client sends its first frame (a `send` is acked at once); a first `sync` is replayed "
+    "before anything live; a client that only listens is live after `WS_HELLO_GRACE_S` (2 s). A later "
+    "`sync` sends each position the socket has not sent yet, once.")
+
 api = Api(spec_kwargs={
     "info": {"description": "PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
-                            "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}}."},
+                            "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}}."
+                            + WEBSOCKET_DESCRIPTION},
 })
 
 

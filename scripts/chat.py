@@ -4,7 +4,7 @@
     .venv/bin/python scripts/chat.py demo1 --group 1         # seller: answer in group 1
 
 Every frame the server pushes is printed; the last cursor is kept in
-~/.paipai-chat-<user>.cursor so a restart syncs what was missed while away.
+~/.paipai-chat-<user>.cursor so a restart resumes from it (`/ws?cursor=`) and prints what was missed first.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import threading
 import uuid
 from pathlib import Path
 from urllib import request as urlrequest
+from urllib.parse import urlencode
 
 import websocket  # websocket-client, installed by `make install-dev`
 
@@ -46,8 +47,9 @@ def main() -> None:
     cursor_file = Path.home() / f".paipai-chat-{args.username}.cursor"
     cursor = cursor_file.read_text().strip() if cursor_file.exists() else None
 
-    ws = websocket.create_connection(args.server.replace("http", "ws", 1) + "/ws",
-                                     header=[f"Authorization: Bearer {token}"])
+    # Resume on connect: what was missed comes first (no cursor file yet: everything from the beginning).
+    ws_url = args.server.replace("http", "ws", 1) + "/ws?" + urlencode({"cursor": cursor or ""})
+    ws = websocket.create_connection(ws_url, header=[f"Authorization: Bearer {token}"])
 
     def reader() -> None:
         while True:
@@ -58,7 +60,9 @@ def main() -> None:
                 os._exit(0)
             if frame.get("cursor"):
                 cursor_file.write_text(frame["cursor"])
-            if frame["op"] in ("message", "ack"):
+            if frame["op"] == "synced" and frame["more"]:
+                ws.send(json.dumps({"op": "sync", "cursor": frame["cursor"]}))  # the next batch of the replay
+            elif frame["op"] in ("message", "ack"):
                 m = frame["message"]
                 who = (m["sender"] or {}).get("nickname", "系统")
                 print(f"[g{m['group_id']} #{m['seq']}] {who}: {json.dumps(m['body'], ensure_ascii=False)}")
@@ -66,7 +70,6 @@ def main() -> None:
                 print(json.dumps(frame, ensure_ascii=False))
 
     threading.Thread(target=reader, daemon=True).start()
-    ws.send(json.dumps({"op": "sync", "cursor": cursor}))
     print(f"group {group_id}: type a line and press Enter to send it (Ctrl-D quits)")
     for line in sys.stdin:
         if line.strip():

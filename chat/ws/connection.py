@@ -37,8 +37,13 @@ class Settings:
     """One process's socket settings; the defaults are production values."""
 
     heartbeat_s: float = 25.0  # ping interval, token re-check, and how long one send may block
-    # positions are held after hello until the first sync, at most this long. Generous on purpose: a sync
-    # that arrives after the grace (a starved client or server) would replay what already went out live.
+    # A socket opened without a cursor holds positions after hello until the client's first frame, at most
+    # this long: a first `sync` is then replayed before anything live, any other first frame (a send, a
+    # ping) makes the socket live at once, and a client that only listens is live after this grace.
+    hello_grace_s: float = 2.0
+    # after a partial replay (`more: true`) positions are held until the client asks for the next batch, at
+    # most this long. Generous on purpose: a sync that arrives after the grace (a starved client or server)
+    # would replay what already went out live.
     sync_grace_s: float = 30.0
     batch_size: int = 200  # messages per `synced` batch of a replay
     queue_max: int = 1000  # frames queued for one socket before it counts as a slow consumer
@@ -59,10 +64,13 @@ class Settings:
 class Connection:
     """Delivery state of one socket: the handler's thread reads frames, `run_writer` sends them.
 
-    Positions are held back after `hello` until the client's first `sync` (or until
-    `sync_grace_s` passes), so a reconnecting client gets its missed messages before
-    newer live ones. After a partial replay (`more: true`) they are held again until
-    the client asks for the next batch. Acks are positions too: one goes out only in
+    A client that resumes names its cursor when it connects (`/ws?cursor=`): the replay
+    is the first thing the writer does, before anything live. Without a cursor,
+    positions after `hello` are held until the client's first frame: a first `sync`
+    is replayed before anything live, any other frame (a send, a ping) makes the
+    socket live at once, and a client that only listens is live after `hello_grace_s`.
+    After a partial replay (`more: true`) positions are held again until the client
+    asks for the next batch. Acks are positions too: one goes out only in
     order (never ahead of a position not yet delivered), so the cursor of every frame
     is safe to resume from.
     """
@@ -85,6 +93,7 @@ class Connection:
         self._base = 0
         self.live = False
         self._hold_until = 0.0
+        self._first_frame_pending = True  # no cursor given on connect and no frame read yet
         self._held: list[tuple[Positioned, str | None]] = []  # (item, client_id when it is an ack)
         self._early: dict[int, Positioned] = {}  # live positions beyond a gap, waiting for it to fill
         self._gap_deadline = 0.0
@@ -105,6 +114,13 @@ class Connection:
 
     def request_sync(self, after_pos: int) -> None:
         self._put(Item("sync", after_pos))
+
+    def frame_read(self, op: str) -> None:
+        """The reader got a client frame: a first frame other than `sync` makes the socket live at once."""
+        if self._first_frame_pending:
+            self._first_frame_pending = False
+            if op != "sync":
+                self._put(Item("live"))
 
     def request_catch_up(self) -> None:
         """The broker may have lost frames (it reconnected): re-read the database from wm."""
@@ -137,10 +153,15 @@ class Connection:
         return True
 
     # ----- the writer thread --------------------------------------------------------
-    def start(self, hello: dict[str, Any], hello_pos: int) -> None:
-        """Send `hello` and hold positions after `hello_pos` until the client syncs."""
+    def start(self, hello: dict[str, Any], hello_pos: int, resume_after: int | None = None) -> None:
+        """Send `hello`; replay after `resume_after` first when the client resumes, else hold until it speaks."""
         self.wm = self._base = hello_pos
-        self._hold_until = time.monotonic() + self.settings.sync_grace_s
+        if resume_after is None:
+            self._hold_until = time.monotonic() + self.settings.hello_grace_s
+        else:
+            self._first_frame_pending = False
+            self._hold_until = time.monotonic() + self.settings.sync_grace_s
+            self.request_sync(resume_after)  # positions queued before it are held, then merged in order
         self._send(dumps(hello))
         self._flush()
 
@@ -203,6 +224,9 @@ class Connection:
             self._ack(*item.data)
         elif item.kind == "sync":
             self._sync(item.data)
+        elif item.kind == "live":
+            if not self.live:  # queued only for a first frame that is not `sync`: nothing to replay first
+                self._go_live()
         elif item.kind == "catch_up":
             if self.live:
                 self._catch_up()
@@ -285,6 +309,9 @@ class Connection:
         self._deliver_early()
 
     def _sync(self, after_pos: int) -> None:
+        if after_pos < self._base < self.wm:
+            self._sync_below(after_pos)
+            return
         # Positions (base, wm] already went out on this socket in order: a cursor among
         # them means the client has those too (it asked before they arrived).
         start = self.wm if self._base <= after_pos <= self.wm else after_pos
@@ -299,6 +326,24 @@ class Connection:
             self._hold_until = time.monotonic() + self.settings.sync_grace_s
         else:
             self._go_live()
+
+    def _sync_below(self, after_pos: int) -> None:
+        """A sync from before what this live socket already sent (base, wm]: the older positions, each once.
+
+        They arrive after the newer ones that went out live, so a client that wants them first resumes on
+        connect (`/ws?cursor=`) or makes `sync` its first frame. Each carries its own cursor (resuming
+        from it repeats, never skips); the last `synced` carries wm.
+        """
+        items, _more = self.store.replay(self.user_id, after_pos, min(self.settings.batch_size,
+                                                                      self._base - after_pos))
+        for item in items:
+            self._send(self._frame("message", item))
+        last = items[-1].pos if items else self._base
+        more = last < self._base
+        if not more:
+            self._base = after_pos
+        self._send(dumps({"op": "synced", "cursor": self.store.encode_cursor(last if more else self.wm),
+                          "more": more}))
 
     def _go_live(self) -> None:
         self.live = True

@@ -11,7 +11,7 @@ from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
-from chat.cursors import encode_cursor
+from chat.cursors import decode_cursor, encode_cursor
 from chat.ws import ops
 from chat.ws.connection import Connection, Settings
 from chat.ws.hub import Hub
@@ -22,7 +22,7 @@ from chat.ws.socket import Socket
 from chat.ws.store import Store
 from core.auth import bearer_token
 from core.db import db
-from core.errors import ApiError
+from core.errors import ApiError, ValidationError
 from marketplace.users.services import live_token
 
 log = logging.getLogger(__name__)
@@ -78,8 +78,14 @@ def websocket(server) -> None:
         hub.unregister(conn)  # registered above: it must not stay in the hub (nor count as online)
         _reject(server, DB_UNAVAILABLE)
         return
+    try:
+        resume_after, bad_cursor = _resume_after(request.args.get("cursor"), hello_pos), None
+    except ApiError as exc:
+        resume_after, bad_cursor = None, exc  # said after hello; the socket holds as if no cursor was given
     conn.start({"op": "hello", "user_id": user_id, "server_time": time.time(),
-                "heartbeat_s": settings.heartbeat_s, "cursor": encode_cursor(hello_pos)}, hello_pos)
+                "heartbeat_s": settings.heartbeat_s, "cursor": encode_cursor(hello_pos)}, hello_pos, resume_after)
+    if bad_cursor is not None:
+        conn.push_frame(error_frame(bad_cursor, None))
     writer = threading.Thread(target=conn.run_writer, name=f"ws-writer-{user_id}", daemon=True)
     writer.start()
     try:
@@ -91,6 +97,17 @@ def websocket(server) -> None:
         writer.join(timeout=5)
         hub.unregister(conn)
         db.remove()
+
+
+def _resume_after(cursor: str | None, latest: int) -> int | None:
+    """The position `/ws?cursor=` resumes after (empty: the beginning); None when the client gave none."""
+    if cursor is None:
+        return None
+    pos = decode_cursor(cursor or None)
+    if pos > latest:
+        raise ValidationError("The cursor is not valid.", code="invalid_cursor",
+                              details={"fields": {"cursor": ["Ahead of this user's messages."]}})
+    return pos
 
 
 def _read_loop(server, conn: Connection, broker, sends: SendQueue) -> None:
@@ -132,10 +149,11 @@ def _too_big(raw: str | bytes, limit: int) -> bool:
 
 
 def settings_from_config(config: Mapping[str, Any]) -> Settings:
-    """Settings from WS_HEARTBEAT_S, WS_SYNC_GRACE_S, WS_SYNC_BATCH, WS_QUEUE_MAX, WS_CATCH_UP_S,
+    """Settings from WS_HEARTBEAT_S, WS_HELLO_GRACE_S, WS_SYNC_GRACE_S, WS_SYNC_BATCH, WS_QUEUE_MAX, WS_CATCH_UP_S,
     WS_MAX_FRAME_BYTES and WS_SEND_BUFFER_BYTES; a missing key keeps its default."""
     default = Settings()
     return Settings(heartbeat_s=config.get("WS_HEARTBEAT_S", default.heartbeat_s),
+                    hello_grace_s=config.get("WS_HELLO_GRACE_S", default.hello_grace_s),
                     sync_grace_s=config.get("WS_SYNC_GRACE_S", default.sync_grace_s),
                     batch_size=config.get("WS_SYNC_BATCH", default.batch_size),
                     queue_max=config.get("WS_QUEUE_MAX", default.queue_max),

@@ -34,6 +34,7 @@ def handle(conn: Connection, raw: str | bytes, broker, sends: SendQueue) -> None
     """Run one client frame; ApiError propagates to the caller, which answers with an error frame."""
     frame = parse_frame(raw)
     op = frame["op"]
+    conn.frame_read(op)
     if op != "send":
         conn.queued_sends.wait(SEND_WAIT_S)
     if op == "ping":

@@ -4,7 +4,8 @@ A client keeps the last cursor it saw, whatever frame carried it. So an ack must
 carry a cursor ahead of messages the socket has not delivered yet (a send before the
 client's sync, or a send racing another member's message), nor behind messages already
 delivered (a retried client_id answered again): resuming from it would lose messages
-or replay them twice.
+or replay them twice. A client that resumes says so on connect (`/ws?cursor=`), and its
+first sends are acked after the replay.
 """
 from __future__ import annotations
 
@@ -47,22 +48,22 @@ def resume(ws_url: str, token: str, cursor: str | None) -> tuple[list[dict], str
         ws.close()
 
 
-def test_a_send_before_sync_is_acked_after_the_missed_messages(live_server, client, inquiry_pair):
+def test_a_send_right_after_resuming_on_connect_is_acked_after_the_missed_messages(live_server, client,
+                                                                                   inquiry_pair):
     seller, buyer, group_id = inquiry_pair
     _, cursor = resume(live_server.ws_url, seller.token, None)
     missed = [post(client, buyer, group_id, f"m{i}")["id"] for i in range(3)]
 
-    ws = WsClient(live_server.ws_url, seller.token)  # back online: flush the outbox first, then sync
+    ws = WsClient(live_server.ws_url, seller.token, resume=cursor)  # back online: flush the outbox at once
     try:
         ws.hello()
         ws.send(send_frame(group_id, "early"))
-        ws.send({"op": "sync", "cursor": cursor})
         frames = []
-        while not frames or frames[-1]["op"] != "synced":
+        while not frames or frames[-1]["op"] != "ack":
             frames.append(ws.recv_until(lambda f: f["op"] in ("message", "ack", "synced")))
     finally:
         ws.close()
-    positioned = frames[:-1]
+    positioned = [f for f in frames if f["op"] != "synced"]
     assert [f["op"] for f in positioned] == ["message"] * 3 + ["ack"]
     assert [f["message"]["id"] for f in positioned[:3]] == missed
     assert positioned[-1]["client_id"] == "early" and positioned[-1]["message"]["seq"] == 4

@@ -2,9 +2,9 @@
 
 8 concurrent senders post 200 messages each into 20 groups (REST, over real sockets)
 while one member of all 20 groups drops its WebSocket at random moments, abruptly or
-cleanly, many times, and on every reconnect sends `sync` with the last cursor it saw,
-whether a `message` or an `ack` carried it (it sends too, before or after its sync,
-and sends again what was not acked). After a final sync it must hold every message
+cleanly, many times, and on every reconnect resumes from the last cursor it saw, whether
+a `message` or an `ack` carried it: on connect (`/ws?cursor=`, sending at once) or with
+`sync` as its first frame (sending after it); it sends again what was not acked. After a final sync it must hold every message
 once, each group's seq 1..N in order, and its inbox positions 1..M in order. Runs on the in-process app (both backends) and
 on two gunicorn gevent processes sharing Redis and PostgreSQL.
 """
@@ -88,6 +88,7 @@ class FlakyReceiver:
 
     ws_urls: list[str]
     actor: Actor
+    resume: str  # "url": `/ws?cursor=` on connect; "sync": a `sync` frame first
     group_ids: list[int]
     rng: random.Random
     cursor: str | None = None
@@ -105,18 +106,19 @@ class FlakyReceiver:
     def session(self, lifetime: float | None) -> None:
         """One connection: hello, sync from the cursor, read until `lifetime` passes (None: until all is in)."""
         self.sessions += 1
-        client = WsClient(self.rng.choice(self.ws_urls), self.actor.token, timeout=10)
+        by_url = self.resume == "url"
+        client = WsClient(self.rng.choice(self.ws_urls), self.actor.token, timeout=10,
+                          **({"resume": self.cursor} if by_url else {}))
         final = lifetime is None
         deadline = time.monotonic() + (30.0 if final else lifetime)
         try:
             client.hello()
-            early = final or self.rng.random() < 0.5  # the outbox first, then sync (the ack waits for it)
-            if early:
-                self._send(client)
-            if not final and self.rng.random() < 0.3:
-                self._expect_nothing_before_sync(client, self.rng.uniform(0, MAX_SYNC_DELAY_S))
-            client.send({"op": "sync", "cursor": self.cursor})
-            if not early:
+            if by_url:
+                self._send(client)  # the outbox at once: acks follow the replay
+            else:
+                if not final and self.rng.random() < 0.3:
+                    self._expect_nothing_before_sync(client, self.rng.uniform(0, MAX_SYNC_DELAY_S))
+                client.send({"op": "sync", "cursor": self.cursor})
                 self._send(client)
             synced = False
             while (left := deadline - time.monotonic()) > 0:
@@ -187,11 +189,11 @@ class FlakyReceiver:
         return False
 
 
-def run_guarantee(label: str, apis: list[HttpApi], ws_urls: list[str], seed: int) -> dict[str, int]:
+def run_guarantee(label: str, apis: list[HttpApi], ws_urls: list[str], seed: int, resume: str) -> dict[str, int]:
     """Senders and a flaky receiver against the given servers; check and return the figures."""
     started = time.monotonic()
     world = build_world(apis[0])
-    receiver = FlakyReceiver(ws_urls, world.receiver, sorted(world.peer_of), random.Random(seed))
+    receiver = FlakyReceiver(ws_urls, world.receiver, resume, sorted(world.peer_of), random.Random(seed))
     threads, sent, errors = run_senders(apis, world, seed)
     while any(t.is_alive() for t in threads) and not errors:
         assert time.monotonic() - started < TEST_BUDGET_S, "senders did not finish in time"
@@ -211,7 +213,7 @@ def run_guarantee(label: str, apis: list[HttpApi], ws_urls: list[str], seed: int
                "more_batches": receiver.more_batches, "resends": receiver.resends, "reacks": receiver.reacks,
                "server_closes": receiver.server_closed, "missing": len(expected.keys() - set(ids)),
                "duplicated": sum(n - 1 for n in Counter(ids).values())}
-    print(f"\nguarantee sync [{label}]: " + ", ".join(f"{k}={v}" for k, v in figures.items())
+    print(f"\nguarantee sync [{label}, resume by {resume}]: " + ", ".join(f"{k}={v}" for k, v in figures.items())
           + f", seconds={time.monotonic() - started:.1f}")
 
     assert figures["sent"] == SENDERS * PER_SENDER
@@ -233,19 +235,21 @@ def run_guarantee(label: str, apis: list[HttpApi], ws_urls: list[str], seed: int
     return figures
 
 
+@pytest.mark.parametrize("resume", ["url", "sync"])
 def test_resync_after_random_disconnects_delivers_every_message_once_in_order(clean_app, database_url,
-                                                                               tmp_path):
+                                                                               tmp_path, resume):
     with own_app(tmp_path, database_url, WS_SYNC_BATCH=SMALL_BATCH) as app, serve(app) as server:
         run_guarantee(f"in-process {app.extensions['db'].engine.dialect.name}", [HttpApi(server.url)],
-                      [server.ws_url], seed=1)
+                      [server.ws_url], seed=1, resume=resume)
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"),
                     reason="two gunicorn processes share a PostgreSQL schema: set TEST_DATABASE_URL")
-def test_resync_across_two_gunicorn_processes_delivers_every_message_once_in_order(tmp_path):
+@pytest.mark.parametrize("resume", ["url", "sync"])
+def test_resync_across_two_gunicorn_processes_delivers_every_message_once_in_order(tmp_path, resume):
     # A private Redis: pub/sub channels are named by user id, which another run's schema reuses.
     with RedisServer(tmp_path / "redis") as redis_server, pg_database() as database_url, \
             GunicornServer(tmp_path, database_url=database_url, redis_url=redis_server.url, name="a") as a, \
             GunicornServer(tmp_path, database_url=database_url, redis_url=redis_server.url, name="b") as b:
         run_guarantee("gunicorn x2 + redis + postgresql", [HttpApi(a.url), HttpApi(b.url)],
-                      [a.ws_url, b.ws_url], seed=2)
+                      [a.ws_url, b.ws_url], seed=2, resume=resume)

@@ -100,10 +100,11 @@ def test_messages_after_hello_are_held_until_the_client_syncs(live_server, chat,
 
 @pytest.fixture
 def tuned(clean_app):
-    """A server replaying 3 messages a batch, holding positions at most 0.3 s before the first sync.
+    """A server replaying 3 messages a batch, holding positions at most 0.3 s before the first frame
+    (and between batches).
 
     It is a second app on the same database: only sends made through it are pushed live to its sockets."""
-    with tuned_app(clean_app, WS_SYNC_BATCH=3, WS_SYNC_GRACE_S=0.3) as app, serve(app) as server:
+    with tuned_app(clean_app, WS_SYNC_BATCH=3, WS_SYNC_GRACE_S=0.3, WS_HELLO_GRACE_S=0.3) as app, serve(app) as server:
         yield server
 
 

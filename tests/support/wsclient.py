@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import urlencode
 
 import websocket
 from flask import Flask
@@ -37,13 +38,17 @@ class WsClient:
     """One client socket; every frame read is also kept in `seen`, in arrival order."""
 
     def __init__(self, ws_url: str, token: str | None = None, *, header: bool = True, timeout: float = 5.0,
-                 headers: tuple[str, ...] = (), sockopt: tuple = ()) -> None:
-        url, all_headers = ws_url, list(headers)
+                 headers: tuple[str, ...] = (), sockopt: tuple = (), resume: str | None | bool = False) -> None:
+        """`resume`: a cursor to resume after on connect (`/ws?cursor=`; None: from the beginning)."""
+        query, all_headers = {}, list(headers)
         if token is not None:
             if header:
                 all_headers.append(f"Authorization: Bearer {token}")
             else:
-                url = f"{ws_url}?access_token={token}"
+                query["access_token"] = token
+        if resume is not False:
+            query["cursor"] = resume or ""
+        url = f"{ws_url}?{urlencode(query)}" if query else ws_url
         self.ws = websocket.create_connection(url, header=all_headers, timeout=timeout, sockopt=sockopt)
         self.timeout = timeout
         self.seen: list[Frame] = []
