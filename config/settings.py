@@ -93,6 +93,10 @@ class Config:
         """The WebSocket relay and its send queue (chat/ws; the README's table says what each does)."""
         # ping interval, token re-check, and how long one socket write may block
         self.WS_HEARTBEAT_S = _env_float("WS_HEARTBEAT_S", 25.0)
+        # a socket opened without a cursor holds positions until the client's first frame, at most this long
+        self.WS_HELLO_GRACE_S = _env_float("WS_HELLO_GRACE_S", 2.0)
+        # after a partial replay (`more: true`) positions are held until the next sync, at most this long
+        self.WS_SYNC_GRACE_S = _env_float("WS_SYNC_GRACE_S", 30.0)
         self.WS_SYNC_BATCH = _env_int("WS_SYNC_BATCH", 200)  # messages per `synced` batch of a replay
         self.WS_QUEUE_MAX = _env_int("WS_QUEUE_MAX", 1000)  # frames queued for one socket before it is cut off
         # how often a live socket double-checks the database for positions the broker lost

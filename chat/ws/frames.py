@@ -11,7 +11,6 @@ from typing import Any
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001  # the server is stopping, or the client stopped answering pings
-CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009  # a client frame above WS_MAX_FRAME_BYTES
 CLOSE_TRY_AGAIN = 1013  # a slow consumer, or the service unavailable: reconnect and sync
 CLOSE_UNAUTHORIZED = 4401  # no valid token, or it expired or was revoked

@@ -23,7 +23,6 @@ from marketplace.models import User
 from marketplace.uploads.urls import current_base_url
 
 log = logging.getLogger(__name__)
-SEND_WAIT_S = 60.0  # at most this long an op waits for the socket's earlier sends to commit
 
 
 class Unavailable(ServiceUnavailable):
@@ -36,7 +35,7 @@ def handle(conn: Connection, raw: str | bytes, broker, sends: SendQueue) -> None
     op = frame["op"]
     conn.frame_read(op)
     if op != "send":
-        conn.queued_sends.wait(SEND_WAIT_S)
+        conn.queued_sends.wait(conn.settings.send_wait_s)
     if op == "ping":
         conn.push_frame(frames.PONG)
     elif op == "sync":
