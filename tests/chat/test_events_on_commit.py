@@ -44,15 +44,6 @@ def test_an_event_outside_a_unit_of_work_is_a_bug(ctx):
         db.on_commit({"type": "lost"})
 
 
-def test_a_unit_opened_inside_another_publishes_its_own_events_at_its_commit(ctx, published):
-    with db.core_transaction():
-        db.on_commit({"type": "outer"})
-        with db.transaction():
-            db.on_commit({"type": "inner"})
-        assert published == [[{"type": "inner"}]]
-    assert published == [[{"type": "inner"}], [{"type": "outer"}]]
-
-
 def test_a_failing_publisher_is_logged_and_the_work_stays_committed(client, factory, chat, monkeypatch, caplog):
     seller, buyer = factory.user(), factory.user()
     group_id = chat.item_group(buyer, seller)
