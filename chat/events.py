@@ -10,7 +10,7 @@ Every event is a small dict with a `type`:
 - `{"type": "member", "group_id", "user_id", "role", "action": "added"|"role_changed"|"removed",
   "recipients": [...]}` when an admin changes a room's members (the removed user hears it too).
 
-`chat.ws` publishes them (`chat/ws/publish.py`); nothing else calls the broker for them.
+`chat.ws` publishes them (`chat/ws/hub.py`, `publish_events`); nothing else calls the broker for them.
 """
 from __future__ import annotations
 

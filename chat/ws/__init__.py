@@ -9,7 +9,7 @@ def init_app(app: Flask) -> None:
     revocation or ban."""
     from chat import presence
     from chat.ws import endpoint
-    from chat.ws.publish import publish_events, publish_session_end
+    from chat.ws.hub import publish_events, publish_session_end
     from core.db import db
     from marketplace.signals import token_revoked, user_banned
 

@@ -1,7 +1,7 @@
 """How a WebSocket session ends: its close codes, the `error` frame sent first, and the periodic re-check.
 
 A socket is authenticated once, at connect. Revocations and bans reach it at once as
-broker controls (see `publish.py`), and the writer also re-reads the token at every
+broker controls (see `hub.py`, `publish_session_end`), and the writer also re-reads the token at every
 heartbeat (one primary-key lookup), so an expired token, or a ban whose signal was
 lost, ends the session within one heartbeat.
 """
