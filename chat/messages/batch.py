@@ -18,24 +18,21 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from chat.conversations.archive import is_archived
 from chat.events import Event, emit
-from chat.groups.access import not_found, other_party
-from chat.messages import batch_sql, screening
+from chat.messages import batch_sql, posting, screening
 from chat.messages.bodies import validate_client_id, validate_content
 from chat.messages.views import encode_message, message_dict, message_from_row, message_query
 from chat.models import INBOX_KINDS
 from chat.tables import groups_t, inbox_t, messages_t
 from core.db import db, utcnow
-from core.errors import ApiError, Conflict, Forbidden
-from marketplace.models import User
+from core.errors import ApiError, Conflict
 from marketplace.uploads.urls import request_base_url
 
 log = logging.getLogger(__name__)
@@ -177,7 +174,7 @@ def append(executor: Session | Connection, sends: Sequence[Send]) -> dict[int, O
     """Append the sends inside the caller's unit of work; each one's outcome by its index.
 
     Missing groups are 404 `not_found` for every send; a checked send is refused (404/403) as
-    `posting_refusal` says. Each new message's event is raised here, published after commit.
+    `posting.posting_refusal` says. Each new message's event is raised here, published after commit.
     """
     conn = executor.connection() if isinstance(executor, Session) else executor
     q = batch_sql.for_connection(conn)
@@ -195,7 +192,7 @@ def append(executor: Session | Connection, sends: Sequence[Send]) -> dict[int, O
     if not fresh:
         return outcomes
 
-    groups, members, senders, refusals = _check(conn, q, fresh)
+    groups, members, senders, refusals = posting.check(conn, q, fresh)
     accepted = [s for s in fresh if s.index not in refusals]
     outcomes.update(refusals)
     if accepted:
@@ -257,37 +254,6 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
     return results
 
 
-def _check(conn: Connection, q: batch_sql.BatchSql, sends: list[Send]) -> tuple[dict[int, Any], dict[int, dict[int, str]],
-                                                                        dict[int, Any], dict[int, ApiError]]:
-    """Lock the sends' groups (ascending id) and read what posting takes: (groups, members' roles by group,
-    senders, refusals by send index). A missing group refuses every send; `posting_refusal` a checked one."""
-    groups = {row.id: row for row in q.read(conn, "lock_groups", [s.group_id for s in sends])}
-    members: dict[int, dict[int, str]] = {gid: {} for gid in groups}
-    for row in q.read(conn, "members_of", groups):
-        members[row.group_id][row.user_id] = row.role
-    senders = {row.id: row for row in q.read(conn, "senders", {s.sender_id for s in sends if s.sender_id})}
-    parties = set()
-    for s in sends:
-        group = groups.get(s.group_id)
-        other = s.checked and group and other_party(kind=group.kind, buyer_id=group.buyer_id,
-                                                    seller_id=group.seller_id, direct_key=group.direct_key,
-                                                    user_id=s.sender_id)
-        if other:
-            parties.add((s.sender_id, other))
-    found = q.blocks(conn, parties | {(b, a) for a, b in parties}) if parties else set()
-    refusals: dict[int, ApiError] = {}
-    for s in sends:
-        group = groups.get(s.group_id)
-        refusal = not_found() if group is None else None
-        if refusal is None and s.checked:
-            refusal = posting_refusal(group, role=members[s.group_id].get(s.sender_id),
-                                      sender=senders.get(s.sender_id), sender_id=s.sender_id,
-                                      blocked=lambda other, me=s.sender_id: (me, other) in found or (other, me) in found)
-        if refusal is not None:
-            refusals[s.index] = refusal
-    return groups, members, senders, refusals
-
-
 def _replay(conn: Connection, s: Send) -> SendResult | ApiError:
     """The message this sender stored under this client_id before (409 when it was in another group)."""
     row = conn.execute(message_query().where(messages_t.c.sender_id == s.sender_id,
@@ -301,36 +267,10 @@ def _replay(conn: Connection, s: Send) -> SendResult | ApiError:
                       cursors={s.sender_id: pos} if pos is not None else {}, recipients=[], group_kind=kind)
 
 
-def posting_refusal(group: Any, *, role: str | None, sender: Any, sender_id: int | None,
-                    blocked: Callable[[int], bool]) -> ApiError | None:
-    """Why the sender may not post in this group (404/403), or None when they may.
-
-    `group` has the group's kind, read_only, party ids, listing_final_at and listing_status; `role` is
-    the sender's there (None: not a member); `sender` their user row (banned_at, banned_until) as
-    stored now; `blocked(other)` tells whether the sender and the other party of an item or direct
-    group blocked each other.
-    """
-    if group is None or role is None or sender is None:
-        return not_found()
-    if group.read_only:
-        return Forbidden("This conversation is read-only.", code="read_only")
-    if is_archived(listing_final_at=group.listing_final_at, listing_status=group.listing_status):
-        return Forbidden("This conversation is archived: its listing closed long ago. History stays readable.",
-                         code="archived")
-    other = other_party(kind=group.kind, buyer_id=group.buyer_id, seller_id=group.seller_id,
-                        direct_key=group.direct_key, user_id=sender_id)
-    if other is not None and blocked(other):
-        return Forbidden("You cannot send messages to this user.", code="blocked")
-    # The ban as stored now: a WebSocket connection may hold a User loaded long ago.
-    if User.is_banned(sender):
-        return ApiError("This account is banned.", status=403, code="banned")
-    return None
-
-
 def check_sender(executor: Session | Connection, *, group_id: int, sender_id: int) -> None:
     """Lock the group row and raise (404/403) unless the sender may post in it, as `append` checks a send."""
     conn = executor.connection() if isinstance(executor, Session) else executor
-    refusals = _check(conn, batch_sql.for_connection(conn), [Send(0, sender_id, group_id, "", {})])[3]
+    refusals = posting.check(conn, batch_sql.for_connection(conn), [Send(0, sender_id, group_id, "", {})])[3]
     if refusals:
         raise refusals[0]
 
