@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import Flask
 
 from config import Config, load_config
+from core import log_redaction
 from core.api import init_api
 from core.db import db
 from core.errors import register_error_handlers
@@ -25,6 +26,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.json.sort_keys = False
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    log_redaction.install()  # no access token or ws ticket in any log line
 
     register_row_id_converter(app)
     db.init_app(app)

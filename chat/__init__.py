@@ -7,9 +7,11 @@ API_PREFIX = "/api/v1"
 
 
 def init_app(app: Flask) -> None:
-    """Register chat's REST routes, its receiver of listing status changes, its report target (messages)
-    and the keyword rule relay."""
+    """Register chat's REST routes, its receiver of listing status changes, its report target (messages),
+    its say on who dealt about a listing, and the keyword rule relay."""
     from chat import keyword_sync
+    from chat.deals import dealt_in_chat
+    from chat.upload_refs import uploads_in_messages
     from chat.admin.routes import bp as admin_bp
     from chat.conversations.routes import bp as conversations_bp
     from chat.groups.routes import bp as groups_bp
@@ -19,6 +21,8 @@ def init_app(app: Flask) -> None:
     from chat.offers.routes import bp as offers_bp
     from chat.rooms.routes import bp as rooms_bp
     from core.api import api
+    from marketplace.listings.counterparties import register_counterparty_source
+    from marketplace.uploads.sweep import register_upload_references
     from marketplace.moderation.targets import register_report_target
     from marketplace.signals import listing_status_changed
 
@@ -26,4 +30,6 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     listing_status_changed.connect(on_listing_status_changed)
     register_report_target("message", resolve_reported_message)
+    register_counterparty_source("chat", dealt_in_chat)
+    register_upload_references("chat", uploads_in_messages)
     keyword_sync.init_app(app)

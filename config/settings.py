@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -24,6 +25,16 @@ def _env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
+def _origin(url: str | None) -> str | None:
+    """scheme://host[:port] of an http(s) URL (None for none); anything else is a configuration error."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c in url for c in " ;,'\"@"):
+        raise RuntimeError(f"not an http(s) origin: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
@@ -38,6 +49,10 @@ RATE_LIMIT_DEFAULTS = {
     "SEND_SUSTAINED": "1200/hour",  # ... and at most this many over an hour
     "INQUIRY": "30/hour burst 10",  # inquiries opened by one user
     "CLAIM": "10/hour burst 5",  # donation claims made by one user
+    "TYPING": "30/min burst 10",  # typing events relayed for one user (after coalescing per group)
+    "READ": "120/min burst 30",  # /ws read frames of one user that move a read marker
+    "WS_HANDSHAKE_IP": "120/min burst 60",  # /ws handshakes from one address that fail to authenticate
+    "UPLOAD": "60/hour burst 20",  # uploads of one user
 }
 
 
@@ -69,8 +84,16 @@ class Config:
         self.UPLOAD_DIR = env.get("UPLOAD_DIR", str(Path(self.INSTANCE_DIR) / "uploads"))
         self.UPLOAD_MAX_BYTES = _env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
         self.JSON_MAX_BYTES = _env_int("JSON_MAX_BYTES", 256 * 1024)
+        # Bytes one user may upload per rolling 24 hours (0: no quota).
+        self.UPLOAD_DAILY_BYTES = _env_int("UPLOAD_DAILY_BYTES", 200 * 1024 * 1024)
+        # Uploads nothing references, and half-written `.upload-*` files, are deleted once this old;
+        # every process checks every UPLOAD_SWEEP_INTERVAL_S (0: only `flask sweep-uploads`).
+        self.UPLOAD_SWEEP_AFTER_S = _env_int("UPLOAD_SWEEP_AFTER_S", 24 * 3600)
+        self.UPLOAD_SWEEP_INTERVAL_S = _env_int("UPLOAD_SWEEP_INTERVAL_S", 3600)
         # Absolute base for URLs we hand out (uploads); defaults to the request's host.
         self.PUBLIC_BASE_URL = env.get("PUBLIC_BASE_URL") or None
+        # The one other origin the web pages may load images from (their CSP img-src).
+        self.MEDIA_ORIGIN = _origin(env.get("MEDIA_ORIGIN") or self.PUBLIC_BASE_URL)
         self.TOKEN_TTL_SECONDS = _env_int("TOKEN_TTL_SECONDS", 7 * 24 * 3600)
         self.MAX_OPEN_CLAIMS = _env_int("MAX_OPEN_CLAIMS", 5)
         # Item chats whose listing has been final this long are archived (read-only, out of the list).
@@ -112,6 +135,15 @@ class Config:
         self.WS_SEND_IDLE_S = _env_float("WS_SEND_IDLE_S", 30.0)  # the send worker ends after this long idle
         # at most this long a socket's op waits for its earlier sends to commit (ops keep the client's order)
         self.WS_SEND_WAIT_S = _env_float("WS_SEND_WAIT_S", 60.0)
+        # One user's typing in one group is relayed at most once per this many seconds (per process).
+        self.WS_TYPING_INTERVAL_S = _env_float("WS_TYPING_INTERVAL_S", 3.0)
+        # After a socket's close frame, what the client still sends is drained this long before the TCP
+        # close (closing with unread data resets the connection, which can lose the close code).
+        self.WS_CLOSE_LINGER_S = _env_float("WS_CLOSE_LINGER_S", 2.0)
+        # Lifetime of a /ws ticket (POST /api/v1/ws/ticket), used once.
+        self.WS_TICKET_TTL_S = _env_int("WS_TICKET_TTL_S", 30)
+        # Sockets one user may hold open in one process; the oldest is closed (4429) beyond.
+        self.WS_MAX_SOCKETS_PER_USER = _env_int("WS_MAX_SOCKETS_PER_USER", 10)
 
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""
@@ -133,6 +165,7 @@ class TestingConfig(Config):
         super().__init__()
         for name in RATE_LIMIT_DEFAULTS:  # off: the suite's many logins and sends; limit tests turn them on
             setattr(self, f"RATE_LIMIT_{name}", "off")
+        self.UPLOAD_SWEEP_INTERVAL_S = 0  # the many apps of the suite run no sweeper; its tests start one
 
 
 class ProductionConfig(Config):

@@ -1,26 +1,28 @@
 """The flask-smorest Api and Blueprint, set up for our error shape, 400 on bad input and a complete spec."""
 from __future__ import annotations
 
+import functools
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Callable
 
 import marshmallow as ma
 from apispec import BasePlugin
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import CombinedMultiDict
 
+from core.error_codes import ERROR_CODES, markdown_table
 from core.errors import UnsupportedMediaType, http_exception_response
 from core.input import loads_strict
 
 JSON_MIMETYPE = "application/json; charset=utf-8"
 SPEC_KEY = "openapi_spec"
 WRITE_METHODS = {"post", "put", "patch", "delete"}
+#: webargs locations that read the request body
+BODY_LOCATIONS = {"json", "form", "files", "json_or_form"}
 CONFLICT_METHODS = {"post", "put", "patch"}
-ERROR_CODES = ("validation_error, invalid_json, unauthorized, forbidden, banned, blocked, not_found, "
-               "method_not_allowed, conflict, payload_too_large, unsupported_media_type, rate_limited, "
-               "internal_error, service_unavailable")
 
 
 class Parser(FlaskParser):
@@ -35,6 +37,11 @@ class Parser(FlaskParser):
             return ma.missing
         return loads_strict(req.get_data(cache=True))
 
+    def load_files(self, req, schema: ma.Schema) -> Any:
+        # A multipart body is read whole: a text field the schema does not name is an unknown field,
+        # refused like any other, not silently ignored next to the files.
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
     def load_json_or_form(self, req, schema: ma.Schema) -> Any:
         if is_json_request(req):
             return self.load_json(req, schema)
@@ -42,8 +49,8 @@ class Parser(FlaskParser):
 
 
 class ErrorDetailSchema(ma.Schema):
-    code = ma.fields.String(required=True, metadata={
-        "description": f"stable snake_case code, e.g. {ERROR_CODES}"})
+    code = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(ERROR_CODES)), metadata={
+        "description": "stable snake_case code; the table of every code is in the API description"})
     message = ma.fields.String(required=True, metadata={"description": "human readable"})
     details = ma.fields.Dict(required=True, metadata={
         "description": "machine readable specifics; validation errors name the fields in `fields`"})
@@ -81,6 +88,8 @@ class ErrorResponsesPlugin(BasePlugin):
         security = operation.get("security") or []
         if "requestBody" in operation:
             statuses += [400, 413, 415]
+        elif method in WRITE_METHODS:  # takes no body: any field sent is an unknown one
+            statuses += [400, 415]
         elif any(isinstance(p, dict) and p.get("in") == "query" for p in operation.get("parameters", [])):
             statuses.append(400)
         if security:
@@ -113,8 +122,39 @@ class Api(_Api):
         return http_exception_response(error)
 
 
+class NoBodySchema(ma.Schema):
+    """The body of a write route that takes none: nothing, `{}`, and no unknown field."""
+
+
+def takes_body(view_func: Callable) -> bool:
+    """True when the view declares an argument read from the body (`@bp.arguments` json/form/files)."""
+    parameters = getattr(view_func, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    return any(p.get("in", "json") in BODY_LOCATIONS for p in parameters)
+
+
+def refusing_bodies(view_func: Callable, parser: Parser) -> Callable:
+    """`view_func`, first checking that the request body is empty or `{}`, as NoBodySchema loads it:
+    a field is `400 validation_error` naming it (unknown fields are refused everywhere, not ignored),
+    a body in another format 415, malformed JSON `400 invalid_json`; checked before anything else runs."""
+    schema = NoBodySchema()
+
+    @functools.wraps(view_func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        parser.parse(schema, request, location="json")
+        return view_func(*args, **kwargs)
+    return wrapper
+
+
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def add_url_rule(self, rule: str, endpoint: str | None = None, view_func: Callable | None = None,
+                     provide_automatic_options: bool | None = None, **options: Any) -> None:
+        """Register a route; a write route that declares no body argument refuses every field sent to it."""
+        methods = {m.lower() for m in options.get("methods") or ()}
+        if view_func is not None and methods & WRITE_METHODS and not takes_body(view_func):
+            view_func = refusing_bodies(view_func, self.ARGUMENTS_PARSER)
+        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
 
 WEBSOCKET_DESCRIPTION = (
@@ -128,11 +168,12 @@ WEBSOCKET_DESCRIPTION = (
     "before anything live; a client that only listens is live after `WS_HELLO_GRACE_S` (2 s). A later "
     "`sync` sends each position the socket has not sent yet, once.")
 
-api = Api(spec_kwargs={
-    "info": {"description": "PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
-                            "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}}."
-                            + WEBSOCKET_DESCRIPTION},
-})
+API_DESCRIPTION = ("PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
+                   "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}} (WebSocket: "
+                   "{\"op\": \"error\", \"error\": {...}}).")
+ERRORS_DESCRIPTION = "\n\n## Error codes\nEvery `code` the API answers with (REST and WebSocket):\n\n"
+api = Api(spec_kwargs={"info": {"description": API_DESCRIPTION + WEBSOCKET_DESCRIPTION + ERRORS_DESCRIPTION
+                                               + markdown_table()}})
 
 
 def init_api(app: Flask) -> None:

@@ -9,6 +9,8 @@ from flask import Flask, Response, jsonify
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
+from core import error_codes
+
 log = logging.getLogger(__name__)
 
 
@@ -19,6 +21,10 @@ class ApiError(Exception):
     code = "bad_request"
     message = "Bad request."
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        error_codes.check_class(cls.code, cls.status)  # a subclass with an unregistered code fails at import
+
     def __init__(self, message: str | None = None, *, code: str | None = None,
                  details: dict[str, Any] | None = None, status: int | None = None,
                  headers: dict[str, str] | None = None) -> None:
@@ -28,6 +34,7 @@ class ApiError(Exception):
         self.status = status or self.status
         self.details = details or {}
         self.headers = headers or {}
+        error_codes.check(self.code, self.status)
 
     def to_dict(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, "details": self.details}}
@@ -65,13 +72,6 @@ class ServiceUnavailable(ApiError):
     status, code, message = 503, "service_unavailable", "The service is temporarily unavailable."
 
 
-# Werkzeug's exceptions mapped to our codes; anything else falls back to its name.
-_HTTP_CODES = {
-    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
-    415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
-    500: "internal_error", 503: "service_unavailable",
-}
 # RFC 6750: a 401 names the scheme the client should use.
 _WWW_AUTHENTICATE = 'Bearer realm="paipai"'
 _RETRY_AFTER_SECONDS = "5"
@@ -79,7 +79,8 @@ _RETRY_AFTER_SECONDS = "5"
 
 def error_response(status: int, code: str, message: str, details: dict | None = None,
                    headers: dict | None = None) -> tuple[Response, int, dict]:
-    """The one error body: {"error": {"code", "message", "details"}}."""
+    """The one error body: {"error": {"code", "message", "details"}}; `code` is one of core/error_codes.py."""
+    error_codes.check(code, status)
     body = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
     headers = dict(headers or {})
     if status == 401:
@@ -101,7 +102,7 @@ def http_exception_response(exc: HTTPException):
             fields.update(value if isinstance(value, dict) else {"_schema": value})
         return error_response(400, "validation_error", "The request is not valid.",
                               {"fields": fields})
-    code = _HTTP_CODES.get(status, (exc.name or "error").lower().replace(" ", "_"))
+    code = error_codes.http_code(status)
     headers = dict(data.get("headers") or {})
     if status == 405 and getattr(exc, "valid_methods", None):
         headers["Allow"] = ", ".join(exc.valid_methods)

@@ -7,14 +7,15 @@ API_PREFIX = "/api/v1"
 
 
 def init_app(app: Flask) -> None:
-    """Register the marketplace's routes, token resolver and CLI commands."""
+    """Register the marketplace's routes, token resolver and CLI commands; start the upload sweep."""
     from core.api import api
     from core.auth import set_token_resolver
-    from marketplace import cli
+    from marketplace import cli, security
     from marketplace.donations.routes import bp as donations_bp
     from marketplace.listings.routes import bp as listings_bp
     from marketplace.moderation.keyword_routes import bp as keywords_bp
     from marketplace.moderation.routes import bp as moderation_bp
+    from marketplace.uploads import sweep
     from marketplace.uploads.routes import bp as uploads_bp
     from marketplace.users.routes import bp as users_bp
     from marketplace.users.services import user_for_token
@@ -23,3 +24,6 @@ def init_app(app: Flask) -> None:
         api.register_blueprint(blueprint, url_prefix=API_PREFIX)
     set_token_resolver(app, user_for_token)
     cli.init_app(app)
+    sweep.init_app(app)
+    with app.app_context():
+        security.warm_up()  # the dummy hash of unknown-user logins, made before the first login

@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app app create-admin NAME`, `flask --app app seed-demo`."""
+"""Command-line tasks: `flask --app app create-admin NAME`, `flask --app app seed-demo`,
+`flask --app app sweep-uploads`."""
 from __future__ import annotations
 
 import os
@@ -9,6 +10,7 @@ from flask.cli import with_appcontext
 
 from core.errors import ApiError
 from marketplace.listings.demo import DEFAULT_DEMO_PASSWORD, DEMO_USERS, seed_demo
+from marketplace.uploads.sweep import sweep_uploads
 from marketplace.users.services import register_user
 
 
@@ -48,6 +50,18 @@ def seed_demo_command() -> None:
     click.echo(f"log in as {' or '.join(name for name, _ in DEMO_USERS)}, password: {where}")
 
 
+@click.command("sweep-uploads")
+@with_appcontext
+@click.option("--older-than", "older_than", type=int, default=None,
+              help="Seconds (default UPLOAD_SWEEP_AFTER_S).")
+def sweep_uploads_command(older_than: int | None) -> None:
+    """Delete uploads nothing references and half-written upload files, once old enough."""
+    report = sweep_uploads(older_than_s=older_than)
+    click.echo(f"uploads deleted: {report.uploads_deleted}; half-written files deleted: "
+               f"{report.temp_files_deleted}; files without a row deleted: {report.orphan_files_deleted}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(sweep_uploads_command)

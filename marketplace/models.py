@@ -68,6 +68,18 @@ class Token(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
+class WsTicket(Base):
+    """A single-use ticket for one /ws handshake (`?ticket=`), stored only as its SHA-256 digest, so no
+    access token needs to go into a URL. Any process redeems it (the database is shared)."""
+
+    __tablename__ = "ws_tickets"
+
+    ticket_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: the access token it was issued from: the socket lives on that token (revoking it closes the socket)
+    token_id: Mapped[int] = mapped_column(ForeignKey("tokens.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
 class Listing(Base):
     __tablename__ = "listings"
 

@@ -25,16 +25,33 @@ def hash_password(password: str) -> str:
     return _hasher().hash(password)
 
 
+def _dummy_hash() -> str:
+    """A hash with the app's cost, made once per process: an unknown user's login verifies against it."""
+    cfg = current_app.config
+    key = ("argon2-dummy", cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
+    dummy = current_app.extensions.get(key)
+    if dummy is None:  # two first calls at once both hash: harmless
+        dummy = current_app.extensions[key] = _hasher().hash(_DUMMY_PASSWORD)
+    return dummy
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
-    """Check a password; with no hash (unknown user) spend the same time and fail."""
+    """Check a password; with no hash (unknown user) do the same one verify, against a dummy hash, and fail.
+
+    Both paths cost exactly one argon2 verify, so response times do not tell which usernames exist."""
     hasher = _hasher()
     try:
         if password_hash is None:
-            hasher.verify(hasher.hash(_DUMMY_PASSWORD), password)
+            hasher.verify(_dummy_hash(), password)
             return False
         return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+def warm_up() -> None:
+    """Make the dummy hash now (at start-up), not during someone's first login."""
+    _dummy_hash()
 
 
 def new_token() -> str:

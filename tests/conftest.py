@@ -10,12 +10,17 @@ from typing import Iterator
 import pytest
 from sqlalchemy import text
 
+from chat.ws.chatter import reset as reset_chatter
+from core import error_codes
 from core.db import Base, db
 from marketplace.moderation.keywords import invalidate_rules
 from tests.factories import Factory
 from tests.support.apps import make_app
 from tests.support.databases import free_port, pg_schema
 from tests.support.wsclient import serve
+
+# Every error body and frame the suite provokes must carry a registered code with its status.
+error_codes.set_strict(True)
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -67,6 +72,7 @@ def _wipe(application) -> None:
                 for name in tables:
                     conn.execute(text(f"DELETE FROM {name}"))
     invalidate_rules(application)  # its compiled keyword rules came from the tables just emptied
+    reset_chatter(application)  # so did its cached groups (ids start over)
 
 
 @pytest.fixture

@@ -77,6 +77,12 @@ class Factory:
         overrides.setdefault("category", "furniture")
         return self.listing(seller, kind="donation", **overrides)
 
+    def inquiry(self, buyer: Actor, listing_id: int) -> int:
+        """The buyer asks about the listing (an item chat): they become someone the seller may name as buyer."""
+        r = self.client.post(f"/api/v1/listings/{listing_id}/inquiries", headers=buyer.headers)
+        assert r.status_code in (200, 201), r.get_json()
+        return r.get_json()["id"]
+
     def set_listing(self, listing_id: int, **columns: Any) -> None:
         set_listing(self.client.application, listing_id, **columns)
 
@@ -90,9 +96,14 @@ def set_listing(app: Flask, listing_id: int, **columns: Any) -> None:
         s.execute(update(Listing).where(Listing.id == listing_id).values(**columns))
 
 
+#: the content type POST /uploads stores for a file of each extension (sniffed there, assumed here)
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "mp3": "audio/mpeg",
+                 "m4a": "audio/mp4", "mp4": "video/mp4", "mov": "video/quicktime", "pdf": "application/pdf"}
+
+
 def upload(app: Flask, owner_id: int, ext: str = "jpg") -> str:
     """Record an upload row as POST /uploads would (no file needed) and return its URL."""
     name = f"{uuid.uuid4().hex}.{ext}"
     with app.test_request_context(base_url="http://localhost"), db.transaction() as s:
-        s.add(Upload(owner_id=owner_id, name=name, content_type="image/jpeg", size=1234))
+        s.add(Upload(owner_id=owner_id, name=name, content_type=CONTENT_TYPES[ext], size=1234))
         return upload_url(name)

@@ -168,3 +168,11 @@ def test_each_app_serves_its_own_document(clean_app, client, tmp_path):
     assert f"{PREFIX}/extra-ping" not in client.get(f"{PREFIX}/openapi.json").get_json()["paths"]
     with other.app_context():
         db.engine.dispose()
+
+
+def test_listing_create_says_a_listing_tripping_a_rule_starts_pending_review(spec):
+    op = spec["paths"][f"{PREFIX}/listings"]["post"]
+    for text in (op["summary"], op["description"], op["responses"]["201"]["description"]):
+        assert "`active`" in text and "`pending_review`" in text, text
+    edit = spec["paths"][f"{PREFIX}/listings/{{listing_id}}"]["patch"]
+    assert "`pending_review`" in edit["responses"]["200"]["description"]

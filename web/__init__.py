@@ -3,23 +3,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, send_from_directory
+from flask import Blueprint, Flask, Response, current_app, send_from_directory
 
 WEB_DIR = Path(__file__).resolve().parent
 # Each page: its URL prefix → its folder. /web holds what both pages share (styles, the REST helper).
 PAGES = {"chat": WEB_DIR / "chat", "admin": WEB_DIR / "admin", "web": WEB_DIR / "common"}
-# Only same-origin files run; the pages have no inline script, style attribute or handler.
-# Images may come from PUBLIC_BASE_URL (another host); connect-src 'self' covers same-origin ws:/wss:.
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; "
+# Only same-origin files run; the pages have no inline script, style attribute or handler. Images come
+# from this host and the media host (MEDIA_ORIGIN, by default PUBLIC_BASE_URL's origin) only, plus
+# blob: (the page measures a picked image through an object URL: no network); connect-src 'self'
+# covers same-origin ws:/wss:.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src {img_src}; "
             "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
+
+def page_csp(media_origin: str | None) -> str:
+    """The pages' Content-Security-Policy, with the media host's origin allowed for images."""
+    return PAGE_CSP.format(img_src=" ".join(["'self'", "blob:", *([media_origin] if media_origin else [])]))
+
+CSP_KEY = "web_page_csp"
 bp = Blueprint("web", __name__)
 
 
 def _file(folder: Path, name: str) -> Response:
     # max_age=0 with ETags: a browser revalidates, so a new release's files are picked up at once.
     response = send_from_directory(folder, name, max_age=0, conditional=True, etag=True)
-    response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+    response.headers.setdefault("Content-Security-Policy", current_app.extensions[CSP_KEY])
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -45,4 +53,5 @@ def asset(page: str, name: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions[CSP_KEY] = page_csp(app.config.get("MEDIA_ORIGIN"))
     app.register_blueprint(bp)

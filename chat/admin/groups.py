@@ -102,7 +102,7 @@ def _create_group(*, admin: User, kind: str, user_ids: list[int] | None, listing
                 raise ValidationError("No such listing.", details={"fields": {"listing_id": ["No such listing."]}})
             buyer = _user(buyer_id, "buyer_id")
             if buyer.id == listing.seller_id:
-                raise Conflict("The seller cannot be the buyer of their own listing.", code="own_listing")
+                raise Conflict("The seller cannot be the buyer of their own listing.", code="seller_is_buyer")
             existing = s.scalar(select(ChatGroup.id).where(ChatGroup.listing_id == listing.id,
                                                            ChatGroup.buyer_id == buyer.id))
             group = None if existing else ChatGroup(kind="item", listing_id=listing.id, buyer_id=buyer.id,

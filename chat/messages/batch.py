@@ -143,10 +143,10 @@ def _prepare(index: int, r: SendRequest) -> Send:
     with request_base_url(r.base_url):
         type, body, ext = validate_content(type=r.type, body=r.body, ext=r.ext)
     try:
-        screened = screening.screen_message(type=type, body=body)
+        screened = screening.screen_message(type=type, body=body, ext=ext)
     except screening.ContentBlocked as blocked:
         return Send(index, r.sender_id, r.group_id, type, body, ext, client_id, refusal=blocked)
-    return Send(index, r.sender_id, r.group_id, type, screened.body, ext, client_id,
+    return Send(index, r.sender_id, r.group_id, type, screened.body, screened.ext, client_id,
                 off_platform=screened.off_platform)
 
 

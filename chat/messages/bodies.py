@@ -48,20 +48,20 @@ class TxtBody(ma.Schema):
 
 
 class ImgBody(ma.Schema):
-    url = UploadUrl(required=True)
+    url = UploadUrl(required=True, kind="image")
     width = _strict_int(validate=PIXELS)
     height = _strict_int(validate=PIXELS)
 
 
 class AudioBody(ma.Schema):
-    url = UploadUrl(required=True)
+    url = UploadUrl(required=True, kind="audio")
     duration_ms = _strict_int(required=True, validate=DURATION_MS)
 
 
 class VideoBody(ma.Schema):
-    url = UploadUrl(required=True)
+    url = UploadUrl(required=True, kind="video")
     duration_ms = _strict_int(required=True, validate=DURATION_MS)
-    thumb_url = UploadUrl()
+    thumb_url = UploadUrl(kind="image")
 
 
 class LocationBody(ma.Schema):

@@ -43,9 +43,13 @@ def history(args, group_id: int):
 def send(data, group_id: int):
     """Send a message (201); the same client_id again returns the first message (200).
 
-    Keyword rules apply to the text of `txt`, the name of `file` and the address of `location`:
-    a `block` rule refuses the message with 403 `content_blocked` (nothing is stored), a `mask`
-    rule stores and delivers it with each match replaced by `*`. A phone number or WeChat id goes
+    Keyword rules apply to every user-visible string of the message: the text of `txt`, the name
+    of `file`, the address of `location`, the `event` and every string inside `data` of `custom`,
+    and every string inside `ext` (keys and media URLs are left alone). A `block` rule refuses the
+    message with 403 `content_blocked` (`details.field` says where, e.g. `ext.card.title`; nothing
+    is stored), a `mask` rule stores and delivers it with each match replaced by `*`. A media URL
+    must name an upload of the message's kind (an image for `img` and `thumb_url`, audio for
+    `audio`, video for `video`). A phone number or WeChat id goes
     through, and the group gets a `system` notice against trading off the platform (at most one
     per group every 10 minutes).
     """
@@ -66,5 +70,8 @@ def mark_read(data, group_id: int):
 @auth_required
 @bp.response(200, MessageSchema)
 def recall(group_id: int, message_id: int):
-    """Recall a message: the sender within 2 minutes, group or site admins any time."""
+    """Recall a message: the sender within 2 minutes, group or site admins any time.
+
+    A site admin's recall is audit-logged (`message.recall`).
+    """
     return services.recall_message(actor=current_user(), group_id=group_id, message_id=message_id)

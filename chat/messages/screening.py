@@ -1,8 +1,12 @@
 """The send path's content check, one call before the transaction: keyword rules and off-platform contacts.
 
-`block` rules refuse the message (403 `content_blocked`, nothing stored), `mask` rules rewrite the
-matches with `*`. Phone numbers and WeChat ids are only detected: the message goes through and the
-group gets a `system` notice against trading off the platform (see `batch.post_off_platform_notice`).
+Every user-visible string of a message is screened, with the same verdicts: the text fields of its
+type (`txt` text, `file` name, `location` address), every string of a `custom` body (its `event` and
+each string inside `data`, at any depth) and every string inside `ext`. Keys and media URLs are
+structure, not text, and are left alone. `block` rules refuse the message (403 `content_blocked`,
+`details.field` naming where, nothing stored), `mask` rules rewrite the matches with `*`. Phone
+numbers and WeChat ids (in any of those strings) are only detected: the message goes through and
+the group gets a `system` notice against trading off the platform (see `batch.post_off_platform_notice`).
 The compiled rules come from the process's cache: no database query per message.
 
 The notice is an ordinary `system` message in the group: messages have no per-recipient
@@ -52,9 +56,10 @@ class ContentBlocked(Forbidden):
 
 @dataclass(frozen=True)
 class Screened:
-    """The body to store (masked where a rule says so) and whether it shares contact details."""
+    """The body and ext to store (masked where a rule says so) and whether they share contact details."""
 
     body: dict[str, Any]
+    ext: dict[str, Any] | None
     off_platform: bool
 
 
@@ -64,19 +69,65 @@ def has_contact(text: str) -> bool:
     return PHONE.search(folded) is not None or WECHAT.search(folded) is not None
 
 
-def screen_message(*, type: str, body: dict[str, Any]) -> Screened:
-    """Apply the keyword rules to a validated client message; 403 `content_blocked` on a `block` rule."""
-    fields = [name for name in TEXT_FIELDS.get(type, ()) if isinstance(body.get(name), str)]
-    if not fields:
-        return Screened(body=body, off_platform=False)
+Path = tuple[str | int, ...]
+
+
+def _strings(value: Any, path: Path) -> list[tuple[Path, str]]:
+    """Every string value inside `value` (dict values and list items at any depth) with its path.
+
+    Iterative: a 4 KB object can nest deeper than Python's recursion limit."""
+    found: list[tuple[Path, str]] = []
+    stack: list[tuple[Path, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            found.append((where, item))
+        elif isinstance(item, dict):
+            stack.extend(((*where, key), child) for key, child in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend(((*where, i), child) for i, child in reversed(list(enumerate(item))))
+    return found
+
+
+def _visible_strings(*, type: str, body: dict[str, Any], ext: dict[str, Any] | None) -> list[tuple[Path, str]]:
+    if type == "custom":
+        texts = _strings(body, ("body",))
+    else:
+        texts = [(("body", name), body[name]) for name in TEXT_FIELDS.get(type, ()) if isinstance(body.get(name), str)]
+    if ext:
+        texts += _strings(ext, ("ext",))
+    return texts
+
+
+def _replaced(message: dict[str, Any], path: Path, new: str) -> dict[str, Any]:
+    """A copy of `message` with the string at `path` replaced: the containers on the way are copied,
+    everything else shared (iterative, as `_strings` is)."""
+    top = dict(message)
+    node: Any = top
+    for key in path[:-1]:
+        node[key] = dict(node[key]) if isinstance(node[key], dict) else list(node[key])
+        node = node[key]
+    node[path[-1]] = new
+    return top
+
+
+def screen_message(*, type: str, body: dict[str, Any], ext: dict[str, Any] | None = None) -> Screened:
+    """Apply the keyword rules to every user-visible string of a validated client message (body and
+    ext); 403 `content_blocked` on a `block` rule, `*` over each match of a `mask` rule."""
+    texts = _visible_strings(type=type, body=body, ext=ext)
+    if not texts:
+        return Screened(body=body, ext=ext, off_platform=False)
     matcher = current_matcher()
-    for name in fields:
-        if matcher.blocks(body[name]):
-            raise ContentBlocked(details={"field": f"body.{name}"})
-    masked = {name: matcher.masked(body[name]) for name in fields}
-    changed = {name: value for name, value in masked.items() if value != body[name]}
-    return Screened(body={**body, **changed} if changed else body,
-                    off_platform=any(has_contact(body[name]) for name in fields))
+    for path, text in texts:
+        if matcher.blocks(text):
+            raise ContentBlocked(details={"field": ".".join(map(str, path))})
+    message: dict[str, Any] = {"body": body, "ext": ext}
+    for path, text in texts:
+        masked = matcher.masked(text)
+        if masked != text:
+            message = _replaced(message, path, masked)
+    return Screened(body=message["body"], ext=message["ext"],
+                    off_platform=any(has_contact(text) for _, text in texts))
 
 
 def notice_is_recent(s: Session, *, group_id: int) -> bool:

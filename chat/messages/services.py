@@ -20,6 +20,7 @@ from chat.models import INBOX_KINDS, ChatGroup
 from chat.tables import members_t
 from core.db import db, utcnow
 from core.errors import Forbidden, NotFound, ValidationError
+from marketplace.audit import record_audit
 from marketplace.models import User
 
 RECALL_WINDOW = timedelta(minutes=2)
@@ -72,6 +73,7 @@ def recall_message(*, actor: User, group_id: int, message_id: int) -> dict[str, 
     """Recall a message: its body (and ext) emptied for everyone, `recalled: true`; idempotent.
 
     The sender may recall within 2 minutes; group owners/admins and site admins at any time.
+    A site admin's recall is audit-logged in the same transaction, like every admin action.
     """
     recalled_now = False
     with db.transaction() as s:
@@ -80,7 +82,8 @@ def recall_message(*, actor: User, group_id: int, message_id: int) -> dict[str, 
         site_admin = actor.role == "admin"
         if group is None or (member is None and not site_admin):
             raise not_found()
-        target = s.execute(select(messages_t.c.sender_id, messages_t.c.created_at, messages_t.c.recalled_at)
+        target = s.execute(select(messages_t.c.sender_id, messages_t.c.seq, messages_t.c.created_at,
+                                  messages_t.c.recalled_at)
                            .where(messages_t.c.id == message_id, messages_t.c.group_id == group_id)
                            .with_for_update()).one_or_none()
         if target is None:
@@ -96,6 +99,10 @@ def recall_message(*, actor: User, group_id: int, message_id: int) -> dict[str, 
             s.execute(update(messages_t).where(messages_t.c.id == message_id)
                       .values(body={}, ext=None, recalled_at=utcnow()))
             recalled_now = True
+            if site_admin:
+                record_audit(s, actor_id=actor.id, action="message.recall", target_type="message",
+                             target_id=message_id,
+                             details={"group_id": group_id, "seq": target.seq, "sender_id": target.sender_id})
         message = message_from_row(s.execute(message_query().where(messages_t.c.id == message_id)).one())
         if recalled_now:
             emit({"type": "recall", "group_id": group_id, "message": message, "by": actor.id,

@@ -32,7 +32,8 @@ def check_offer_move(action: str, *, status: str, party: str | None) -> OfferMov
     when the offer is no longer pending."""
     move = OFFER_MOVES[action]
     if party != move.actor:
-        raise Forbidden(f"Only the {move.actor} may {action} this offer.", code=f"not_{move.actor}")
+        raise Forbidden(f"Only the {move.actor} may {action} this offer.",
+                        code="not_seller" if move.actor == "seller" else "not_buyer")
     if status != OPEN:
         raise Conflict(f"A {status} offer cannot become {move.to}.", code="invalid_transition",
                        details={"from": status, "to": move.to, "allowed_from": [OPEN]})

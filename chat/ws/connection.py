@@ -85,6 +85,7 @@ class Connection:
                               on_overflow=self._cut_off_if_writer_stuck)
         self._sends = SendsInFlight()
         self.queued_sends = QueuedSends()  # the reader's: sends not yet committed
+        self.read_marks: dict[int, int] = {}  # the reader's: group id -> the seq this socket marked read
         # Writer-thread state: positions (base, wm] went out on this socket, in order.
         self.wm = 0
         self._base = 0

@@ -11,9 +11,10 @@ from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import decode_cursor, encode_cursor
-from chat.ws import frames, ops
+from chat.ws import admission, chatter, frames, ops
 from chat.ws.connection import Connection, Settings
 from chat.ws.hub import Hub
+from chat.ws.linger import lingering_thread_class, wait_closed
 from chat.ws.protocol import INTERNAL_ERROR, client_id_of, error_frame
 from chat.ws.send_queue import SendQueue
 from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
@@ -23,6 +24,7 @@ from core.auth import bearer_token
 from core.db import db
 from core.errors import ApiError, ValidationError
 from marketplace.users.services import live_token
+from marketplace.users.tickets import redeem_ws_ticket
 
 log = logging.getLogger(__name__)
 sock = Sock()
@@ -41,10 +43,18 @@ def _reject(server, end: SessionEnd) -> None:
 @sock.route("/ws")
 def websocket(server) -> None:
     """One client socket, for as long as it stays open."""
+    try:
+        _serve(server)
+    finally:
+        wait_closed(server, current_app.config["WS_CLOSE_LINGER_S"])
+
+
+def _serve(server) -> None:
     app = current_app._get_current_object()
     raw = bearer_token() or request.args.get("access_token")
+    ticket = request.args.get("ticket")
     try:
-        token = live_token(raw) if raw else None
+        token = live_token(raw) if raw else redeem_ws_ticket(ticket) if ticket else None
         db.remove()  # don't hold a pooled connection for the life of the socket
     except SQLAlchemyError:
         log.warning("websocket auth failed in the database", exc_info=True)
@@ -59,6 +69,7 @@ def websocket(server) -> None:
         _reject(server, BANNED)
         return
     user_id, token_id = user.id, token.id
+    admission.authenticated()
 
     hub: Hub = app.extensions["chat_hub"]
     settings: Settings = app.extensions["chat_ws_settings"]
@@ -150,8 +161,13 @@ def init_app(app: Flask) -> None:
     """Mount `/ws` and build the process's hub on the app's broker."""
     cfg = app.config
     settings = Settings.from_config(cfg)
-    cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": settings.max_frame_bytes})
+    cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": settings.max_frame_bytes,
+                                           "thread_class": lingering_thread_class(cfg["WS_CLOSE_LINGER_S"])})
     app.extensions["chat_ws_settings"] = settings
-    app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"))
+    chatter.init_app(app)
+    app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"),
+                                     on_membership=chatter.group_cache(app).forget,
+                                     max_per_user=cfg["WS_MAX_SOCKETS_PER_USER"])
+    admission.init_app(app)
     app.extensions["chat_send_queue"] = SendQueue(app)
     sock.init_app(app)

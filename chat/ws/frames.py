@@ -15,6 +15,7 @@ CLOSE_TOO_BIG = 1009  # a client frame above WS_MAX_FRAME_BYTES
 CLOSE_TRY_AGAIN = 1013  # a slow consumer, or the service unavailable: reconnect and sync
 CLOSE_UNAUTHORIZED = 4401  # no valid token, or it expired or was revoked
 CLOSE_BANNED = 4403
+CLOSE_TOO_MANY_SOCKETS = 4429  # the user has as many sockets open as one user may
 
 REASON_TOO_BIG = "Message is too big"
 REASON_SLOW_CONSUMER = "slow consumer"
@@ -57,6 +58,11 @@ def synced(cursor: str, more: bool) -> str:
 def event(type: str, data: dict[str, Any]) -> str:
     """A chat event (read, recall, group, member, typing, presence)."""
     return dumps({"op": "event", "type": type, "data": data})
+
+
+def event_prefix(type: str) -> str:
+    """How every `event` frame of this type starts (`event` writes "op", then "type", first)."""
+    return f'{{"op":"event","type":{dumps(type)}'
 
 
 def error(code: str, message: str, details: Any = None, *, client_id: str | None = None) -> str:

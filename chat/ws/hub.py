@@ -13,18 +13,20 @@ import json
 import logging
 import threading
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from flask import current_app
 
 from chat.messages.views import encode_message
 from chat.ws import frames
 from chat.ws.connection import Connection
-from chat.ws.session import session_end_for_close
+from chat.ws.session import TOO_MANY_SOCKETS, session_end_for_close
 from chat.ws.store import Positioned
 
 log = logging.getLogger(__name__)
 SUBSCRIBE_TIMEOUT_S = 5.0
+#: event frames that change who is in a group
+MEMBERSHIP_FRAMES = (frames.event_prefix("member"), frames.event_prefix("group"))
 
 
 def user_channel(user_id: int) -> str:
@@ -82,26 +84,38 @@ def publish_session_end(sender, *, user_id: int, token_id: int | None = None, **
 class Hub:
     """Registers connections, subscribes their users' channels, and routes payloads to them."""
 
-    def __init__(self, broker, presence=None) -> None:
+    def __init__(self, broker, presence=None, on_membership: Callable[[int], None] | None = None,
+                 max_per_user: int | None = None) -> None:
         self.broker = broker
         self.presence = presence  # told of each user's first and last socket here, under our lock
+        self.on_membership = on_membership  # told the group id of each member/group event routed here
+        self.max_per_user = max_per_user  # sockets of one user here; the oldest is closed beyond
         self._lock = threading.Lock()
-        self._conns: dict[int, set[Connection]] = defaultdict(set)
+        # Per user, in the order they registered (a dict keeps it): the first is the oldest.
+        self._conns: dict[int, dict[Connection, None]] = defaultdict(dict)
         self._subs: dict[int, object] = {}
         broker.on_reconnect(self._after_broker_reconnect)
 
     def register(self, conn: Connection) -> bool:
-        """Add a connection; True once its user's channel is subscribed (confirmed by the broker)."""
+        """Add a connection; True once its user's channel is subscribed (confirmed by the broker).
+
+        Past `max_per_user` sockets of the user, the oldest ones are closed with 4429."""
         with self._lock:
             conns = self._conns[conn.user_id]
             if not conns and self.presence is not None:
                 self.presence.arrived(conn.user_id)
-            conns.add(conn)
+            conns[conn] = None
+            excess = len(conns) - self.max_per_user if self.max_per_user else 0
+            evicted = list(conns)[:excess] if excess > 0 else []
             sub = self._subs.get(conn.user_id)
             if sub is None:
                 uid = conn.user_id
                 sub = self.broker.subscribe(user_channel(uid), lambda payload: self._route(uid, payload))
                 self._subs[uid] = sub
+        for old in evicted:
+            log.info("user %s has more than %s sockets here: closing the oldest", conn.user_id, self.max_per_user)
+            old.push_frame(TOO_MANY_SOCKETS.frame())
+            old.close(TOO_MANY_SOCKETS.close_code, TOO_MANY_SOCKETS.message)
         return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)
 
     def unregister(self, conn: Connection) -> None:
@@ -109,7 +123,7 @@ class Hub:
             conns = self._conns.get(conn.user_id)
             if conns is None:
                 return
-            conns.discard(conn)
+            conns.pop(conn, None)
             if not conns:
                 del self._conns[conn.user_id]
                 if self.presence is not None:
@@ -146,6 +160,8 @@ class Hub:
             for conn in conns:
                 conn.push_positioned(item)
         elif kind == "f":
+            if self.on_membership is not None and rest.startswith(MEMBERSHIP_FRAMES):
+                self.on_membership(json.loads(rest)["data"]["group_id"])
             for conn in conns:
                 conn.push_frame(rest)
         elif kind == "c":

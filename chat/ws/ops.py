@@ -6,11 +6,11 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import decode_cursor
-from chat.groups.access import member_ids, require_member
 from chat.messages.batch import Outcome, SendRequest
 from chat.messages.services import mark_read
 from chat.sync import user_cursor
 from chat.ws import frames
+from chat.ws.chatter import check_read, typing_recipients
 from chat.ws.connection import Connection
 from chat.ws.hub import frame_payload, user_channel
 from chat.ws.protocol import INTERNAL_ERROR, error_frame, parse_frame
@@ -43,7 +43,7 @@ def handle(conn: Connection, raw: str | bytes, broker, sends: SendQueue) -> None
     elif op == "send":
         _send(conn, frame, sends)
     elif op == "read":
-        mark_read(user=_user(conn), group_id=frame["group_id"], seq=frame["seq"])
+        _read(conn, frame["group_id"], frame["seq"])
     elif op == "typing":
         _typing(conn, frame["group_id"], broker)
 
@@ -101,12 +101,18 @@ def answer_send(conn: Connection, client_id: str, outcome: Outcome) -> None:
         conn.push_ack(client_id, positioned(pos, outcome.message, outcome.message_json))
 
 
+def _read(conn: Connection, group_id: int, seq: int) -> None:
+    if seq <= conn.read_marks.get(group_id, 0):
+        return  # this socket already read that far: nothing would move
+    check_read(conn.user_id, group_id)
+    mark_read(user=_user(conn), group_id=group_id, seq=seq)
+    conn.read_marks[group_id] = seq
+
+
 def _typing(conn: Connection, group_id: int, broker) -> None:
-    s = db.session
-    group, _member = require_member(s, group_id=group_id, user_id=conn.user_id)
-    if group.kind == "room":
-        return  # a public room would get one publish per member per keystroke: not relayed there
-    frame = frames.event("typing", {"group_id": group_id, "user_id": conn.user_id})
-    broker.publish_many((user_channel(uid), frame_payload(frame))
-                        for uid in member_ids(s, group_id) if uid != conn.user_id)
+    # Rooms are not relayed (one publish per member per keystroke); see chat/ws/chatter.py.
+    recipients = typing_recipients(conn.user_id, group_id)
+    if recipients:
+        frame = frames.event("typing", {"group_id": group_id, "user_id": conn.user_id})
+        broker.publish_many((user_channel(uid), frame_payload(frame)) for uid in recipients)
 

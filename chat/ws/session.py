@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from chat.ws import frames
-from chat.ws.frames import CLOSE_BANNED, CLOSE_UNAUTHORIZED
+from chat.ws.frames import CLOSE_BANNED, CLOSE_TOO_MANY_SOCKETS, CLOSE_UNAUTHORIZED
+from core import error_codes
 from core.db import db, utcnow
 from marketplace.models import Token, User
 
@@ -25,6 +26,10 @@ class SessionEnd:
     error_code: str
     message: str
 
+    def __post_init__(self) -> None:
+        # 4401 and 4403 mirror HTTP 401 and 403; other close codes (1013, ...) have no HTTP twin.
+        error_codes.check(self.error_code, self.close_code - 4000 if 4400 <= self.close_code < 4600 else None)
+
     def frame(self) -> str:
         return frames.error(self.error_code, self.message)
 
@@ -32,6 +37,9 @@ class SessionEnd:
 UNAUTHORIZED = SessionEnd(CLOSE_UNAUTHORIZED, "unauthorized", "A valid access token is required.")
 TOKEN_ENDED = SessionEnd(CLOSE_UNAUTHORIZED, "unauthorized", "The access token has expired or was revoked.")
 BANNED = SessionEnd(CLOSE_BANNED, "banned", "This account is banned.")
+#: the user opened more sockets than WS_MAX_SOCKETS_PER_USER: their oldest one ends with this
+TOO_MANY_SOCKETS = SessionEnd(CLOSE_TOO_MANY_SOCKETS, "too_many_sockets",
+                              "This account opened too many connections; the oldest was closed.")
 
 
 def session_end_for_close(code: int, reason: str | None = None) -> SessionEnd:

@@ -18,11 +18,13 @@ from core.errors import ApiError
 from core.ratelimit.base import Check, Limit, RateLimiter, parse_limit
 
 __all__ = ["LIMIT_NAMES", "RESPONSE_429", "Limit", "RateLimited", "RateLimiter", "by_ip", "by_user", "counted_attempt",
-           "enforce", "init_app", "make_limiter", "parse_limit", "rate_limited"]
+           "documents_429", "enforce", "give_back", "hit_attempt", "init_app", "make_limiter", "parse_limit",
+           "rate_limited"]
 
 EXTENSION_KEY = "rate_limiter"
 LIMITS_KEY = "rate_limits"
-LIMIT_NAMES = ("login_ip", "login_user", "register_ip", "send", "send_sustained", "inquiry", "claim")
+LIMIT_NAMES = ("login_ip", "login_user", "register_ip", "send", "send_sustained", "inquiry", "claim", "typing",
+               "read", "ws_handshake_ip", "upload")
 RESPONSE_429 = {
     "description": "rate_limited: too many requests; retry after `Retry-After` seconds "
                    "(also in `details.retry_after`)",
@@ -78,20 +80,30 @@ def enforce(*names: str, subject: str | int) -> None:
             raise RateLimited(refused, wait_ms)
 
 
+def hit_attempt(*named_subjects: tuple[str, str | int]) -> list[Check]:
+    """Count an attempt now against each (limit name, subject); RateLimited (nothing counted) if any is
+    full. Hand the result to `give_back` when the attempt succeeds, so only failures stay counted."""
+    checks = [check for name, subject in named_subjects for check in _checks((name,), subject)]
+    if checks:
+        wait_ms, refused = current_app.extensions[EXTENSION_KEY].hit(checks)
+        if refused is not None:
+            raise RateLimited(refused, wait_ms)
+    return checks
+
+
+def give_back(checks: list[Check]) -> None:
+    """Un-count one attempt counted by `hit_attempt` (this one only, never others')."""
+    if checks:
+        current_app.extensions[EXTENSION_KEY].refund(checks)
+
+
 @contextmanager
 def counted_attempt(*named_subjects: tuple[str, str | int]) -> Iterator[None]:
     """Count an attempt up front (parallel attempts can't slip past a check) and give it back when the
     block succeeds: only failures stay counted. Success gives back this attempt only, never others'."""
-    checks = [check for name, subject in named_subjects for check in _checks((name,), subject)]
-    if not checks:
-        yield
-        return
-    limiter = current_app.extensions[EXTENSION_KEY]
-    wait_ms, refused = limiter.hit(checks)
-    if refused is not None:
-        raise RateLimited(refused, wait_ms)
+    checks = hit_attempt(*named_subjects)
     yield
-    limiter.refund(checks)
+    give_back(checks)
 
 
 def by_user() -> int:
@@ -111,8 +123,13 @@ def rate_limited(*names: str, by: Callable[[], str | int]) -> Callable:
         def wrapper(*args, **kwargs):
             enforce(*names, subject=by())
             return func(*args, **kwargs)
-        # Same mechanism as flask-smorest's Blueprint.doc (and core.auth): extra OpenAPI for this view.
-        wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
-        wrapper._apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["429"] = deepcopy(RESPONSE_429)
-        return wrapper
+        return documents_429(wrapper)
     return decorate
+
+
+def documents_429(func: Callable) -> Callable:
+    """Document the 429 on a view whose service calls `enforce` itself (after its domain rules answer)."""
+    # Same mechanism as flask-smorest's Blueprint.doc (and core.auth): extra OpenAPI for this view.
+    func._apidoc = deepcopy(getattr(func, "_apidoc", {}))
+    func._apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["429"] = deepcopy(RESPONSE_429)
+    return func

@@ -4,7 +4,7 @@ from __future__ import annotations
 from core.api import Blueprint
 from core.auth import auth_required, current_user
 from core.pagination import page_schema
-from core.ratelimit import by_user, rate_limited
+from core.ratelimit import documents_429
 from marketplace.donations import services
 from marketplace.donations.schemas import ClaimCreateSchema, ClaimListArgsSchema, ClaimSchema, MyClaimSchema
 
@@ -13,11 +13,15 @@ bp = Blueprint("donations", __name__, description="Claims on donation listings")
 
 @bp.post("/listings/<int:listing_id>/claims")
 @auth_required
-@rate_limited("claim", by=by_user)
+@documents_429
 @bp.arguments(ClaimCreateSchema)
 @bp.response(201, ClaimSchema)
 def create_claim(data, listing_id: int):
-    """Claim a donation listing (one open claim per listing, a capped number in all)."""
+    """Claim a donation listing (one open claim per listing, a capped number in all).
+
+    The rules of the claim answer first (409 `claim_exists`, `claim_limit`, ...); only a claim that
+    passes them counts against the `claim` rate limit (429).
+    """
     return services.create_claim(actor=current_user(), listing_id=listing_id, **data)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, joinedload
 from core.db import db, utcnow
 from core.errors import Conflict, Forbidden, NotFound
 from core.pagination import Page, paginate
+from core.ratelimit import enforce
 from marketplace.donations.state import CLAIM_MOVES, OPEN, ClaimMove, claim_move
 from marketplace.listings.services import load_visible
 from marketplace.listings.state import check_transition
@@ -26,7 +27,8 @@ from marketplace.users.blocks import ensure_not_blocked
 
 
 def create_claim(*, actor: User, listing_id: int, message: str = "") -> Claim:
-    """Ask for a donation: one open claim per user per listing, at most MAX_OPEN_CLAIMS open in all."""
+    """Ask for a donation: one open claim per user per listing, at most MAX_OPEN_CLAIMS open in all;
+    a claim that passes those rules counts against the `claim` rate limit."""
     try:
         with db.transaction() as s:
             listing = load_visible(s, listing_id=listing_id, viewer=actor, lock=True)
@@ -51,6 +53,8 @@ def create_claim(*, actor: User, listing_id: int, message: str = "") -> Claim:
             if len(open_on) >= limit:
                 raise Conflict(f"You can hold at most {limit} open claims.", code="claim_limit",
                                details={"limit": limit})
+            # Counted only now: a claim the rules above refuse answers with their 409, never a 429.
+            enforce("claim", subject=actor.id)
             claim = Claim(listing_id=listing.id, claimant=claimant, message=message, status="pending")
             s.add(claim)
     except IntegrityError:

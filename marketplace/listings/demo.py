@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from core.db import db
 from marketplace.listings.services import create_listing
-from marketplace.listings.status import change_listing_status
+from marketplace.listings.status import apply_status, change_listing_status
+from marketplace.signals import emit_listing_status_changed
 from marketplace.models import Listing, User
 from marketplace.users.services import register_user
 
@@ -63,7 +64,14 @@ def _finish(listing: Listing, *, seller: User, buyer: User, status: str) -> None
     """Walk a new listing to `status` the way its seller would."""
     if status == "active":
         return
-    change_listing_status(actor=seller, listing_id=listing.id, status="reserved", buyer_id=buyer.id)
+    with db.transaction() as s:
+        row = s.scalars(select(Listing).where(Listing.id == listing.id).with_for_update(of=Listing)).one()
+        old_status = apply_status(s, listing=row, status="reserved")
+        # Demo deals are made up: no chat or claim precedes them, so the buyer is set here, not named
+        # through the status change (which only accepts a real counterparty).
+        row.buyer_id = buyer.id
+    emit_listing_status_changed(listing_id=listing.id, old_status=old_status, new_status="reserved",
+                                actor_id=seller.id)
     if status != "reserved":
         change_listing_status(actor=seller, listing_id=listing.id, status=status)
 

@@ -9,6 +9,7 @@ from core.errors import Conflict, Forbidden
 from core.pagination import Page, paginate
 from marketplace.listings.services import load_visible
 from marketplace.models import Review, User
+from marketplace.users.blocks import blocked_between
 from marketplace.users.services import get_user
 
 #: a listing can be reviewed once the deal is done
@@ -37,6 +38,8 @@ def create_review(*, actor: User, listing_id: int, rating: int, text: str = "") 
             else:
                 raise Forbidden("Only the seller and the buyer of this listing can review it.",
                                 code="not_a_party")
+            if blocked_between(s, actor.id, reviewee_id):
+                raise Forbidden("You cannot review a user you are in a block with.", code="blocked")
             if s.scalar(select(Review.id).where(Review.listing_id == listing.id,
                                                 Review.reviewer_id == actor.id)) is not None:
                 raise _already_reviewed()

@@ -16,12 +16,13 @@ bp = Blueprint("listings", __name__, description="Listings, search, favorites an
 @bp.post("/listings")
 @auth_required
 @bp.arguments(ListingCreateSchema)
-@bp.response(201, ListingSchema)
+@bp.response(201, ListingSchema, description="The new listing: status `active`, or `pending_review` when its "
+                                              "title or description trips a keyword rule")
 def create_listing(data):
-    """Publish a sale or donation listing.
+    """Publish a sale or donation listing: `active`, or `pending_review` if it trips a keyword rule.
 
-    It starts `active`, or `pending_review` (hidden until an admin approves it) when its title or
-    description matches a keyword rule.
+    A listing whose title or description matches a keyword rule is created as `pending_review`:
+    hidden from search until an admin approves it (`active`) or rejects it (`rejected`).
     """
     return services.create_listing(seller=current_user(), **data)
 
@@ -46,7 +47,8 @@ def get_listing(listing_id: int):
 @bp.patch("/listings/<int:listing_id>")
 @auth_required
 @bp.arguments(ListingEditSchema)
-@bp.response(200, ListingSchema)
+@bp.response(200, ListingSchema, description="The listing; `pending_review` again when the edit trips a "
+                                              "keyword rule")
 def update_listing(data, listing_id: int):
     """Edit your own listing (a rejected one goes back to review).
 

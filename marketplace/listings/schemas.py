@@ -49,8 +49,8 @@ def _condition(**kw: Any) -> fields.Field:
 
 
 def _images(**kw: Any) -> fields.Field:
-    return fields.List(UploadUrl(), validate=validate.Length(max=MAX_IMAGES),
-                       metadata={"description": "URLs from POST /uploads, at most 9"}, **kw)
+    return fields.List(UploadUrl(kind="image"), validate=validate.Length(max=MAX_IMAGES),
+                       metadata={"description": "URLs of images from POST /uploads, at most 9"}, **kw)
 
 
 class ListingCreateSchema(ma.Schema):

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from core.db import db
 from core.errors import ValidationError
 from marketplace.donations.services import settle_claims_on_status_change
+from marketplace.listings.counterparties import check_counterparty
 from marketplace.listings.services import load_own
 from marketplace.listings.state import check_transition
 from marketplace.models import Listing, User
@@ -15,19 +16,13 @@ from marketplace.signals import emit_listing_status_changed
 WITH_BUYER = frozenset({"reserved", "sold", "given"})
 
 
-def _invalid_buyer(message: str) -> ValidationError:
-    return ValidationError(message, details={"fields": {"buyer_id": [message]}})
-
-
 def _check_buyer(s: Session, *, listing: Listing, status: str, buyer_id: int | None) -> None:
     if buyer_id is None:
         return
     if status not in WITH_BUYER:
-        raise _invalid_buyer(f"A buyer can only be named when the listing becomes {', '.join(sorted(WITH_BUYER))}.")
-    if buyer_id == listing.seller_id:
-        raise _invalid_buyer("The seller cannot be the buyer.")
-    if s.get(User, buyer_id) is None:
-        raise _invalid_buyer("No such user.")
+        message = f"A buyer can only be named when the listing becomes {', '.join(sorted(WITH_BUYER))}."
+        raise ValidationError(message, details={"fields": {"buyer_id": [message]}})
+    check_counterparty(s, listing=listing, buyer_id=buyer_id)
 
 
 def apply_status(s: Session, *, listing: Listing, status: str, buyer_id: int | None = None,

@@ -8,9 +8,11 @@ problem; what it cannot do in linear time (backreferences, lookarounds) it refus
 and such a rule is a 400 naming it. Patterns are capped at 200 characters, sets at 500 rules,
 and each pattern's compiled program at 1 MiB.
 
-Matching is case-insensitive and runs on the text with full-width ASCII forms folded to their
-half-width twins (`ＶＸ１３８` is seen as `VX138`), one character for one, so the positions of
-a match are the positions in the original text (masking relies on it).
+Matching is case-insensitive and runs on normalized text (marketplace/moderation/normalize.py):
+format characters such as a zero-width space or a soft hyphen removed, NFKC (full-width `ＶＸ１３８`
+is `VX138`), casefolded, and look-alikes folded to their TR39 prototypes (Cyrillic `х` is `x`). Rules
+are normalized the same way (a regex only in its non-ASCII characters). A mask covers the original
+characters a match came from.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from typing import Any
 import re2
 
 from core.errors import ValidationError
+from marketplace.moderation.normalize import normalize, normalize_mapped, regex_source
 
 MAX_RULES = 500
 MAX_PATTERN = 200
@@ -61,8 +64,8 @@ class Rule:
 
     @property
     def source(self) -> str:
-        """The RE2 source of the rule (a word is matched literally, after folding)."""
-        return re.escape(fold(self.pattern)) if self.kind == "word" else self.pattern
+        """The RE2 source of the rule (a word is matched literally); both normalized like the text."""
+        return re.escape(normalize(self.pattern)) if self.kind == "word" else regex_source(self.pattern)
 
     def as_dict(self) -> dict[str, Any]:
         return {"pattern": self.pattern, "kind": self.kind, "action": self.action,
@@ -103,7 +106,7 @@ def validate_rules(rules: Iterable[dict[str, Any]]) -> list[Rule]:
                            f"lookarounds are not supported.") from None
         if any(m is not None and m.end() == m.start() for m in map(compiled.search, _EMPTY_PROBES)):
             raise _invalid(index, pattern, "pattern", "The pattern matches empty text, so it would match everything.")
-        key = (fold(pattern).casefold(), kind, action)
+        key = (normalize(pattern), kind, action)
         if key in seen:
             raise _invalid(index, pattern, "pattern", "The same rule is given twice.")
         seen.add(key)
@@ -145,21 +148,25 @@ class Matcher:
 
     def flags_listing(self, *texts: str) -> bool:
         """True when any rule for listings (whatever its action) matches one of the texts."""
-        return self.listing is not None and any(self.listing.search(fold(t)) for t in texts if t)
+        return self.listing is not None and any(self.listing.search(normalize(t)) for t in texts if t)
 
     def blocks(self, text: str) -> bool:
         """True when a `block` rule for messages matches the text."""
-        return self.block is not None and bool(text) and self.block.search(fold(text)) is not None
+        return self.block is not None and bool(text) and self.block.search(normalize(text)) is not None
 
     def masked(self, text: str) -> str:
-        """The text with each match of a `mask` rule replaced by one `*` per character."""
-        if self.mask is None or not text:
+        """The text with each match of a `mask` rule replaced by one `*` per original character it covers
+        (format characters inside a match included)."""
+        if self.mask is None or not text or self.mask.search(normalize(text)) is None:
             return text
-        spans = [m.span() for m in self.mask.finditer(fold(text)) if m.end() > m.start()]
+        normalized, origin = normalize_mapped(text)
+        spans = [(origin[m.start()][0], origin[m.end() - 1][1])
+                 for m in self.mask.finditer(normalized) if m.end() > m.start()]
         if not spans:
             return text
         out, last = [], 0
         for start, end in spans:
+            start = max(start, last)  # two matches in one original cluster: mask it once
             out += [text[last:start], MASK_CHAR * (end - start)]
             last = end
         out.append(text[last:])

@@ -7,6 +7,7 @@ from flask import send_from_directory
 from core.api import Blueprint
 from core.auth import auth_required, current_user
 from core.limits import accepts_large_body
+from core.ratelimit import by_user, rate_limited
 from marketplace.uploads import services
 from marketplace.uploads.schemas import UploadFormSchema, UploadSchema
 
@@ -19,10 +20,15 @@ BINARY = {"type": "string", "format": "binary"}
 @bp.post("/uploads")
 @accepts_large_body
 @auth_required
+@rate_limited("upload", by=by_user)
 @bp.arguments(UploadFormSchema, location="files", unknown=ma.RAISE)
 @bp.response(201, UploadSchema)
 def create_upload(files):
-    """Upload an image, audio or video file (multipart field `file`)."""
+    """Upload an image, audio or video file (multipart field `file`).
+
+    Limited per user (`RATE_LIMIT_UPLOAD`, 429 `rate_limited`) and to `UPLOAD_DAILY_BYTES` per rolling
+    24 hours (429 `upload_quota_exceeded`). Files nothing references are deleted after `UPLOAD_SWEEP_AFTER_S`.
+    """
     return services.store_upload(owner=current_user(), stream=files["file"].stream)
 
 

@@ -14,6 +14,7 @@ from core.db import db
 from core.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
 from marketplace.models import Upload, User
 from marketplace.uploads.media import DESCRIPTION, SNIFF_BYTES, Media, sniff
+from marketplace.uploads.quota import QuotaExceeded, bytes_left, charge, daily_quota
 from marketplace.uploads.urls import NAME_RE
 
 CHUNK_BYTES = 64 * 1024
@@ -49,6 +50,16 @@ def _copy_capped(stream: BinaryIO, out: BinaryIO, limit: int) -> tuple[Media, in
     return media or _require_media(head), size
 
 
+def _copy_within(stream: BinaryIO, out: BinaryIO, limit: int, left: int | None) -> tuple[Media, int]:
+    """`_copy_capped` to the size cap, or to what is left of the daily quota when that is less (429 then)."""
+    if left is None or left >= limit:
+        return _copy_capped(stream, out, limit)
+    try:
+        return _copy_capped(stream, out, left)
+    except PayloadTooLarge:
+        raise QuotaExceeded(quota=daily_quota(), used=daily_quota() - left) from None
+
+
 def _unlink(path: Path | str) -> None:
     try:
         os.unlink(path)
@@ -57,8 +68,12 @@ def _unlink(path: Path | str) -> None:
 
 
 def store_upload(*, owner: User, stream: BinaryIO, max_bytes: int | None = None) -> Upload:
-    """Store one media file for `owner`: its row and its file exist both or neither."""
+    """Store one media file for `owner`: its row and its file exist both or neither.
+
+    Counts against the owner's daily byte quota (429 `upload_quota_exceeded` past it)."""
     limit = current_app.config["UPLOAD_MAX_BYTES"] if max_bytes is None else max_bytes
+    left = bytes_left(db.session, owner.id)
+    db.session.rollback()  # the read above must not keep a transaction (and its connection) while streaming
     directory = upload_dir()
     directory.mkdir(parents=True, exist_ok=True)
     fd, temp_path = tempfile.mkstemp(dir=directory, prefix=TEMP_PREFIX)
@@ -66,10 +81,11 @@ def store_upload(*, owner: User, stream: BinaryIO, max_bytes: int | None = None)
     try:
         with os.fdopen(fd, "wb") as out:
             os.fchmod(out.fileno(), 0o644)  # mkstemp's 0600 would hide it from a front web server
-            media, size = _copy_capped(stream, out, limit)
+            media, size = _copy_within(stream, out, limit, left)
         name = f"{uuid.uuid4().hex}.{media.extension}"
         upload = Upload(owner_id=owner.id, name=name, content_type=media.content_type, size=size)
         with db.transaction() as s:
+            charge(s, owner_id=owner.id, size=size)
             # Into place first, then the row: whatever fails after the move removes the file.
             os.replace(temp_path, directory / name)
             final_path = directory / name

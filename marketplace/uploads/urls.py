@@ -74,14 +74,31 @@ def own_upload_name(url: str) -> str | None:
     return name if NAME_RE.match(name) else None
 
 
+#: what an upload of each kind is, for the error that names the kind expected
+MEDIA_KINDS = {"image": "an image", "audio": "an audio file", "video": "a video"}
+
+
 class UploadUrl(fields.String):
-    """A string field that only accepts URLs of uploads that exist on this service."""
+    """A string field that only accepts URLs of uploads that exist on this service; with `kind`
+    ("image", "audio" or "video"), only uploads whose sniffed content type is of that kind."""
+
+    def __init__(self, *, kind: str | None = None, **kwargs) -> None:
+        if kind is not None and kind not in MEDIA_KINDS:
+            raise ValueError(f"unknown media kind {kind!r}")
+        if kind is not None:
+            kwargs.setdefault("metadata", {}).setdefault(
+                "description", f"the URL of {MEDIA_KINDS[kind]} uploaded to this service (POST /uploads)")
+        super().__init__(**kwargs)
+        self.kind = kind
 
     def _deserialize(self, value, attr, data, **kwargs):
         url = super()._deserialize(value, attr, data, **kwargs)
         name = own_upload_name(url)
         if name is None:
             raise ValidationError("Must be the URL of a file uploaded to this service (POST /uploads).")
-        if db.session.scalar(select(Upload.id).where(Upload.name == name)) is None:
+        content_type = db.session.scalar(select(Upload.content_type).where(Upload.name == name))
+        if content_type is None:
             raise ValidationError("No such upload.")
+        if self.kind is not None and content_type.partition("/")[0] != self.kind:
+            raise ValidationError(f"Must be the URL of {MEDIA_KINDS[self.kind]}; this upload is {content_type}.")
         return url

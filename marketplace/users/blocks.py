@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, exists, or_, and_, select
+from sqlalchemy.orm import Session
 
 from core.db import db
 from core.errors import Forbidden, ValidationError
@@ -32,11 +33,16 @@ def list_blocks(*, actor: User, page: int, page_size: int) -> Page:
     return paginate(db.session, stmt, page=page, page_size=page_size)
 
 
-def is_blocked_between(a_id: int, b_id: int) -> bool:
-    """True when either user has blocked the other."""
-    return bool(db.session.scalar(select(exists().where(or_(
+def blocked_between(s: Session, a_id: int, b_id: int) -> bool:
+    """True when either user has blocked the other (read in `s`)."""
+    return bool(s.scalar(select(exists().where(or_(
         and_(Block.blocker_id == a_id, Block.blocked_id == b_id),
         and_(Block.blocker_id == b_id, Block.blocked_id == a_id))))))
+
+
+def is_blocked_between(a_id: int, b_id: int) -> bool:
+    """True when either user has blocked the other."""
+    return blocked_between(db.session, a_id, b_id)
 
 
 def ensure_not_blocked(*, actor_id: int, other_id: int) -> None:

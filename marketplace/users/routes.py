@@ -1,4 +1,4 @@
-"""HTTP routes of users, tokens, the caller's profile and blocks."""
+"""HTTP routes of users, tokens (and WebSocket tickets), the caller's profile and blocks."""
 from __future__ import annotations
 
 from flask import current_app
@@ -7,9 +7,10 @@ from core.api import Blueprint
 from core.auth import auth_required, bearer_token, current_user
 from core.pagination import page_schema
 from core.ratelimit import RESPONSE_429, by_ip, counted_attempt, rate_limited
-from marketplace.users import blocks, services
+from marketplace.users import blocks, services, tickets
 from marketplace.users.schemas import (BlockListArgsSchema, BlockSchema, MeSchema, ProfileUpdateSchema,
-                                       PublicUserSchema, RegisterSchema, TokenRequestSchema, TokenSchema)
+                                       PublicUserSchema, RegisterSchema, TokenRequestSchema, TokenSchema,
+                                       WsTicketSchema)
 
 bp = Blueprint("users", __name__, description="Users, tokens, profiles and blocks")
 
@@ -34,6 +35,16 @@ def login(data):
         raw, token = services.issue_token(username=data["username"], password=data["password"])
     return {"access_token": raw, "token_type": "Bearer",
             "expires_in": current_app.config["TOKEN_TTL_SECONDS"], "user": token.user}
+
+
+@bp.post("/ws/ticket")
+@auth_required
+@bp.response(201, WsTicketSchema)
+def ws_ticket():
+    """A single-use ticket for one `/ws?ticket=...` handshake, valid `expires_in` seconds.
+
+    It keeps the access token out of URLs (and so out of logs and browser history)."""
+    return tickets.issue_ws_ticket(access_token=bearer_token())
 
 
 @bp.delete("/token")

@@ -26,7 +26,7 @@ class TokenRequestSchema(ma.Schema):
 
 class ProfileUpdateSchema(ma.Schema):
     nickname = fields.String(validate=NICKNAME)
-    avatar_url = UploadUrl(allow_none=True)
+    avatar_url = UploadUrl(allow_none=True, kind="image")
     bio = fields.String(validate=validate.Length(max=500))
 
 
@@ -56,6 +56,11 @@ class TokenSchema(ma.Schema):
     token_type = fields.String(required=True)
     expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
     user = fields.Nested(MeSchema, required=True)
+
+
+class WsTicketSchema(ma.Schema):
+    ticket = fields.String(required=True, metadata={"description": "use once: `/ws?ticket=...`"})
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
 
 
 class BlockSchema(ma.Schema):

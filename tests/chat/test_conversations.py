@@ -115,7 +115,7 @@ def test_media_and_other_types_preview_as_a_label(client, factory, chat, type, b
     a, b = factory.user(), factory.user()
     group_id = chat.direct(a, b)
     if body.get("url") == "UPLOAD":
-        body = {**body, "url": chat.upload(a)}
+        body = {**body, "url": chat.upload(a, {"audio": "mp3", "video": "mp4"}.get(type, "jpg"))}
     chat.send(a, group_id, type=type, body=body)
     last = item_of(client, b, group_id)["last_message"]
     assert last["type"] == type and last["preview"] == expected

@@ -142,6 +142,20 @@ def test_admins_recall_any_message_at_any_time(client, factory, chat):
     assert r.status_code == 200 and r.get_json()["recalled"] is True
 
 
+def test_an_admins_recall_is_audit_logged_once(client, factory, chat):
+    buyer, seller, admin = factory.user(), factory.user(), factory.admin()
+    group_id = chat.item_group(buyer, seller)
+    message = chat.send(buyer, group_id, "违规内容")
+    assert _recall(client, admin, group_id, message["id"]).status_code == 200
+    assert _recall(client, admin, group_id, message["id"]).status_code == 200  # already recalled: nothing done
+    mine = chat.send(seller, group_id, "发错了")
+    assert _recall(client, seller, group_id, mine["id"]).status_code == 200  # a user's own recall: no admin action
+    entries = client.get(f"{API}/admin/audit", headers=admin.headers).get_json()["items"]
+    assert [(e["action"], e["target_type"], e["target_id"], e["actor"]["id"]) for e in entries] == [
+        ("message.recall", "message", message["id"], admin.id)]
+    assert entries[0]["details"] == {"group_id": group_id, "seq": message["seq"], "sender_id": buyer.id}
+
+
 def test_room_owner_recalls_members_messages(client, factory, chat):
     owner, member = factory.user(), factory.user()
     room = chat.room(owner)

@@ -76,11 +76,12 @@ def test_media_messages_accept_own_uploads(client, factory, chat):
     buyer, seller = factory.user(), factory.user()
     group_id = chat.item_group(buyer, seller)
     url, thumb = chat.upload(buyer), chat.upload(buyer)
+    voice, clip = chat.upload(buyer, "mp3"), chat.upload(buyer, "mp4")
     bodies = [
         ("img", {"url": url, "width": 1080, "height": 1920}),
         ("img", {"url": url}),
-        ("audio", {"url": url, "duration_ms": 3500}),
-        ("video", {"url": url, "duration_ms": 15000, "thumb_url": thumb}),
+        ("audio", {"url": voice, "duration_ms": 3500}),
+        ("video", {"url": clip, "duration_ms": 15000, "thumb_url": thumb}),
         ("location", {"lat": 31.2304, "lng": 121.4737, "address": "上海市黄浦区人民广场"}),
         ("location", {"lat": -90, "lng": 180}),
         ("file", {"url": url, "name": "发票.pdf", "size": 0}),

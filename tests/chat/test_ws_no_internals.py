@@ -29,13 +29,15 @@ def _crash(exc: Exception):
 def test_a_failing_op_answers_a_generic_error_frame(live_server, factory, monkeypatch, op, module, target, exc,
                                                     code):
     buyer, seller = factory.user(), factory.user()
-    group_id = ChatHelper(live_server.app.test_client(), factory).item_group(buyer, seller)
+    chat = ChatHelper(live_server.app.test_client(), factory)
+    group_id = chat.item_group(buyer, seller)
+    chat.send(seller, group_id, "在的")  # something to read: a read of nothing new is answered from memory
     monkeypatch.setattr(module, target, _crash(exc))
     ws = WsClient(live_server.ws_url, buyer.token)
     try:
         ws.ready()
         if op == "read":
-            ws.send({"op": "read", "group_id": group_id, "seq": 0})
+            ws.send({"op": "read", "group_id": group_id, "seq": 1})
         else:
             ws.send_text(group_id, "你好", "c-1")
         error = ws.op("error")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from config import Config
+from config.settings import RATE_LIMIT_DEFAULTS
 from tests.chat.helpers import ChatHelper
 from tests.factories import PASSWORD
 
@@ -132,6 +134,32 @@ def test_claims_are_limited_per_user(limited, factory, pair):
     assert claim(claimant, donations[1]).status_code == 201
     assert_rate_limited(claim(claimant, donations[2]), "claim")
     assert claim(factory.user(), donations[2]).status_code == 201
+
+
+def test_with_the_default_settings_the_claim_past_the_cap_is_409_claim_limit(limited, factory, pair):
+    # Production defaults: every rate limit on as shipped, MAX_OPEN_CLAIMS as shipped.
+    app = limited(**{name.lower(): spec for name, spec in RATE_LIMIT_DEFAULTS.items()})
+    cap = Config().MAX_OPEN_CLAIMS
+    assert app.config["MAX_OPEN_CLAIMS"] == cap and app.config["RATE_LIMIT_CLAIM"] == RATE_LIMIT_DEFAULTS["CLAIM"]
+    client = app.test_client()
+    claimant, giver = pair
+    donations = [factory.donation(giver)["id"] for _ in range(cap + 2)]
+
+    def claim(listing_id):
+        return client.post(f"{API}/listings/{listing_id}/claims", json={"message": "我想要"},
+                           headers=claimant.headers)
+
+    claims = [claim(listing_id) for listing_id in donations[:cap]]
+    assert [r.status_code for r in claims] == [201] * cap
+    for _ in range(3):  # the rule answers, every time: a refused claim is not counted
+        r = claim(donations[cap])
+        assert r.status_code == 409, r.get_json()
+        assert r.get_json()["error"]["code"] == "claim_limit"
+    assert claim(donations[0]).get_json()["error"]["code"] == "claim_exists"
+    # Room again under the cap: now the rate limit (burst spent on the claims made) answers.
+    cancel = client.post(f"{API}/claims/{claims[0].get_json()['id']}/cancel", headers=claimant.headers)
+    assert cancel.status_code == 200, cancel.get_json()
+    assert_rate_limited(claim(donations[cap + 1]), "claim")
 
 
 def test_two_app_instances_share_one_redis_counter(limited, factory, pair):

@@ -37,6 +37,8 @@ def _market(client, factory):
                 for status in ("active", "reserved", "sold")}
     for listing_id in listings.values():
         assert client.put(f"{API}/listings/{listing_id}/favorite", headers=fan.headers).status_code == 200
+    for listing_id in (listings["reserved"], listings["sold"]):
+        factory.inquiry(fan, listing_id)
     post(client, seller, f"/listings/{listings['reserved']}/status", {"status": "reserved", "buyer_id": fan.id})
     post(client, seller, f"/listings/{listings['sold']}/status", {"status": "reserved", "buyer_id": fan.id})
     post(client, seller, f"/listings/{listings['sold']}/status", {"status": "sold"})

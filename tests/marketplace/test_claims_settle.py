@@ -63,7 +63,13 @@ def test_giving_by_hand_completes_the_accepted_claim_and_declines_pending_ones(s
                                 claims["cancelled"]: "cancelled", claims["pending2"]: "declined"}
 
 
-def test_giving_by_hand_to_someone_else_declines_the_accepted_claim(scene, claims):
+@pytest.fixture
+def other_asked(scene):
+    """`other` asked about the donation in its chat while it was active: someone it can be given to."""
+    scene.factory.inquiry(scene.other, scene.listing_id)
+
+
+def test_giving_by_hand_to_someone_else_declines_the_accepted_claim(scene, other_asked, claims):
     listing = _move(scene, "given", buyer_id=scene.other.id)
     assert (listing["status"], listing["buyer_id"]) == ("given", scene.other.id)
     assert scene.statuses() == {claims["accepted"]: "declined", claims["pending"]: "declined",

@@ -52,6 +52,7 @@ def test_seller_transition_matrix(client, factory, kind, start):
 def test_reserve_for_a_buyer_then_sell_keeps_the_buyer(client, factory):
     seller, buyer = factory.user(), factory.user()
     listing = factory.listing(seller)
+    factory.inquiry(buyer, listing["id"])
     r = move(client, seller, listing["id"], "reserved", buyer_id=buyer.id)
     assert r.status_code == 200 and r.get_json()["buyer_id"] == buyer.id
     r = move(client, seller, listing["id"], "sold")
@@ -62,6 +63,8 @@ def test_reserve_for_a_buyer_then_sell_keeps_the_buyer(client, factory):
 def test_selling_to_someone_else_replaces_the_reserved_buyer(client, factory):
     seller, first, second = factory.user(), factory.user(), factory.user()
     listing = factory.listing(seller)
+    factory.inquiry(first, listing["id"])
+    factory.inquiry(second, listing["id"])
     move(client, seller, listing["id"], "reserved", buyer_id=first.id)
     r = move(client, seller, listing["id"], "sold", buyer_id=second.id)
     assert r.get_json()["buyer_id"] == second.id
@@ -70,6 +73,7 @@ def test_selling_to_someone_else_replaces_the_reserved_buyer(client, factory):
 def test_donation_is_given_to_its_recipient(client, factory):
     giver, recipient = factory.user(), factory.user()
     listing = factory.donation(giver)
+    factory.inquiry(recipient, listing["id"])
     move(client, giver, listing["id"], "reserved")
     r = move(client, giver, listing["id"], "given", buyer_id=recipient.id)
     assert r.status_code == 200
@@ -80,6 +84,7 @@ def test_donation_is_given_to_its_recipient(client, factory):
 def test_leaving_reserved_clears_the_buyer(client, factory, back_to):
     seller, buyer = factory.user(), factory.user()
     listing = factory.listing(seller)
+    factory.inquiry(buyer, listing["id"])
     move(client, seller, listing["id"], "reserved", buyer_id=buyer.id)
     r = move(client, seller, listing["id"], back_to)
     assert r.status_code == 200 and r.get_json()["buyer_id"] is None
@@ -150,6 +155,8 @@ def test_concurrent_moves_from_the_same_status_succeed_once(client, factory):
     seller = factory.user()
     buyers = [factory.user() for _ in range(4)]
     listing = factory.listing(seller)
+    for b in buyers:
+        factory.inquiry(b, listing["id"])
     path = f"/listings/{listing['id']}/status"
     codes = concurrently(client, [("POST", path, seller.headers, {"status": "reserved", "buyer_id": b.id})
                                   for b in buyers])

@@ -29,6 +29,7 @@ def deal(client, factory):
     """A listing its seller sold to a buyer (through the status API)."""
     seller, buyer = factory.user(nickname="卖家"), factory.user(nickname="买家")
     listing = factory.listing(seller)
+    factory.inquiry(buyer, listing["id"])
     client.post(f"{API}/listings/{listing['id']}/status", json={"status": "reserved", "buyer_id": buyer.id},
                 headers=seller.headers)
     r = client.post(f"{API}/listings/{listing['id']}/status", json={"status": "sold"}, headers=seller.headers)

@@ -53,15 +53,35 @@ def pg_database() -> Iterator[str]:
         yield url
 
 
+@contextmanager
+def shared_database(tmp: Path) -> Iterator[str]:
+    """A database several processes can share, every table made: a PostgreSQL schema when
+    TEST_DATABASE_URL is set, else a SQLite file."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        with pg_database() as url:
+            yield url
+        return
+    url = f"sqlite:///{Path(tmp) / 'shared.sqlite3'}"
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        Base.metadata.create_all(engine)
+    finally:
+        engine.dispose()
+    yield url
+
+
 class GunicornServer:
     """`gunicorn -k gevent -w N 'app:create_app()'` on a free port, as in production, with APP_ENV=testing."""
 
     def __init__(self, directory: Path, *, database_url: str, redis_url: str | None = None,
-                 workers: int = 1, name: str = "app") -> None:
+                 workers: int = 1, name: str = "app", extra_args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
         self.directory = Path(directory) / name
         self.database_url = database_url
         self.redis_url = redis_url
         self.workers = workers
+        self.extra_args = extra_args  # more gunicorn options, e.g. ("--access-logfile", path)
+        self.extra_env = env or {}  # settings for the app, e.g. {"WS_MAX_FRAME_BYTES": "4096"}
         self.port = 0
         self._process: subprocess.Popen | None = None
         self._log = self.directory / "gunicorn.log"
@@ -83,9 +103,10 @@ class GunicornServer:
                    UPLOAD_DIR=str(self.directory / "uploads"), LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
+        env.update(self.extra_env)
         cmd = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(self.workers),
                "-b", f"127.0.0.1:{self.port}", "--no-control-socket", "--graceful-timeout", "3",
-               "--log-level", "warning", "app:create_app()"]
+               "--log-level", "warning", *self.extra_args, "app:create_app()"]
         with open(self._log, "ab") as log:
             self._process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                              start_new_session=True)

@@ -5,7 +5,9 @@
 //
 // The protocol in one page (API.md, "WebSocket /ws", is the contract):
 //
-//   connect   ws(s)://HOST/ws?access_token=TOKEN          (or an `Authorization: Bearer` header)
+//   connect   POST /api/v1/ws/ticket (Authorization: Bearer TOKEN) → {"ticket"}, then
+//             ws(s)://HOST/ws?ticket=TICKET (single use, 30 s); wx.connectSocket can send the
+//             `Authorization: Bearer` header instead. Never put the token itself in the URL.
 //   server →  {"op":"hello","user_id","server_time","heartbeat_s","cursor"}       always first
 //   client →  {"op":"sync","cursor": <last cursor kept> | null}
 //   server →  {"op":"message","message":{...},"cursor":"..."}  ... every missed message, in order
@@ -153,13 +155,23 @@ export class ChatClient extends EventTarget {
       return;  // the `online` event reconnects
     }
     this._setStatus(Status.CONNECTING, "connecting");
-    const ws = new WebSocket(`${this.url}?access_token=${encodeURIComponent(this.token)}`);
+    const opening = this.opening = {};  // a later _open, _drop or close makes this attempt stale
+    fetchTicket(this.url, this.token).then((ticket) => {
+      if (this.opening === opening && this.status === Status.CONNECTING) this._attach(ticket);
+    }, (err) => {
+      if (this.opening !== opening || this.status !== Status.CONNECTING) return;
+      this._onClose(err.status === 401 ? CLOSE_UNAUTHORIZED : 1006, err.message);
+    });
+    // No hello in time: treat the attempt as failed.
+    this.timers.hello = setTimeout(() => this._drop("no hello"), this.pingTimeoutMs);
+  }
+
+  _attach(ticket) {
+    const ws = new WebSocket(`${this.url}?ticket=${encodeURIComponent(ticket)}`);
     this.ws = ws;
     ws.onmessage = (e) => this._onFrame(JSON.parse(e.data));
     ws.onclose = (e) => this._onClose(e.code, e.reason);
     ws.onerror = () => {};  // always followed by `close`, which decides what to do
-    // No hello in time: treat the attempt as failed.
-    this.timers.hello = setTimeout(() => this._drop("no hello"), this.pingTimeoutMs);
   }
 
   // Abandon the current socket at once: stop listening to it, close it, and reconnect later.
@@ -341,6 +353,15 @@ export class ChatClient extends EventTarget {
   _savePending() {
     this._save("pending", [...this.pending.entries()]);
   }
+}
+
+// A single-use socket ticket (POST /api/v1/ws/ticket on the socket's host), so the token never goes in a URL.
+function fetchTicket(wsUrl, token) {
+  const url = wsUrl.replace(/^ws/, "http").replace(/\/ws$/, "/api/v1/ws/ticket");
+  return fetch(url, { method: "POST", headers: { Authorization: `Bearer ${token}` } }).then((r) => {
+    if (!r.ok) throw Object.assign(new Error(`no socket ticket (${r.status})`), { status: r.status });
+    return r.json().then((body) => body.ticket);
+  });
 }
 
 function defaultUrl() {
