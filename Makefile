@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev run migrate test fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
+.PHONY: install install-dev sdk-deps run migrate test fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,12 +33,21 @@ migrate: install
 run: migrate
 	$(PY) -m gunicorn -k gevent -w 1 -b "$${HOST:-127.0.0.1}:$${PORT:-8000}" 'app:create_app()'
 
-test: install-dev
+# The SDK's dev dependency (`ws`) for its Node tests, which pytest runs (tests/sdk); without npm they skip.
+sdk/node_modules/.package-lock.json: sdk/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd sdk && { npm ci --no-audit --no-fund --silent || echo "npm ci failed: the SDK's Node tests will skip"; }; \
+	else echo "npm is missing: the SDK's Node tests will skip"; fi
+
+sdk-deps: sdk/node_modules/.package-lock.json
+
+test: install-dev sdk-deps
 	$(PY) -m pytest
 
-# A longer fuzz campaign by hand: FUZZ_EXAMPLES per operation and mode, a new seed each run unless FUZZ_SEED is set.
+# A long Schemathesis campaign by hand (every check and phase against gunicorn, as `make test`'s bounded
+# run): FUZZ_EXAMPLES per operation, a new seed each run unless FUZZ_SEED is set; add
+# TEST_DATABASE_URL=postgresql://... to fuzz PostgreSQL too.
 fuzz: install-dev
-	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-400} FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} $(PY) -m pytest tests/fuzz -q
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} $(PY) -m pytest tests/fuzz -q -p no:cacheprovider
 
 # The full chaos run (bench/chaos.py): needs PostgreSQL, e.g. TEST_DATABASE_URL=postgresql://root@127.0.0.1:5432/test
 .PHONY: chaos
@@ -46,7 +55,7 @@ chaos: install-dev
 	$(PY) bench/chaos.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache sdk/node_modules
 
 # Benchmarks (run by hand, never by `make test`; see BENCHMARKS.md). PostgreSQL comes from
 # TEST_DATABASE_URL (a private schema is made and dropped); BENCH_ARGS adds options.

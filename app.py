@@ -55,7 +55,8 @@ def create_app(config: Config | str | None = None) -> Flask:
 
 if __name__ == "__main__":
     from chat.ws.shutdown import close_sockets_on_sigterm
+    from core.dev_server import dev_server_options
     dev_app = create_app()
     close_sockets_on_sigterm(dev_app)
     dev_app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8000")),
-                threaded=True)
+                **dev_server_options())

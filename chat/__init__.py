@@ -8,8 +8,8 @@ API_PREFIX = "/api/v1"
 
 def init_app(app: Flask) -> None:
     """Register chat's REST routes, its receiver of listing status changes, its report target (messages),
-    its say on who dealt about a listing, and the keyword rule relay."""
-    from chat import keyword_sync
+    its say on who dealt about a listing, the keyword rule relay, the notification worker and its documents."""
+    from chat import keyword_sync, notify, openapi_doc
     from chat.deals import dealt_in_chat
     from chat.upload_refs import uploads_in_messages
     from chat.admin.routes import bp as admin_bp
@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     from chat.offers.routes import bp as offers_bp
     from chat.rooms.routes import bp as rooms_bp
     from core.api import api
+    from core.openapi import add_refiner
     from marketplace.listings.counterparties import register_counterparty_source
     from marketplace.uploads.sweep import register_upload_references
     from marketplace.moderation.targets import register_report_target
@@ -33,3 +34,6 @@ def init_app(app: Flask) -> None:
     register_counterparty_source("chat", dealt_in_chat)
     register_upload_references("chat", uploads_in_messages)
     keyword_sync.init_app(app)
+    notify.init_app(app)
+    openapi_doc.register_components(app)
+    add_refiner(app, openapi_doc.refine)

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -78,6 +79,10 @@ class ChatMember(Base):
     activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_joined_at)
     #: DELETE /conversations: hidden for this member while the group's last_seq is not above it
     hidden_until_seq: Mapped[int | None] = mapped_column(Integer)
+    #: PUT /conversations/{id}: a muted chat is left out of the unread badge and never notified
+    muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: PUT /conversations/{id}: pinned chats head the conversation list (at most MAX_PINNED per user)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -85,6 +90,9 @@ class ChatMember(Base):
         CheckConstraint("role IN ('owner', 'admin', 'member')", name="role"),
         Index("ix_chat_members_user_group", "user_id", "group_id"),
         Index("ix_chat_members_user_activity", "user_id", "activity_at", "group_id"),
+        # The few pinned chats of a user, read by every first page of the conversation list.
+        Index("ix_chat_members_user_pinned", "user_id", sqlite_where=pinned.column.is_(True),
+              postgresql_where=pinned.column.is_(True)),
     )
 
 
@@ -115,6 +123,9 @@ class InboxCounter(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     last_pos: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: unread messages in the user's item and direct chats that are not muted (the tab badge), kept
+    #: up to date under this row's lock by chat/inbox/unread.py
+    unread_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class InboxEntry(Base):
@@ -128,6 +139,38 @@ class InboxEntry(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"))
 
     __table_args__ = (Index("ix_chat_inbox_message", "message_id"),)
+
+
+class ChatNotification(Base):
+    """A member's notification about one conversation: pending while `due_at` is set (chat/notify/).
+
+    One row per (user, group): messages arriving while one is pending fold into it, and after one is
+    sent the next is not due before `quiet_until` (one per conversation per NOTIFY_WINDOW_S). A worker
+    claims due rows by setting `lease_until`/`lease_token`; a worker that dies leaves the lease to expire.
+    """
+
+    __tablename__ = "chat_notifications"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"), primary_key=True)
+    #: the newest message it is about, and how many arrived since the last one went out
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    pending_count: Mapped[int] = mapped_column(Integer, default=1)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    quiet_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    #: what happened to the last one: sent, online, read, muted, blocked, no_openid, no_quota, refused, failed
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    sent_count: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        # The worker's scan: only pending rows, in due order.
+        Index("ix_chat_notifications_due", "due_at", sqlite_where=due_at.column.is_not(None),
+              postgresql_where=due_at.column.is_not(None)),
+    )
 
 
 class Offer(Base):

@@ -110,6 +110,31 @@ class Config:
         self.CORS_ORIGINS = _env_list("CORS_ORIGINS")
         # Strict-Transport-Security max-age, sent on HTTPS requests only (0: never).
         self.HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
+        # WeChat mini-program (marketplace/wechat): login, bind, subscribe messages. Unset: WeChat is off.
+        self.WECHAT_APPID = env.get("WECHAT_APPID") or None
+        self.WECHAT_SECRET = env.get("WECHAT_SECRET") or None
+        self.WECHAT_API_BASE = env.get("WECHAT_API_BASE", "https://api.weixin.qq.com").rstrip("/")
+        self.WECHAT_TIMEOUT_S = float(env.get("WECHAT_TIMEOUT_S", "5"))
+        self.WECHAT_TEMPLATE_ID = env.get("WECHAT_TEMPLATE_ID") or None
+        # Which template keyword carries which field (a template's keywords are named like thing1, time4).
+        self.WECHAT_TEMPLATE_FIELDS = env.get("WECHAT_TEMPLATE_FIELDS",
+                                              "sender=thing1,listing=thing2,preview=thing3,time=time4")
+        self.WECHAT_NOTIFY_PAGE = env.get("WECHAT_NOTIFY_PAGE", "pages/chat/chat?group_id={group_id}")
+        self.WECHAT_MINIPROGRAM_STATE = env.get("WECHAT_MINIPROGRAM_STATE", "formal")
+        # Notifications for offline recipients (chat/notify): wechat, webhook, log or off.
+        self.NOTIFIER = env.get("NOTIFIER", "log")
+        if self.NOTIFIER not in ("wechat", "webhook", "log", "off"):
+            raise RuntimeError(f"NOTIFIER must be wechat, webhook, log or off, not {self.NOTIFIER!r}")
+        self.NOTIFY_WORKER = env.get("NOTIFY_WORKER", "1").lower() in ("1", "true", "yes")
+        self.NOTIFY_WINDOW_S = _env_int("NOTIFY_WINDOW_S", 300)
+        self.NOTIFY_DELAY_S = _env_int("NOTIFY_DELAY_S", 15)
+        self.NOTIFY_MAX_ATTEMPTS = _env_int("NOTIFY_MAX_ATTEMPTS", 6)
+        self.NOTIFY_BACKOFF_S = _env_int("NOTIFY_BACKOFF_S", 5)
+        self.NOTIFY_LEASE_S = _env_int("NOTIFY_LEASE_S", 60)
+        self.NOTIFY_POLL_S = float(env.get("NOTIFY_POLL_S", "2"))
+        self.NOTIFY_WEBHOOK_URL = env.get("NOTIFY_WEBHOOK_URL") or None
+        self.NOTIFY_WEBHOOK_SECRET = env.get("NOTIFY_WEBHOOK_SECRET") or None
+        self.NOTIFY_WEBHOOK_TIMEOUT_S = float(env.get("NOTIFY_WEBHOOK_TIMEOUT_S", "5"))
         self._relay_settings()
 
     def _relay_settings(self) -> None:
@@ -144,7 +169,6 @@ class Config:
         self.WS_TICKET_TTL_S = _env_int("WS_TICKET_TTL_S", 30)
         # Sockets one user may hold open in one process; the oldest is closed (4429) beyond.
         self.WS_MAX_SOCKETS_PER_USER = _env_int("WS_MAX_SOCKETS_PER_USER", 10)
-
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""
         names = {n for n in dir(self) if n.isupper()}
@@ -166,6 +190,8 @@ class TestingConfig(Config):
         for name in RATE_LIMIT_DEFAULTS:  # off: the suite's many logins and sends; limit tests turn them on
             setattr(self, f"RATE_LIMIT_{name}", "off")
         self.UPLOAD_SWEEP_INTERVAL_S = 0  # the many apps of the suite run no sweeper; its tests start one
+        self.NOTIFY_WORKER = False  # tests drain the notification queue themselves
+        self.WECHAT_TIMEOUT_S = 2.0
 
 
 class ProductionConfig(Config):
@@ -177,6 +203,10 @@ class ProductionConfig(Config):
             raise RuntimeError("production needs SECRET_KEY set to a real secret (16+ chars)")
         if os.environ.get("FLASK_DEBUG", "").lower() in ("1", "true", "yes"):
             raise RuntimeError("production refuses to run with debug on")
+        if self.NOTIFIER == "webhook" and not (self.NOTIFY_WEBHOOK_URL and self.NOTIFY_WEBHOOK_SECRET):
+            raise RuntimeError("NOTIFIER=webhook needs NOTIFY_WEBHOOK_URL and NOTIFY_WEBHOOK_SECRET")
+        if self.NOTIFIER == "wechat" and not (self.WECHAT_APPID and self.WECHAT_SECRET and self.WECHAT_TEMPLATE_ID):
+            raise RuntimeError("NOTIFIER=wechat needs WECHAT_APPID, WECHAT_SECRET and WECHAT_TEMPLATE_ID")
 
 
 CONFIGS: dict[str, type[Config]] = {

@@ -14,8 +14,9 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 
 from core.error_codes import ERROR_CODES, markdown_table
-from core.errors import UnsupportedMediaType, http_exception_response
+from core.errors import UnsupportedMediaType, ValidationError, http_exception_response
 from core.input import loads_strict
+from core.openapi import DOCUMENT_KEY, build_document
 
 JSON_MIMETYPE = "application/json; charset=utf-8"
 SPEC_KEY = "openapi_spec"
@@ -92,6 +93,8 @@ class ErrorResponsesPlugin(BasePlugin):
             statuses += [400, 415]
         elif any(isinstance(p, dict) and p.get("in") == "query" for p in operation.get("parameters", [])):
             statuses.append(400)
+        if any(isinstance(p, dict) and p.get("in") == "query" for p in operation.get("parameters", [])):
+            statuses.append(414)  # a query past the server's request-line limit (core.server_limits)
         if security:
             statuses.append(401)
             if {} not in security and (has_path_params or method in WRITE_METHODS):
@@ -115,11 +118,31 @@ class Api(_Api):
         app.extensions[SPEC_KEY] = self.spec
 
     def _openapi_json(self):
-        """Serve this app's OpenAPI document."""
-        return current_app.json.response(current_app.extensions[SPEC_KEY].to_dict())
+        """Serve this app's OpenAPI document (apispec's, refined by core.openapi's refiners)."""
+        return current_app.json.response(openapi_document(current_app._get_current_object()))
 
     def handle_http_exception(self, error):
         return http_exception_response(error)
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or "Transfer-Encoding" in request.headers
+
+
+def _body_required(view: Callable) -> Callable:
+    """A request without a body is a 400, as the document's `requestBody.required` says (not an empty object)."""
+    @functools.wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not _has_body():
+            raise ValidationError("This operation needs a JSON body.",
+                                  details={"fields": {"_body": ["Missing request body."]}})
+        return view(*args, **kwargs)
+    return checked
+
+
+def openapi_document(app: Flask) -> dict:
+    """The OpenAPI document `app` serves: apispec's, refined by core.openapi's refiners (built once)."""
+    return app.extensions.get(DOCUMENT_KEY) or build_document(app, app.extensions[SPEC_KEY].to_dict())
 
 
 class NoBodySchema(ma.Schema):
@@ -148,6 +171,13 @@ def refusing_bodies(view_func: Callable, parser: Parser) -> Callable:
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = Parser()
 
+    def arguments(self, schema, *, location: str = "json", required: bool = True, **kwargs: Any):
+        """flask-smorest's `arguments`; a required JSON body is enforced, not only documented."""
+        decorator = super().arguments(schema, location=location, required=required, **kwargs)
+        if location != "json" or not required:
+            return decorator
+        return lambda view: _body_required(decorator(view))
+
     def add_url_rule(self, rule: str, endpoint: str | None = None, view_func: Callable | None = None,
                      provide_automatic_options: bool | None = None, **options: Any) -> None:
         """Register a route; a write route that declares no body argument refuses every field sent to it."""
@@ -166,11 +196,14 @@ WEBSOCKET_DESCRIPTION = (
     "`error` frame (`invalid_cursor`) and the socket stays open. **Without a cursor** the socket is live "
     "as soon as the client sends its first frame (a `send` is acked at once); a first `sync` is replayed "
     "before anything live; a client that only listens is live after `WS_HELLO_GRACE_S` (2 s). A later "
-    "`sync` sends each position the socket has not sent yet, once.")
+    "`sync` sends each position the socket has not sent yet, once. **Badge:** "
+    "`{\"op\":\"event\",\"type\":\"unread\",\"data\":{\"unread_total\":n}}` whenever the user's "
+    "unread total (item and direct chats not muted; as in `GET /conversations`) changes.")
 
 API_DESCRIPTION = ("PaiPai (拍拍二手) marketplace and chat API. Contract: API.md. "
                    "Every error is JSON: {\"error\": {\"code\", \"message\", \"details\"}} (WebSocket: "
-                   "{\"op\": \"error\", \"error\": {...}}).")
+                   "{\"op\": \"error\", \"error\": {...}}). "
+                   "The WebSocket /ws is described in AsyncAPI 3 at /api/v1/asyncapi.json.")
 ERRORS_DESCRIPTION = "\n\n## Error codes\nEvery `code` the API answers with (REST and WebSocket):\n\n"
 api = Api(spec_kwargs={"info": {"description": API_DESCRIPTION + WEBSOCKET_DESCRIPTION + ERRORS_DESCRIPTION
                                                + markdown_table()}})

@@ -99,6 +99,21 @@ _CODES = (
     ErrorCode("seller_is_buyer", 409, "An item group's buyer cannot be the listing's own seller."),
     ErrorCode("fixed_membership", 409, "Only a room's members can be changed; item and direct chats are fixed."),
     ErrorCode("owner_role", 409, "A room's owner keeps the owner role."),
+    # WeChat login, binding and subscriptions
+    ErrorCode("invalid_wechat_code", 400, "The wx.login code is invalid, expired or already used (WeChat 40029, "
+                                          "40163, 41008): call wx.login again."),
+    ErrorCode("wechat_login_refused", 403, "WeChat refused to log this user in (40226, a high-risk user)."),
+    ErrorCode("wechat_unavailable", 503, "WeChat is busy (-1), rate limiting us (45011) or unreachable; retry after "
+                                         "`Retry-After` seconds."),
+    ErrorCode("wechat_not_configured", 503, "WECHAT_APPID / WECHAT_SECRET are not set on this server."),
+    ErrorCode("wechat_error", 502, "WeChat answered with an error the client cannot fix (e.g. a wrong app secret)."),
+    ErrorCode("wechat_bound_elsewhere", 409, "This WeChat user already belongs to another account."),
+    ErrorCode("wechat_already_bound", 409, "The caller's account is bound to another WeChat user."),
+    ErrorCode("unknown_template", 400, "The subscribe-message template is not the one this server sends "
+                                       "(WECHAT_TEMPLATE_ID)."),
+    # The inbox
+    ErrorCode("not_an_inbox_chat", 400, "Only item and direct chats can be muted or pinned, not rooms."),
+    ErrorCode("pin_limit", 409, "The caller already has the most pinned conversations (`details.max_pinned`)."),
 )
 
 #: code -> its registration

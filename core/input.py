@@ -77,9 +77,10 @@ def register_query_check(app: Flask) -> None:
 
 
 class RowIdConverter(IntegerConverter):
-    """`<int:...>` in URLs, limited to what a BIGINT holds: a larger id matches no route (404), never a 500."""
+    """`<int:...>` in URLs: a row id, 1 to what a BIGINT holds; any other number matches no route (404), never a 500."""
 
     def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("min", 1)
         kwargs.setdefault("max", MAX_BIGINT)
         super().__init__(map, *args, **kwargs)
 

@@ -22,7 +22,8 @@ DOCS_PAGE = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>PaiPai API 文档</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
+<body><p>WebSocket <code>/ws</code>: <a href="/api/v1/asyncapi.json">AsyncAPI 3 document</a>
+(its frames reuse the schemas below).</p><div id="swagger-ui"></div>
 <script src="/docs/static/swagger-ui-bundle.js"></script>
 <script src="/docs/static/docs-init.js"></script>
 </body></html>"""

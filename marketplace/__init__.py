@@ -10,7 +10,8 @@ def init_app(app: Flask) -> None:
     """Register the marketplace's routes, token resolver and CLI commands; start the upload sweep."""
     from core.api import api
     from core.auth import set_token_resolver
-    from marketplace import cli, security
+    from core.openapi import add_refiner
+    from marketplace import cli, openapi_doc, security
     from marketplace.donations.routes import bp as donations_bp
     from marketplace.listings.routes import bp as listings_bp
     from marketplace.moderation.keyword_routes import bp as keywords_bp
@@ -27,3 +28,4 @@ def init_app(app: Flask) -> None:
     sweep.init_app(app)
     with app.app_context():
         security.warm_up()  # the dummy hash of unknown-user logins, made before the first login
+    add_refiner(app, openapi_doc.refine)

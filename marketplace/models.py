@@ -265,3 +265,40 @@ class Report(Base):
         Index("ix_reports_status_created", "status", "created_at"),
         Index("ix_reports_target_status", "target_type", "target_id", "status"),
     )
+
+
+class WeChatIdentity(Base):
+    """The WeChat user (openid of our mini-program, unionid when WeChat gives one) an account logs in as."""
+
+    __tablename__ = "wechat_identities"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: one WeChat identity per account, and one account per WeChat identity
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    appid: Mapped[str] = mapped_column(String(64))
+    openid: Mapped[str] = mapped_column(String(128))
+    unionid: Mapped[str | None] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("appid", "openid"),)
+
+
+class WeChatSubscription(Base):
+    """A user's one-time subscribe-message quota for a template: each accepted request is one message."""
+
+    __tablename__ = "wechat_subscriptions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    remaining: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WeChatAccessToken(Base):
+    """The app's current access token, shared by every process (fetched from stable_token)."""
+
+    __tablename__ = "wechat_access_tokens"
+
+    appid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    access_token: Mapped[str] = mapped_column(String(512))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

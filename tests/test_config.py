@@ -63,3 +63,17 @@ def test_tests_run_with_every_limit_off(monkeypatch):
 def test_a_malformed_limit_stops_the_app_at_startup(tmp_path):
     with pytest.raises(ValueError, match="send"):
         make_app(tmp_path, f"sqlite:///{tmp_path / 'x.sqlite3'}", RATE_LIMIT_SEND="lots")
+
+
+def test_notifier_settings_are_checked(production_env):
+    production_env.setenv("NOTIFIER", "carrier-pigeon")
+    with pytest.raises(RuntimeError, match="NOTIFIER"):
+        load_config("development")
+    production_env.setenv("NOTIFIER", "webhook")
+    with pytest.raises(RuntimeError, match="NOTIFY_WEBHOOK_URL"):
+        load_config("production")
+    production_env.setenv("NOTIFIER", "wechat")
+    with pytest.raises(RuntimeError, match="WECHAT_APPID"):
+        load_config("production")
+    production_env.delenv("NOTIFIER")
+    assert load_config("development").NOTIFIER == "log" and load_config("testing").NOTIFY_WORKER is False

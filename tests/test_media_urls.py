@@ -23,6 +23,8 @@ def _tricks(own: str) -> list[str]:
         f"http://localhost/api/v1/uploads/../users/{name}", f"http://localhost/api/v1/uploads/x/{name}",
         f"http://localhost/api/v1/uploadsx/{name}", f"{own}/", f"{own}\n", f" {own}", f"\t{own}",
         own.replace("localhost", "local\thost"), own.replace("uploads", "up\nloads"), f"{own}\x00",
+        # urlsplit raises on an unbalanced bracket in the host (found by Schemathesis: it was a 500)
+        f"https://x[y{path}", f"http://[::1{path}", f"http://localhost]{path}",
     ]
 
 

@@ -87,8 +87,10 @@ def test_docs_page_loads_only_its_own_assets(client):
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     assert not re.search(r"(https?:)?//", html), "the docs page must not reference other hosts"
-    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assets = re.findall(r'(?:src|<link[^>]*href)="([^"]+)"', html)  # what the page loads (not its <a> links)
     local = [a for a in assets if not a.startswith("data:")]
+    for link in re.findall(r'<a href="([^"]+)"', html):  # the AsyncAPI document of /ws, on this host
+        assert client.get(link).mimetype == "application/json", link
     assert {a.rsplit(".", 1)[-1] for a in local} == {"css", "js"}
     for asset in local:
         r = client.get(asset)

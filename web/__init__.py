@@ -1,4 +1,5 @@
-"""The browser pages: the web chat client at /chat and the admin console at /admin (static files, no build)."""
+"""The browser pages: the web chat client at /chat and the admin console at /admin (static files, no build);
+both talk to /ws through the chat SDK (sdk/, served by web.sdk)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -53,5 +54,7 @@ def asset(page: str, name: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from web.sdk import bp as sdk_bp
     app.extensions[CSP_KEY] = page_csp(app.config.get("MEDIA_ORIGIN"))
     app.register_blueprint(bp)
+    app.register_blueprint(sdk_bp)

@@ -43,7 +43,7 @@ class AdminGroupCreateSchema(ma.Schema):
         "description": "direct: the chat of two users (user_ids); item: a buyer's chat about a listing "
                        "(listing_id, buyer_id). Rooms are made with POST /admin/rooms"})
     user_ids = fields.List(fields.Integer(strict=True, validate=ROW_ID), validate=validate.Length(equal=2),
-                           metadata={"description": "direct: the two users"})
+                           metadata={"description": "direct: the two users", "uniqueItems": True})
     listing_id = fields.Integer(strict=True, validate=ROW_ID, metadata={"description": "item: the listing"})
     buyer_id = fields.Integer(strict=True, validate=ROW_ID, metadata={"description": "item: the buyer"})
     name = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "a title for the console"})

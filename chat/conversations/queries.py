@@ -8,9 +8,12 @@ Candidates (UNION ALL), each with the key it is ordered by (its activity at the 
   above its position), keyed by their activity at the snapshot: the time of the message just before
   the first new one (or joined_at when there was none), kept when below the cursor;
 - `room`: the user's rooms (page 1), or the rooms the cursor still holds, found from the rooms
-  (few, admin-made) through `ix_chat_groups_kind_activity` and a membership probe.
-Then one join per candidate: group, membership, listing, peer, last message, blocks — primary key
-lookups only. The caller merges the candidates by key in Python and keeps `limit`.
+  (few, admin-made) through `ix_chat_groups_kind_activity` and a membership probe;
+- `pinned`: the user's pinned chats (page 1, through `ix_chat_members_user_pinned`; at most
+  MAX_PINNED), or those the cursor still holds; `member` and `changed` leave them out. The caller
+  ranks them first.
+Then one join per candidate: group, membership, listing, peer (and their read marker), last
+message, blocks — primary key lookups only; the badge (`unread_total`) rides along from the counter row. The caller merges the candidates by key in Python and keeps `limit`.
 
 Statements are built once per shape (which branches, which filters) with bound parameters:
 building a statement this size costs more Python time than running it.
@@ -52,7 +55,7 @@ from chat.tables import (
 )
 from core.db import UTCDateTime
 
-MEMBER, CHANGED, ROOM = "member", "changed", "room"
+MEMBER, CHANGED, ROOM, PINNED = "member", "changed", "room", "pinned"
 INBOX_KINDS = ("direct", "item")
 
 USER = bindparam("user_id", type_=BigInteger())
@@ -63,6 +66,8 @@ INBOX_POS = bindparam("inbox_pos", type_=BigInteger())
 AFTER_KEY = bindparam("after_key", type_=UTCDateTime())
 AFTER_GROUP = bindparam("after_group", type_=BigInteger())
 ROOM_IDS = bindparam("room_ids", expanding=True)
+PIN_IDS = bindparam("pin_ids", expanding=True)  # every chat pinned at the snapshot
+PINS_LEFT = bindparam("pins_left", expanding=True)  # those not shown yet
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ class Shape:
     by_listing: bool
     archived: bool
     after: bool  # a later page
+    pins: bool  # the pinned branch (page 1, or pinned chats the cursor still holds)
+    pinned_at_snapshot: bool  # a later page whose snapshot had pinned chats (left out of the other branches)
 
 
 def shape_of(q: ListQuery) -> Shape:
@@ -96,8 +103,10 @@ def shape_of(q: ListQuery) -> Shape:
     else:
         kinds, rooms = ((f.kind,) if f.kind != "room" else ()), f.kind == "room"
     rooms = rooms and (q.after is None or bool(q.after.rooms))
+    pins = bool(kinds) and (q.after is None or any(key is not None for key in q.after.pinned.values()))
     return Shape(kinds=kinds, rooms=rooms, by_listing=f.listing_id is not None, archived=f.archived,
-                 after=q.after is not None)
+                 after=q.after is not None, pins=pins,
+                 pinned_at_snapshot=q.after is not None and bool(q.after.pinned))
 
 
 def list_params(q: ListQuery) -> dict[str, Any]:
@@ -105,7 +114,8 @@ def list_params(q: ListQuery) -> dict[str, Any]:
                               "listing_id": q.filters.listing_id}
     if q.after is not None:
         params.update(inbox_pos=q.after.inbox_pos, after_key=q.after.key, after_group=q.after.group_id,
-                      room_ids=sorted(q.after.rooms))
+                      room_ids=sorted(q.after.rooms), pin_ids=sorted(q.after.pinned),
+                      pins_left=sorted(gid for gid, key in q.after.pinned.items() if key is not None))
     return params
 
 
@@ -128,6 +138,25 @@ def _common(stmt: Select, shape: Shape, m, g, l) -> Select:
     return stmt.where(g.c.listing_id == LISTING) if shape.by_listing else stmt
 
 
+def _not_pinned(stmt: Select, shape: Shape, m) -> Select:
+    """Pinned chats are listed by their own branch: page 1 leaves out those pinned now, later pages
+    those pinned at the snapshot (so pinning or unpinning while paging never shows a chat twice)."""
+    if not shape.after:
+        return stmt.where(m.c.pinned.is_(False))
+    return stmt.where(m.c.group_id.not_in(PIN_IDS)) if shape.pinned_at_snapshot else stmt
+
+
+def _pinned_branch(shape: Shape) -> Select:
+    """The user's pinned chats (few: MAX_PINNED): on page 1 through `ix_chat_members_user_pinned`,
+    on later pages those the cursor holds."""
+    m, g, l = members_t, groups_t, listings_t
+    stmt = (select(m.c.group_id, m.c.activity_at.label("key"), literal(PINNED).label("src"))
+            .select_from(m.join(g, g.c.id == m.c.group_id).outerjoin(l, l.c.id == g.c.listing_id))
+            .where(m.c.user_id == USER))
+    stmt = _common(stmt, shape, m, g, l)
+    return stmt.where(m.c.group_id.in_(PINS_LEFT)) if shape.after else stmt.where(m.c.pinned.is_(True))
+
+
 def _member_branch(shape: Shape) -> Select:
     m, g, l = members_t, groups_t, listings_t
     # With a listing filter the few groups of that listing drive the join (unique index on
@@ -136,7 +165,7 @@ def _member_branch(shape: Shape) -> Select:
     stmt = (select(m.c.group_id, m.c.activity_at.label("key"), literal(MEMBER).label("src"))
             .select_from(m.join(g, g.c.id == m.c.group_id).outerjoin(l, l.c.id == g.c.listing_id))
             .where(me == USER))
-    stmt = _common(stmt, shape, m, g, l)
+    stmt = _not_pinned(_common(stmt, shape, m, g, l), shape, m)
     if shape.after:
         since = select(inbox_t.c.group_id).where(inbox_t.c.user_id == USER, inbox_t.c.pos > INBOX_POS)
         stmt = stmt.where(tuple_(m.c.activity_at, m.c.group_id) < tuple_(AFTER_KEY, AFTER_GROUP),
@@ -155,7 +184,7 @@ def _changed_branch(shape: Shape) -> Select:
             .select_from(new.join(m, and_(m.c.group_id == new.c.group_id, m.c.user_id == USER))
                          .join(g, g.c.id == m.c.group_id).outerjoin(l, l.c.id == g.c.listing_id)
                          .outerjoin(prev, and_(prev.c.group_id == m.c.group_id, prev.c.seq == new.c.first_seq - 1))))
-    stmt = _common(stmt, shape, m, g, l)
+    stmt = _not_pinned(_common(stmt, shape, m, g, l), shape, m)
     return stmt.where(tuple_(then, m.c.group_id) < tuple_(AFTER_KEY, AFTER_GROUP))
 
 
@@ -174,6 +203,8 @@ def _candidates(shape: Shape):
         branches.append(_member_branch(shape))
         if shape.after:
             branches.append(_changed_branch(shape))
+    if shape.pins:
+        branches.append(_pinned_branch(shape))
     if shape.rooms:
         branches.append(_room_branch(shape))
     if not branches:
@@ -200,13 +231,16 @@ def list_statement(shape: Shape) -> Select | None:
     page = (select(cand.c.group_id, cand.c.key, cand.c.src, g.c.kind, g.c.listing_id, g.c.buyer_id, g.c.seller_id,
                    g.c.read_only, g.c.last_seq, g.c.last_message_id, g.c.listing_final_at,
                    case((g.c.kind == "room", g.c.last_message_at), else_=m.c.activity_at).label("activity"),
-                   m.c.role, m.c.last_read_seq, m.c.hidden_until_seq, peer_id.label("peer_id"))
+                   m.c.role, m.c.last_read_seq, m.c.hidden_until_seq, m.c.muted, m.c.pinned,
+                   peer_id.label("peer_id"))
             .select_from(cand.join(g, g.c.id == cand.c.group_id)
                          .join(m, and_(m.c.group_id == cand.c.group_id, m.c.user_id == USER)))
             .cte("page").prefix_with("MATERIALIZED"))
     l, peer, last = listings_t, users_t.alias("peer"), messages_t.alias("last")
     mine, theirs = blocks_t.alias("mine"), blocks_t.alias("theirs")
+    peer_member = members_t.alias("peer_member")
     inbox_pos = select(counters_t.c.last_pos).where(counters_t.c.user_id == USER).scalar_subquery()
+    unread_total = select(counters_t.c.unread_total).where(counters_t.c.user_id == USER).scalar_subquery()
     return (select(page,
                    l.c.title.label("listing_title"), l.c.price_cents.label("listing_price_cents"),
                    l.c.kind.label("listing_kind"), l.c.status.label("listing_status"),
@@ -217,9 +251,13 @@ def list_statement(shape: Shape) -> Select | None:
                    last.c.created_at.label("last_created_at"), last.c.recalled_at.label("last_recalled_at"),
                    mine.c.blocker_id.is_not(None).label("blocked_by_me"),
                    theirs.c.blocker_id.is_not(None).label("blocked_me"),
-                   func.coalesce(inbox_pos, 0).label("inbox_pos"))
+                   peer_member.c.last_read_seq.label("peer_read_seq"),
+                   func.coalesce(inbox_pos, 0).label("inbox_pos"),
+                   func.coalesce(unread_total, 0).label("unread_total"))
             .select_from(page.outerjoin(l, l.c.id == page.c.listing_id)
                          .outerjoin(peer, peer.c.id == page.c.peer_id)
                          .outerjoin(last, last.c.id == page.c.last_message_id)
+                         .outerjoin(peer_member, and_(peer_member.c.group_id == page.c.group_id,
+                                                      peer_member.c.user_id == page.c.peer_id))
                          .outerjoin(mine, and_(mine.c.blocker_id == USER, mine.c.blocked_id == page.c.peer_id))
                          .outerjoin(theirs, and_(theirs.c.blocker_id == page.c.peer_id, theirs.c.blocked_id == USER))))

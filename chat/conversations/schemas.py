@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from chat.conversations.cursor import MAX_CURSOR_CHARS
+from chat.conversations.cursor import CURSOR_PATTERN, MAX_CURSOR_CHARS
 from chat.conversations.services import DEFAULT_LIMIT
 from chat.groups.schemas import ListingSummarySchema
 from chat.models import GROUP_KINDS
@@ -19,8 +19,8 @@ class ConversationListArgsSchema(ma.Schema):
     archived = fields.Boolean(load_default=False, metadata={
         "description": "true: only archived item chats (listing final for longer than the archive period)"})
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-    cursor = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_CHARS),
-                           metadata={"description": "next_cursor of the previous page"})
+    cursor = fields.String(validate=validate.Length(min=1, max=MAX_CURSOR_CHARS), metadata={
+        "description": "next_cursor of the previous page (opaque, base64url)", "pattern": CURSOR_PATTERN})
 
 
 class PeerSchema(ma.Schema):
@@ -57,9 +57,29 @@ class ConversationSchema(ma.Schema):
     updated_at = fields.DateTime(required=True, metadata={"description": "latest activity"})
     read_only = fields.Boolean(required=True, metadata={
         "description": "no message can be sent: the listing was taken down, or the chat is archived"})
+    muted = fields.Boolean(required=True, metadata={
+        "description": "left out of unread_total and never notified (PUT /conversations/{group_id})"})
+    pinned = fields.Boolean(required=True, metadata={"description": "listed before the others"})
+    peer_read_seq = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "the other party's read marker: your messages up to this seq are read (已读); "
+                       "null in rooms and across a block"})
 
 
 class ConversationPageSchema(ma.Schema):
     items = fields.List(fields.Nested(ConversationSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True,
                                 metadata={"description": "pass as `cursor` for the next page; null at the end"})
+    unread_total = fields.Integer(required=True, metadata={
+        "description": "unread messages in every item and direct chat that is not muted (the tab badge); "
+                       "the `unread` WebSocket event carries it whenever it changes"})
+
+
+class ConversationUpdateSchema(ma.Schema):
+    muted = fields.Boolean(metadata={"description": "leave out of the badge and of notifications"})
+    pinned = fields.Boolean(metadata={"description": "list before the others (at most 10)"})
+
+
+class ConversationFlagsSchema(ma.Schema):
+    group_id = fields.Integer(required=True)
+    muted = fields.Boolean(required=True)
+    pinned = fields.Boolean(required=True)

@@ -70,4 +70,7 @@ def conversation_item(row: Any, *, user_id: int, snapshot_at: datetime, online: 
     return {"group_id": row.group_id, "kind": row.kind, "listing": _listing(row), "peer": _peer(row, online),
             "role": role_of(row, user_id), "last_message": _last_message(row, user_id),
             "unread_count": unread_count(row), "updated_at": row.activity,
-            "read_only": bool(row.read_only) or archived}
+            "read_only": bool(row.read_only) or archived, "muted": bool(row.muted), "pinned": bool(row.pinned),
+            # the peer's read marker ("已读" on your messages up to it); not shared across a block
+            "peer_read_seq": (row.peer_read_seq or 0) if row.peer_read_seq is not None
+            and not (row.blocked_by_me or row.blocked_me) else None}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Sequence
 
@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from chat.events import Event, emit
+from chat.inbox.arrivals import record_arrivals
 from chat.messages import batch_sql, posting, screening
 from chat.messages.bodies import validate_client_id, validate_content
 from chat.messages.views import encode_message, message_dict, message_from_row, message_query
@@ -61,6 +62,8 @@ class SendResult:
     cursors: dict[int, int]  # user id → inbox position of this message (empty for rooms)
     recipients: list[int]  # every member to publish to (empty for a replay)
     group_kind: str
+    #: user id → new unread total, for the users whose total this unit of work changed (chat/inbox)
+    unread: dict[int, int] = field(default_factory=dict)
 
     @cached_property
     def message_json(self) -> str:
@@ -70,7 +73,7 @@ class SendResult:
     def event(self) -> Event:
         return {"type": "message", "group_id": self.message["group_id"], "group_kind": self.group_kind,
                 "message": self.message, "message_json": self.message_json, "cursors": self.cursors,
-                "recipients": self.recipients}
+                "recipients": self.recipients, "unread": self.unread}
 
 
 #: a send's outcome: its message, or the error it is refused with (ApiError, or a database error
@@ -244,6 +247,7 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
     if inbox_rows:
         q.add_inbox(conn, inbox_rows)
     q.move_groups(conn, newest, now)
+    record_arrivals(conn, results)  # before the senders' read markers move
     read_only = {s.group_id: s.read_only for s in accepted if s.read_only is not None}
     if read_only:
         q.set_read_only(conn, read_only)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chat.events import emit
+from chat.inbox import unread
 from chat.groups.access import (
     MODERATOR_ROLES,
     member_ids,
@@ -59,13 +61,21 @@ def mark_read(*, user: User, group_id: int, seq: int) -> bool:
             raise ValidationError(f"seq is beyond the group's last message ({group.last_seq}).",
                                   code="seq_out_of_range",
                                   details={"fields": {"seq": ["Beyond the last message."]}})
+        before = unread.locked_state(s, group_id=group_id, user_id=user.id) if group.kind in INBOX_KINDS else None
         moved = s.execute(update(members_t).where(
             members_t.c.group_id == group_id, members_t.c.user_id == user.id,
             members_t.c.last_read_seq < seq).values(last_read_seq=seq)).rowcount > 0
+        totals: dict[int, int] = {}
+        if moved and before is not None and not before.muted:
+            after = unread.unread_of(SimpleNamespace(last_read_seq=max(seq, before.last_read_seq),
+                                                     hidden_until_seq=before.hidden_until_seq), before.last_seq)
+            totals = unread.apply(s, {user.id: after - unread.unread_of(before, before.last_seq)})
         if moved:
             # Read receipts matter between the parties of a chat, not across a whole room.
             recipients = member_ids(s, group_id) if group.kind in INBOX_KINDS else [user.id]
-            emit({"type": "read", "group_id": group_id, "user_id": user.id, "seq": seq, "recipients": recipients})
+            for event in [{"type": "read", "group_id": group_id, "user_id": user.id, "seq": seq,
+                           "recipients": recipients}] + unread.unread_events(totals):
+                emit(event)
     return moved
 
 

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 from flask import current_app
 
+from chat.inbox.unread import unread_events
 from chat.messages.views import encode_message
 from chat.ws import frames
 from chat.ws.connection import Connection
@@ -61,6 +62,8 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
                 out.append((user_channel(uid), frame_payload(frames.message(encoded))))
             else:
                 out.append((user_channel(uid), positioned_payload(pos, sender_id, message.get("client_id"), encoded)))
+        for unread_event in unread_events(event.get("unread") or {}):
+            out += payloads_for(unread_event)
         return out
     data = {k: v for k, v in event.items() if k not in ("type", "recipients", "message_json")}
     frame = frame_payload(frames.event(kind, data))

@@ -14,7 +14,7 @@ bp = Blueprint("donations", __name__, description="Claims on donation listings")
 @bp.post("/listings/<int:listing_id>/claims")
 @auth_required
 @documents_429
-@bp.arguments(ClaimCreateSchema)
+@bp.arguments(ClaimCreateSchema, required=False)  # the note is optional, so is the body
 @bp.response(201, ClaimSchema)
 def create_claim(data, listing_id: int):
     """Claim a donation listing (one open claim per listing, a capped number in all).

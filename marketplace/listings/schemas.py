@@ -20,6 +20,12 @@ MAX_IMAGES = 9
 MAX_PRICE_CENTS = 10_000_000_000
 
 
+#: what a Stripped field of at least one character holds, as the document says it (ECMAScript regex)
+NOT_BLANK = r"\S"
+#: ... of at least two characters
+TWO_NOT_BLANK = r"\S[\s\S]*\S"
+
+
 class Stripped(fields.String):
     """A string with surrounding whitespace removed before its validators run."""
 
@@ -28,7 +34,7 @@ class Stripped(fields.String):
 
 
 def _title(**kw: Any) -> fields.Field:
-    return Stripped(validate=validate.Length(min=1, max=80), **kw)
+    return Stripped(validate=validate.Length(min=1, max=80), metadata={"pattern": NOT_BLANK}, **kw)
 
 
 def _description(**kw: Any) -> fields.Field:
@@ -41,7 +47,7 @@ def _price(**kw: Any) -> fields.Field:
 
 
 def _short(**kw: Any) -> fields.Field:
-    return Stripped(validate=validate.Length(min=1, max=32), **kw)
+    return Stripped(validate=validate.Length(min=1, max=32), metadata={"pattern": NOT_BLANK}, **kw)
 
 
 def _condition(**kw: Any) -> fields.Field:
@@ -105,11 +111,11 @@ class ListingSchema(ma.Schema):
 
 
 class ListingSearchArgsSchema(PageArgsSchema):
-    q = Stripped(validate=validate.Length(min=2, max=50),
-                 metadata={"description": "substring of the title or description, 2–50 characters"})
+    q = Stripped(validate=validate.Length(min=2, max=50), metadata={
+        "description": "substring of the title or description, 2–50 characters", "pattern": TWO_NOT_BLANK})
     kind = fields.String(validate=validate.OneOf(KINDS))
-    category = Stripped(validate=validate.Length(min=1, max=32))
-    city = Stripped(validate=validate.Length(min=1, max=32))
+    category = _short()
+    city = _short()
     seller_id = fields.Integer(validate=ROW_ID)
     status = fields.String(load_default="active", validate=validate.OneOf(STATUSES),
                            metadata={"description": "non-public statuses list only the caller's own listings"})

@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 
 from core.input import ROW_ID
 from core.pagination import PageArgsSchema
-from marketplace.listings.schemas import ListingSchema, Stripped
+from marketplace.listings.schemas import NOT_BLANK, ListingSchema, Stripped
 from marketplace.listings.state import STATUSES
 from marketplace.moderation.reports import ACTIONS, REPORT_STATUSES
 from marketplace.moderation.targets import TARGET_TYPES
@@ -19,7 +19,8 @@ REASON_MAX = 500
 
 
 def _reason(**kw) -> fields.Field:
-    return Stripped(validate=validate.Length(min=1, max=REASON_MAX), **kw)
+    metadata = {"pattern": NOT_BLANK, **kw.pop("metadata", {})}
+    return Stripped(validate=validate.Length(min=1, max=REASON_MAX), metadata=metadata, **kw)
 
 
 def _until() -> fields.Field:
@@ -28,7 +29,8 @@ def _until() -> fields.Field:
 
 
 class UserListArgsSchema(PageArgsSchema):
-    q = Stripped(validate=validate.Length(min=1, max=32), metadata={"description": "substring of username or nickname"})
+    q = Stripped(validate=validate.Length(min=1, max=32),
+                 metadata={"description": "substring of username or nickname", "pattern": NOT_BLANK})
     status = fields.String(validate=validate.OneOf(USER_STATUSES), metadata={"description": "banned right now, or not"})
 
 

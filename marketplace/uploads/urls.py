@@ -64,7 +64,10 @@ def own_upload_name(url: str) -> str | None:
     """The stored file name if `url` points at one of this service's uploads, else None."""
     if BLANK_OR_CONTROL_RE.search(url):
         return None
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced "[" in the host ("Invalid IPv6 URL"): not a URL of ours
+        return None
     if parts.scheme or parts.netloc:
         if parts.scheme not in ("http", "https") or parts.netloc != urlsplit(_base_url()).netloc:
             return None
@@ -74,6 +77,8 @@ def own_upload_name(url: str) -> str | None:
     return name if NAME_RE.match(name) else None
 
 
+#: what the OpenAPI document says an upload URL looks like (absolute, or the path alone)
+URL_PATTERN = r"^(https?://[^/?#\s]+)?/api/v1/uploads/[0-9a-f]{32}\.[a-z0-9]{2,5}$"
 #: what an upload of each kind is, for the error that names the kind expected
 MEDIA_KINDS = {"image": "an image", "audio": "an audio file", "video": "a video"}
 
@@ -85,10 +90,11 @@ class UploadUrl(fields.String):
     def __init__(self, *, kind: str | None = None, **kwargs) -> None:
         if kind is not None and kind not in MEDIA_KINDS:
             raise ValueError(f"unknown media kind {kind!r}")
-        if kind is not None:
-            kwargs.setdefault("metadata", {}).setdefault(
-                "description", f"the URL of {MEDIA_KINDS[kind]} uploaded to this service (POST /uploads)")
-        super().__init__(**kwargs)
+        what = MEDIA_KINDS[kind] if kind is not None else "an upload"
+        metadata = {"pattern": URL_PATTERN, "description": f"the `url` of {what} uploaded to this service "
+                                                           "(POST /uploads) that exists",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
         self.kind = kind
 
     def _deserialize(self, value, attr, data, **kwargs):

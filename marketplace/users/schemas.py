@@ -18,10 +18,44 @@ class RegisterSchema(ma.Schema):
     nickname = fields.String(validate=NICKNAME)
 
 
+WECHAT_CODE = validate.Length(min=1, max=128)
+
+
 class TokenRequestSchema(ma.Schema):
-    grant_type = fields.String(required=True, validate=validate.OneOf(["password"]))
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=128))
+    """`password` grant: username and password; `wechat` grant: the code from wx.login."""
+
+    grant_type = fields.String(required=True, validate=validate.OneOf(["password", "wechat"]))
+    username = fields.String(validate=validate.Length(min=1, max=64),
+                             metadata={"description": "password grant"})
+    password = fields.String(load_only=True, validate=validate.Length(min=1, max=128),
+                             metadata={"description": "password grant"})
+    code = fields.String(load_only=True, validate=WECHAT_CODE,
+                         metadata={"description": "wechat grant: the code wx.login returned (single use)"})
+
+    @ma.validates_schema
+    def _fields_of_grant(self, data: dict, **_kw) -> None:
+        wanted = {"password": ("username", "password"), "wechat": ("code",)}.get(data.get("grant_type"), ())
+        others = {"username", "password", "code"} - set(wanted)
+        errors = {name: ["Missing data for required field."] for name in wanted if name not in data}
+        errors.update({name: [f"Not used by the {data['grant_type']} grant."] for name in others if name in data})
+        if errors:
+            raise ma.ValidationError(errors)
+
+
+class WeChatCodeSchema(ma.Schema):
+    code = fields.String(required=True, load_only=True, validate=WECHAT_CODE,
+                         metadata={"description": "the code wx.login returned (single use)"})
+
+
+class SubscriptionSchema(ma.Schema):
+    template_id = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    accepted = fields.Boolean(required=True, metadata={
+        "description": "true when wx.requestSubscribeMessage answered `accept` for this template"})
+
+
+class SubscriptionStateSchema(ma.Schema):
+    template_id = fields.String(required=True)
+    remaining = fields.Integer(required=True, metadata={"description": "messages we may still send"})
 
 
 class ProfileUpdateSchema(ma.Schema):

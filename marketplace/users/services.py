@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from core.db import db, utcnow
 from core.errors import ApiError, Conflict, NotFound, Unauthorized
@@ -35,13 +36,18 @@ def issue_token(*, username: str, password: str) -> tuple[str, Token]:
         user = s.scalar(select(User).where(User.username == username))
         if not verify_password(user.password_hash if user else None, password):
             raise Unauthorized("Wrong username or password.", code="invalid_credentials")
-        if user.is_banned():
-            raise ApiError("This account is banned.", status=403, code="banned",
-                           details={"until": user.banned_until.isoformat() if user.banned_until else None})
-        raw = new_token()
-        token = Token(user=user, token_hash=token_digest(raw),
-                      expires_at=utcnow() + timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"]))
-        s.add(token)
+        return add_token(s, user)
+
+
+def add_token(s: Session, user: User) -> tuple[str, Token]:
+    """A new access token for `user` inside the caller's transaction; 403 `banned` for a banned user."""
+    if user.is_banned():
+        raise ApiError("This account is banned.", status=403, code="banned",
+                       details={"until": user.banned_until.isoformat() if user.banned_until else None})
+    raw = new_token()
+    token = Token(user=user, token_hash=token_digest(raw),
+                  expires_at=utcnow() + timedelta(seconds=current_app.config["TOKEN_TTL_SECONDS"]))
+    s.add(token)
     return raw, token
 
 

@@ -15,6 +15,7 @@ class World:
 
     user: Actor
     admin: Actor
+    bystander_id: int = 0
     ids: dict[str, list] = field(default_factory=dict)
 
 
@@ -22,6 +23,9 @@ def build_world(client: FlaskClient) -> World:
     """Users, listings, a claim, chats with messages and an offer, a room and an upload; all through the API."""
     factory = Factory(client)
     chat = ChatHelper(client, factory)
+    # Ids 1..3 go to bystanders: the coverage phase tries the boundary ids (minimum 1) on every
+    # path, admin bans and mutes included, and must not hit the fuzzer's own accounts.
+    bystanders = [factory.user() for _ in range(3)]
     user, admin = factory.user(nickname="买家小王"), factory.admin()
     seller, other = factory.user(nickname="卖家老李"), factory.user()
     sale = factory.listing(seller)["id"]
@@ -35,7 +39,7 @@ def build_world(client: FlaskClient) -> World:
     offer = client.post(f"{API}/groups/{item}/offers", json={"price_cents": 200000}, headers=user.headers)
     room = chat.room(admin)
     upload = chat.upload(user).rsplit("/", 1)[-1]
-    world = World(user=user, admin=admin)
+    world = World(user=user, admin=admin, bystander_id=bystanders[0].id)
     # The caller's own id stays out of user_id: an admin route must not ban or mute the fuzzer itself.
     world.ids = {
         "user_id": [seller.id, other.id],

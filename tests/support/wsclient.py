@@ -18,6 +18,7 @@ import websocket
 from flask import Flask
 
 from tests.support.databases import free_port
+from tests.support.frames import check_server_frame
 
 Frame = dict[str, Any]
 
@@ -35,7 +36,8 @@ class RecvTimeout(websocket.WebSocketTimeoutException, TimeoutError):
 
 
 class WsClient:
-    """One client socket; every frame read is also kept in `seen`, in arrival order."""
+    """One client socket; every frame read is checked against the AsyncAPI document of `/ws`
+    (tests/support/frames.py) and kept in `seen`, in arrival order."""
 
     def __init__(self, ws_url: str, token: str | None = None, *, header: bool = True, timeout: float = 5.0,
                  headers: tuple[str, ...] = (), sockopt: tuple = (), resume: str | None | bool = False) -> None:
@@ -50,6 +52,7 @@ class WsClient:
             query["cursor"] = resume or ""
         url = f"{ws_url}?{urlencode(query)}" if query else ws_url
         self.ws = websocket.create_connection(url, header=all_headers, timeout=timeout, sockopt=sockopt)
+        self.ws_url = ws_url
         self.timeout = timeout
         self.seen: list[Frame] = []
 
@@ -75,6 +78,7 @@ class WsClient:
                 raise Closed(int.from_bytes(data[:2], "big") if len(data) >= 2 else None)
             if opcode == websocket.ABNF.OPCODE_TEXT:
                 frame = json.loads(data)
+                check_server_frame(self.ws_url, frame)  # every frame must match the AsyncAPI document
                 self.seen.append(frame)
                 return frame
         raise RecvTimeout("no frame")
@@ -91,26 +95,32 @@ class WsClient:
                 return frame
 
     def op(self, name: str, timeout: float | None = None) -> Frame:
-        return self.recv_until(lambda f: f.get("op") == name, timeout)
+        """The next frame with this op; `unread` badge events are skipped (nearly every message moves
+        someone's badge): wait for those with `recv_until`."""
+        return self.recv_until(lambda f: f.get("op") == name and f.get("type") != "unread", timeout)
 
     def frames_for(self, seconds: float) -> list[Frame]:
-        """Every frame that arrives within `seconds` (the client answers pings meanwhile)."""
+        """Every frame that arrives within `seconds` (the client answers pings meanwhile), but `unread`
+        badge events (nearly every message moves someone's badge; they stay in `seen`)."""
         got: list[Frame] = []
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             try:
-                got.append(self.recv(left))
+                frame = self.recv(left)
             except TimeoutError:
                 break
+            if frame.get("type") != "unread":
+                got.append(frame)
         return got
 
     def flush(self) -> list[dict[str, Any]]:
         """Every frame queued for this socket so far (a ping's pong comes after them), leaving out
-        presence events: peers come online and go offline whenever the test's sockets do."""
+        presence events (peers come online and go offline whenever the test's sockets do) and
+        `unread` badge events (nearly every message moves someone's badge)."""
         self.send({"op": "ping"})
         frames = []
         while (frame := self.recv())["op"] != "pong":
-            if frame.get("type") != "presence":
+            if frame.get("type") not in ("presence", "unread"):
                 frames.append(frame)
         return frames
 
@@ -202,10 +212,12 @@ class LiveServer:
 
 @contextmanager
 def serve(app: Flask) -> Iterator[LiveServer]:
-    """`app` on a free port (werkzeug, threaded); on exit its sockets are closed with 1001."""
+    """`app` on a free port (werkzeug, threaded, as `python app.py` serves); on exit its sockets are closed with 1001."""
     from werkzeug.serving import make_server
+
+    from core.dev_server import dev_server_options
     port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, app, **dev_server_options())
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

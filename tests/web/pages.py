@@ -92,7 +92,7 @@ class ChatPage(BrowserPage):
 
     def login(self, username: str, password: str, shots: Shots | None = None) -> ChatPage:
         self.submit_login(username, password, shots)
-        self.wait_connection("online")
+        self.wait_connection("live")
         return self
 
     def wait_connection(self, status: str) -> None:

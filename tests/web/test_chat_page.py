@@ -46,7 +46,7 @@ def test_buyer_and_seller_chat_and_the_buyer_gets_what_it_missed_offline_exactly
     buyer_page.send_text("你好,还在吗?")
     buyer_page.wait_message("你好,还在吗?")
     buyer_page.page.reload()  # back to the bare list; the session is kept
-    buyer_page.wait_connection("online")
+    buyer_page.wait_connection("live")
     buyer_page.wait_unread(group_id, 0)
 
     seller_page = ChatPage(new_context(), live_server.url).login(seller.username, PASSWORD)
@@ -80,7 +80,7 @@ def test_buyer_and_seller_chat_and_the_buyer_gets_what_it_missed_offline_exactly
     shots(buyer_page.page, "chat-buyer-offline")
 
     buyer_context.set_offline(False)
-    buyer_page.wait_connection("online")
+    buyer_page.wait_connection("live")
     buyer_page.wait_message(missed[-1])
     buyer_page.wait_message("好的,我马上到")
     seller_page.wait_message("好的,我马上到")

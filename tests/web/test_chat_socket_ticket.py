@@ -21,7 +21,7 @@ def test_the_chat_page_connects_with_a_ticket_never_a_token(live_server, factory
     assert wait_until(lambda: hub.is_online(user.id))
     with page.page.expect_websocket(timeout=10_000):  # (Playwright's events need its own waits)
         hub.close_all(1001, "server going away")  # the page reconnects at once, with a new ticket
-    page.wait_connection("online")
+    page.wait_connection("live")
     assert len(urls) == 2
     assert all("?ticket=" in url and "access_token" not in url for url in urls), urls
     tickets = [url.split("?ticket=", 1)[1] for url in urls]

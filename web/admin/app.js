@@ -2,7 +2,6 @@
 // chosen by the URL's #hash. Screens use only the REST API and the admin's own /ws connection.
 import { $, toast } from "/web/dom.js";
 import { Session } from "/web/session.js";
-import { ChatClient } from "/chat/paipai-chat.js";
 import * as audit from "/admin/screens/audit.js";
 import * as groups from "/admin/screens/groups.js";
 import * as keywords from "/admin/screens/keywords.js";
@@ -34,13 +33,15 @@ async function route() {
   root.dataset.ready = name;  // tests wait for this
 }
 
-function start(me) {
+async function start(me) {
   ctx.me = me;
-  // The admin's own socket: live messages of the groups the admin is in (rooms they made or joined).
-  ctx.client = new ChatClient({ token: session.token, userId: ctx.me.id, storage: sessionStorage });
-  ctx.client.addEventListener("status", (e) => { $("#conn-dot").className = `status-dot status-${e.detail.status}`; });
-  ctx.client.addEventListener("ended", () => session.end("登录已失效 (session ended)", false));
-  session.onEnd = () => ctx.client.close();
+  // The admin's own socket (the chat SDK, as /chat): live messages of the groups the admin is in.
+  const sdk = await globalThis.paipaiSdk.load("adapters/browser.js");
+  ctx.client = sdk.createClient({ storage: sessionStorage, storagePrefix: "paipai.admin.sdk" });
+  ctx.client.useToken(session.token, me);
+  ctx.client.on("state", (state) => { $("#conn-dot").className = `status-dot status-${state}`; });
+  ctx.client.on("error", (error) => { if (error.fatal) session.end("登录已失效 (session ended)", false); });
+  session.onEnd = () => ctx.client.destroy();
   ctx.client.connect();
   window.addEventListener("hashchange", route);
   route();

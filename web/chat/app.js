@@ -1,34 +1,34 @@
-// /chat: log in, then wire the conversation list and the open conversation to the chat client.
+// /chat: log in, then wire the conversation list and the open conversation to the chat SDK (sdk/, the same
+// client library the mini-program uses, loaded by /web/sdk-loader.js).
 import { $, toast } from "/web/dom.js";
 import { Session } from "/web/session.js";
-import { ChatClient, Status } from "/chat/paipai-chat.js";
 import { ConversationList } from "/chat/conversations.js";
 import { Thread } from "/chat/thread.js";
 
-const STATUS_TEXT = { [Status.CONNECTING]: "连接中…", [Status.ONLINE]: "在线", [Status.OFFLINE]: "离线",
-                      [Status.ENDED]: "已断开" };
+const STATE_TEXT = { connecting: "连接中…", live: "在线", offline: "离线" };
 
 const session = new Session("chat");
 const { api } = session;
 
-function setStatus(status) {
-  $("#conn-dot").className = `status-dot status-${status}`;
-  $("#conn-text").textContent = STATUS_TEXT[status] || status;
-  document.body.dataset.connection = status;  // tests and styles read it
+function setState(state) {
+  $("#conn-dot").className = `status-dot status-${state}`;
+  $("#conn-text").textContent = STATE_TEXT[state] || state;
+  document.body.dataset.connection = state;  // tests and styles read it
 }
 
 async function start(me) {
-  const client = new ChatClient({ token: session.token, userId: me.id });
-  session.onEnd = () => client.close();
+  const sdk = await globalThis.paipaiSdk.load("adapters/browser.js");
+  const client = sdk.createClient({ storagePrefix: "paipai.chat.sdk" });
+  client.useToken(session.token, me);
+  session.onEnd = () => client.destroy();
   const conversations = new ConversationList({
-    api, me, listEl: $("#conversation-list"), emptyEl: $("#conversation-empty"),
+    client, listEl: $("#conversation-list"), emptyEl: $("#conversation-empty"),
     onOpen: (c) => openConversation(c),
   });
   const thread = new Thread({
-    api, client, me,
+    client, me,
     els: { main: $("#thread-main"), empty: $("#thread-empty"), head: $("#thread-head"), messages: $("#messages"),
            composer: $("#composer"), text: $("#text-input"), image: $("#image-input") },
-    onRead: (groupId, seq) => conversations.applyRead(groupId, seq),
   });
 
   function openConversation(c) {
@@ -36,40 +36,28 @@ async function start(me) {
     thread.open(c).catch((err) => toast(err.message, "error"));
   }
 
-  client.addEventListener("status", (e) => setStatus(e.detail.status));
-  client.addEventListener("message", (e) => {
-    const { message, own } = e.detail;
-    conversations.applyMessage(message, own);
-    thread.showMessage(message);
+  client.on("state", (state) => setState(state));
+  client.on("conversations", () => conversations.render());
+  client.on("message", (message) => thread.showMessage(message));
+  client.on("recall", (message) => thread.replaceMessage(message));
+  client.on("error", (error) => {
+    if (error.fatal) session.end(error.code === "banned" ? "账号已被封禁 (banned)" : "登录已失效,请重新登录 (session ended)", false);
   });
-  client.addEventListener("sendfailed", (e) => thread.sendFailed(e.detail.clientId, e.detail.error));
-  client.addEventListener("synced", () => conversations.reloadSoon());  // badges as the server counts them
-  client.addEventListener("event", (e) => {
-    const { type, data } = e.detail;
-    if (type === "read" && data.user_id === me.id) conversations.applyRead(data.group_id, data.seq);
-    else if (type === "presence") conversations.applyPresence(data.user_id, data.online);
-    else if (type === "recall") thread.replaceMessage(data.message);
-    else if (type === "listing" || type === "group" || type === "member") conversations.reloadSoon();
-  });
-  client.addEventListener("ended", (e) => {
-    session.end(e.detail.code === 4403 ? "账号已被封禁 (banned)" : "登录已失效,请重新登录 (session ended)", false);
-  });
-  $("#refresh").addEventListener("click", () => conversations.reload());
+  $("#refresh").addEventListener("click", () => client.loadConversations().catch((err) => toast(err.message, "error")));
   // Ask the seller about a listing: POST /listings/{id}/inquiries opens (or returns) the item chat.
   $("#inquiry-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const input = $("#inquiry-listing");
     try {
-      const group = await api.post(`/listings/${Number(input.value)}/inquiries`);
+      const group = await client.openInquiry(Number(input.value));
       input.value = "";
-      await conversations.reload();
       const opened = conversations.get(group.id);
       if (opened) openConversation(opened);
     } catch (err) {
       toast(err.message, "error");
     }
   });
-  await conversations.reload();
+  await client.loadConversations();
   client.connect();
 }
 

@@ -1,16 +1,15 @@
-// The open conversation of /chat: REST history (older pages on scroll), live messages, sending, reading.
+// The open conversation of /chat: history (older pages on scroll), live messages, sending, reading — all
+// through the chat SDK's client.
 import { clear, h, toast, yuan } from "/web/dom.js";
 import { MessageList } from "/web/messages.js";
 
 const PAGE = 30;
 
 export class Thread {
-  constructor({ api, client, me, els, onRead }) {
-    this.api = api;
+  constructor({ client, me, els }) {
     this.client = client;
     this.me = me;
     this.els = els;          // {main, empty, head, messages, composer, text, image}
-    this.onRead = onRead;    // (groupId, seq) → the list clears its badge
     this.conversation = null;
     this.list = null;
     this.hasOlder = false;
@@ -38,12 +37,14 @@ export class Thread {
     clear(this.els.messages);
     this.list = new MessageList(this.els.messages, { isOwn: (m) => Boolean(m.sender && m.sender.id === this.me.id) });
     const groupId = conversation.group_id;
-    const page = await this.api.get(`/groups/${groupId}/messages`, { limit: PAGE });
+    const page = await this.client.history(groupId, { limit: PAGE });
     if (this.groupId !== groupId) return;  // another conversation was opened meanwhile
     page.items.forEach((m) => this.list.add(m));
     this.hasOlder = page.next_cursor !== null;
-    for (const frame of this.client.pendingSends()) {
-      if (frame.group_id === groupId) this.list.addPending(frame, this.me);
+    for (const pending of this.client.pendingSends()) {  // restored from storage too: still on their way
+      if (pending.group_id !== groupId) continue;
+      this.watch(pending.promise, pending.client_id);
+      this.list.addPending(pending, this.me);
     }
     this.scrollToEnd();
     this.markRead();
@@ -66,7 +67,7 @@ export class Thread {
     const groupId = this.groupId;
     const box = this.els.messages;
     try {
-      const page = await this.api.get(`/groups/${groupId}/messages`, { before_seq: this.list.firstSeq, limit: PAGE });
+      const page = await this.client.history(groupId, { beforeSeq: this.list.firstSeq, limit: PAGE });
       if (this.groupId !== groupId) return;
       const fromBottom = box.scrollHeight - box.scrollTop;
       page.items.forEach((m) => this.list.add(m));
@@ -77,8 +78,8 @@ export class Thread {
     }
   }
 
-  // A live or replayed message of this conversation (already deduped by the client; the list dedupes
-  // again against REST history).
+  // A live or replayed message of this conversation (already deduped by the SDK; the list dedupes again
+  // against history pages).
   async showMessage(message) {
     if (message.group_id !== this.groupId) return;
     const gap = this.list.lastSeq && message.seq > this.list.lastSeq + 1;
@@ -91,8 +92,7 @@ export class Thread {
 
   // Room messages are live only: what came while we were away is read from history.
   async fillGap(beforeSeq) {
-    const page = await this.api.get(`/groups/${this.groupId}/messages`,
-                                    { after_seq: this.list.lastSeq, limit: 100 });
+    const page = await this.client.history(this.groupId, { afterSeq: this.list.lastSeq, limit: 100 });
     page.items.filter((m) => m.seq < beforeSeq).forEach((m) => this.list.add(m));
   }
 
@@ -118,22 +118,30 @@ export class Thread {
     if (!file || !this.conversation) return;
     const groupId = this.groupId;
     try {
-      const [upload, size] = await Promise.all([this.api.upload(file), imageSize(file)]);
+      const [upload, size] = await Promise.all([this.client.upload(file), imageSize(file)]);
       this.queue("img", { url: upload.url, ...size }, groupId);
     } catch (err) {
       toast(`图片上传失败: ${err.message}`, "error");
     }
   }
 
+  // Into the SDK's persisted outbox: shown as pending until stored, marked failed if the server refuses it.
   queue(type, body, groupId = this.groupId) {
-    const clientId = this.client.send(groupId, type, body);
+    const sent = this.client.send(groupId, type, body);
+    this.watch(sent, sent.clientId);
     if (groupId === this.groupId) {
-      this.list.addPending({ client_id: clientId, group_id: groupId, type, body }, this.me);
+      this.list.addPending({ client_id: sent.clientId, group_id: groupId, type, body }, this.me);
       this.scrollToEnd();
     }
   }
 
-  // Read up to the last message shown, when the page is visible; the socket when it is up, else REST.
+  watch(promise, clientId) {
+    if (this.watched && this.watched.has(clientId)) return;
+    (this.watched = this.watched || new Set()).add(clientId);
+    promise.catch((error) => this.sendFailed(clientId, error));
+  }
+
+  // Read up to the last message shown, when the page is visible (the SDK: the socket when live, else REST).
   markRead() {
     if (!this.list || document.visibilityState !== "visible") return;
     const seq = this.list.lastSeq;
@@ -141,8 +149,7 @@ export class Thread {
     if (!seq || (seq <= (this.readSeq || 0) && this.readGroup === groupId)) return;
     this.readSeq = seq;
     this.readGroup = groupId;
-    if (!this.client.markRead(groupId, seq)) this.api.post(`/groups/${groupId}/read`, { seq }).catch(() => {});
-    this.onRead(groupId, seq);
+    this.client.markRead(groupId, seq).catch(() => {});
   }
 
   isAtEnd() {

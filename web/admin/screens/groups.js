@@ -148,14 +148,13 @@ async function openConversation(panel, ctx, groupId) {
       polling = false;
     }
   }, WATCH_EVERY_MS);
-  const onMessage = (e) => {
-    if (e.detail.message.group_id !== groupId) return;
-    messages.add(e.detail.message);
+  const stopListening = client.on("message", (message) => {
+    if (message.group_id !== groupId) return;
+    messages.add(message);
     list.scrollTop = list.scrollHeight;
-  };
-  client.addEventListener("message", onMessage);
+  });
   ctx.leave = () => {
-    client.removeEventListener("message", onMessage);
+    stopListening();
     if (watch) clearInterval(watch);
   };
 }

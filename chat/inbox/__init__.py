@@ -1,0 +1,1 @@
+"""Per-recipient bookkeeping of item and direct chats: unread totals (the badge) and arrivals."""

@@ -1,0 +1,48 @@
+"""What a new message changes for each member, inside the send transaction: `record_arrivals`.
+
+Called once per unit of work by every path that appends messages (single sends, batches, server
+posts), after the members' inbox counters are locked and before the senders' read markers move.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from flask import current_app
+from sqlalchemy.engine import Connection
+
+from chat.inbox import unread
+from chat.models import INBOX_KINDS
+from chat.notify import queue
+
+if TYPE_CHECKING:
+    from chat.messages.send import SendResult
+
+
+def record_arrivals(conn: Connection, results: Sequence["SendResult"]) -> None:
+    """Move the members' unread totals (the `unread` events go out with the last message's event) and
+    queue a notification for each member with no socket in this process who has not muted the chat.
+
+    Whether a member is online anywhere is asked again by the notification worker before it sends
+    (so nothing here waits on Redis); members online in this process are known for free.
+    """
+    inbox = [r for r in results if r.created and r.group_kind in INBOX_KINDS]
+    if not inbox:
+        return
+    messages = [(r.message["group_id"], r.message["seq"], _sender_id(r)) for r in inbox]
+    deltas, members = unread.arrival_deltas(conn, messages)
+    totals = unread.apply(conn, deltas)
+    if totals:
+        inbox[-1].unread = totals
+    if current_app.config.get("NOTIFIER", "off") == "off":
+        return
+    wanted = [(uid, group_id, r.message["id"]) for r, (group_id, _, sender_id) in zip(inbox, messages)
+              if sender_id is not None
+              for uid, member in members.get(group_id, {}).items() if uid != sender_id and not member.muted]
+    presence = current_app.extensions.get("presence")
+    here = presence.here({uid for uid, _, _ in wanted}) if presence is not None and wanted else set()
+    queue.enqueue(conn, [arrival for arrival in wanted if arrival[0] not in here])
+
+
+def _sender_id(result: "SendResult") -> int | None:
+    sender = result.message.get("sender")
+    return sender["id"] if sender else None

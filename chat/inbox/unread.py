@@ -1,0 +1,95 @@
+"""The unread badge: `chat_inbox_counters.unread_total`, the sum of the unread counts of a user's item
+and direct chats that are not muted.
+
+Kept exact by deltas, each applied while the user's counter row is locked: a send locks every
+member's counter (taking inbox positions) before `arrival_deltas` reads the members' read markers;
+reading, hiding and muting lock the counter first (`lock_counter`), then read and change the
+member row. So a total never misses a concurrent change, and reading it is one primary-key lookup.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import BigInteger, bindparam, case, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from chat.events import Event
+from chat.groups.access import dialect_insert
+from chat.tables import counters_t, groups_t, members_t
+
+c = counters_t.c
+
+
+def unread_of(member: Any, last_seq: int) -> int:
+    """One chat's unread count (as the conversation list shows it), from a member row's markers."""
+    return max(last_seq - max(member.last_read_seq, member.hidden_until_seq or 0), 0)
+
+
+def lock_counter(s: Session, user_id: int) -> None:
+    """Take the user's counter row lock (creating the row at 0) before changing their markers."""
+    stmt = dialect_insert(s, counters_t).values(user_id=user_id, last_pos=0)
+    s.execute(stmt.on_conflict_do_update(index_elements=[c.user_id], set_={"last_pos": c.last_pos}))
+
+
+def locked_state(s: Session, *, group_id: int, user_id: int) -> Any:
+    """Lock the user's counter, then read their membership as it is now: (kind, last_seq,
+    last_read_seq, hidden_until_seq, muted, pinned), or None for a non-member."""
+    lock_counter(s, user_id)
+    m = members_t.c
+    return s.execute(select(groups_t.c.kind, groups_t.c.last_seq, m.last_read_seq, m.hidden_until_seq, m.muted,
+                            m.pinned)
+                     .select_from(members_t.join(groups_t, groups_t.c.id == m.group_id))
+                     .where(m.group_id == group_id, m.user_id == user_id)).one_or_none()
+
+
+def apply(s: Session | Connection, deltas: Mapping[int, int]) -> dict[int, int]:
+    """Add each user's delta to their total (their counter rows must be locked); the new totals of
+    the users whose total changed."""
+    changed = {uid: d for uid, d in deltas.items() if d}
+    if not changed:
+        return {}
+    delta = case({uid: bindparam(f"d{uid}", d, type_=BigInteger()) for uid, d in changed.items()},
+                 value=c.user_id, else_=0)
+    rows = s.execute(update(counters_t).where(c.user_id.in_(sorted(changed)))
+                     .values(unread_total=c.unread_total + delta).returning(c.user_id, c.unread_total))
+    return {uid: max(int(total), 0) for uid, total in rows.all()}
+
+
+def total_of(s: Session | Connection, user_id: int) -> int:
+    return max(int(s.scalar(select(c.unread_total).where(c.user_id == user_id)) or 0), 0)
+
+
+def arrival_deltas(conn: Connection, messages: Iterable[tuple[int, int, int | None]]) -> tuple[dict[int, int], dict]:
+    """The unread deltas of messages `(group_id, seq, sender_id)` appended in this transaction, in
+    order, read before the senders' read markers move; and the member rows read, by group.
+
+    Every other member of a chat they have not muted gets +1; a sender's own chat drops to 0 unread
+    (sending moves their read marker to their message).
+    """
+    messages = list(messages)
+    groups = sorted({group_id for group_id, _, _ in messages})
+    rows = conn.execute(select(members_t.c.group_id, members_t.c.user_id, members_t.c.last_read_seq,
+                               members_t.c.hidden_until_seq, members_t.c.muted)
+                        .where(members_t.c.group_id.in_(groups))).all()
+    members: dict[int, dict[int, Any]] = {}
+    for row in rows:
+        members.setdefault(row.group_id, {})[row.user_id] = row
+    seen = {(row.group_id, row.user_id): max(row.last_read_seq, row.hidden_until_seq or 0) for row in rows}
+    deltas: dict[int, int] = {}
+    for group_id, seq, sender_id in messages:
+        for uid, row in members.get(group_id, {}).items():
+            if row.muted:
+                continue
+            if uid == sender_id:
+                deltas[uid] = deltas.get(uid, 0) - max(seq - 1 - seen[(group_id, uid)], 0)
+                seen[(group_id, uid)] = seq
+            else:
+                deltas[uid] = deltas.get(uid, 0) + 1
+    return deltas, members
+
+
+def unread_events(totals: Mapping[int, int]) -> list[Event]:
+    """One `unread` event per user whose total changed: `{"op": "event", "type": "unread", "data":
+    {"unread_total": n}}` on their sockets."""
+    return [{"type": "unread", "unread_total": total, "recipients": [uid]} for uid, total in sorted(totals.items())]

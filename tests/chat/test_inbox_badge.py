@@ -1,0 +1,140 @@
+"""The inbox a mini-program shows: `unread_total` (the badge), mute and pin (PUT /conversations/{id}),
+`peer_read_seq`, and the `unread` event."""
+from __future__ import annotations
+
+from tests.chat.helpers import API
+
+
+def page(client, actor, **params) -> dict:
+    r = client.get(f"{API}/conversations", query_string={"limit": 100, **params}, headers=actor.headers)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
+
+
+def put(client, actor, group_id: int, **flags):
+    return client.put(f"{API}/conversations/{group_id}", json=flags, headers=actor.headers)
+
+
+def read(client, actor, group_id: int, seq: int) -> None:
+    r = client.post(f"{API}/groups/{group_id}/read", json={"seq": seq}, headers=actor.headers)
+    assert r.status_code == 204, r.get_json()
+
+
+def badge_matches_the_list(client, actor) -> int:
+    """The stored total equals the sum of the unread counts of the chats that are not muted."""
+    body = page(client, actor)
+    expected = sum(c["unread_count"] for c in body["items"] if c["kind"] != "room" and not c["muted"])
+    assert body["unread_total"] == expected, body
+    return body["unread_total"]
+
+
+def test_unread_total_follows_messages_reads_replies_mute_and_hide(client, factory, chat):
+    seller, alice, bob = factory.user(), factory.user(), factory.user()
+    a, b = chat.item_group(alice, seller), chat.item_group(bob, seller)
+    for text in ("在吗", "还在卖吗", "能便宜吗"):
+        chat.send(alice, a, text)
+    chat.send(bob, b, "你好")
+    assert badge_matches_the_list(client, seller) == 4
+    read(client, seller, a, 2)
+    assert badge_matches_the_list(client, seller) == 2
+    chat.send(seller, a, "在的")  # replying reads the chat
+    assert badge_matches_the_list(client, seller) == 1
+
+    assert put(client, seller, b, muted=True).get_json() == {"group_id": b, "muted": True, "pinned": False}
+    chat.send(bob, b, "人呢")  # a muted chat's messages leave the badge alone
+    assert badge_matches_the_list(client, seller) == 0
+    assert put(client, seller, b, muted=False).status_code == 200
+    assert badge_matches_the_list(client, seller) == 2
+
+    client.delete(f"{API}/conversations/{b}", headers=seller.headers)
+    assert badge_matches_the_list(client, seller) == 0
+    chat.send(bob, b, "再问一次")
+    assert badge_matches_the_list(client, seller) == 1
+    assert badge_matches_the_list(client, alice) == 1  # the seller's reply
+    assert page(client, factory.user())["unread_total"] == 0  # no conversations at all
+
+
+def test_sends_over_the_websocket_move_the_badge_and_push_unread_events(client, factory, chat, ws_ready):
+    buyer, seller = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    seller_ws, buyer_ws = ws_ready(seller), ws_ready(buyer)
+    for i in range(3):
+        buyer_ws.send_text(group_id, f"第{i}条", f"ws-{i}")
+        assert buyer_ws.op("ack")["client_id"] == f"ws-{i}"
+    totals = [seller_ws.recv_until(lambda f: f.get("type") == "unread")["data"]["unread_total"] for _ in range(3)]
+    assert totals == [1, 2, 3]
+    assert badge_matches_the_list(client, seller) == 3
+    read(client, seller, group_id, 3)
+    assert seller_ws.recv_until(lambda f: f.get("type") == "unread") == {
+        "op": "event", "type": "unread", "data": {"unread_total": 0}}
+    put(client, seller, group_id, muted=True)
+    buyer_ws.send_text(group_id, "静音后", "ws-muted")
+    buyer_ws.op("ack")
+    chat.send(buyer, chat.item_group(buyer, seller), "另一个商品")
+    # The muted chat's message moved nothing: the next badge event is the other chat's.
+    assert seller_ws.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 1}
+
+
+def test_pinned_chats_come_first_and_a_walk_shows_each_chat_once(client, factory, chat):
+    seller = factory.user()
+    buyers = [factory.user() for _ in range(5)]
+    groups = [chat.item_group(b, seller) for b in buyers]
+    for buyer, group_id in zip(buyers, groups):
+        chat.send(buyer, group_id, "你好")  # groups[-1] is the newest
+    assert put(client, seller, groups[0], pinned=True).status_code == 200
+    assert put(client, seller, groups[2], pinned=True).status_code == 200
+    order = [c["group_id"] for c in page(client, seller)["items"]]
+    assert order == [groups[2], groups[0], groups[4], groups[3], groups[1]]
+    assert [c["pinned"] for c in page(client, seller)["items"]] == [True, True, False, False, False]
+
+    walked, cursor = [], None
+    while True:
+        params = {"limit": 1} | ({"cursor": cursor} if cursor else {})
+        r = client.get(f"{API}/conversations", query_string=params, headers=seller.headers).get_json()
+        walked += [c["group_id"] for c in r["items"]]
+        if len(walked) == 2:  # pinning and unpinning mid-walk moves nothing in this walk
+            put(client, seller, groups[2], pinned=False)
+            put(client, seller, groups[3], pinned=True)
+            chat.send(buyers[0], groups[0], "置顶的新消息")
+        cursor = r["next_cursor"]
+        if cursor is None:
+            break
+    assert walked == order
+
+    assert put(client, seller, groups[0], pinned=False).get_json()["pinned"] is False
+    assert [c["group_id"] for c in page(client, seller)["items"]][0] == groups[3]
+
+
+def test_pin_limit_rooms_strangers_and_bad_input(client, factory, chat):
+    seller = factory.user()
+    groups = [chat.item_group(factory.user(), seller) for _ in range(11)]
+    for group_id in groups[:10]:
+        assert put(client, seller, group_id, pinned=True).status_code == 200
+    r = put(client, seller, groups[10], pinned=True)
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "pin_limit"
+    assert put(client, seller, groups[0], pinned=True).status_code == 200  # already pinned: fine
+    room = chat.room(seller)
+    r = put(client, seller, room, muted=True)
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "not_an_inbox_chat"
+    assert put(client, factory.user(), groups[0], muted=True).status_code == 404
+    r = put(client, seller, groups[0], muted="yes please")
+    assert r.status_code == 400 and "muted" in r.get_json()["error"]["details"]["fields"]
+    r = put(client, seller, groups[0], starred=True)
+    assert r.status_code == 400 and "starred" in r.get_json()["error"]["details"]["fields"]
+    assert [c["muted"] for c in page(client, seller)["items"]].count(True) == 0
+
+
+def test_peer_read_seq_shows_how_far_the_other_party_read(client, factory, chat):
+    buyer, seller = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    for text in ("一", "二", "三"):
+        chat.send(buyer, group_id, text)
+
+    def peer_read(actor) -> int | None:
+        return [c for c in page(client, actor)["items"] if c["group_id"] == group_id][0]["peer_read_seq"]
+
+    assert peer_read(buyer) == 0
+    read(client, seller, group_id, 2)
+    assert peer_read(buyer) == 2 and peer_read(seller) == 3
+    chat.block(seller, buyer)
+    assert peer_read(buyer) is None and peer_read(seller) is None  # not shared across a block
