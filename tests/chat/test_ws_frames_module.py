@@ -26,8 +26,13 @@ def _builds_a_frame(node: ast.AST) -> bool:
 
 
 def test_outgoing_frames_are_built_only_in_the_frames_module():
-    offenders = [f"{path.relative_to(ROOT)}:{node.lineno}" for path, tree in _sources().items()
-                 if path != CHAT / "ws" / "frames.py" for node in ast.walk(tree) if _builds_a_frame(node)]
+    # asyncapi.py describes the frames (JSON Schema), it builds none; docstrings may show one.
+    skip = {CHAT / "ws" / "frames.py", CHAT / "ws" / "asyncapi.py"}
+    offenders = []
+    for path, tree in _sources().items():
+        docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+        offenders += [f"{path.relative_to(ROOT)}:{node.lineno}" for node in ast.walk(tree)
+                      if path not in skip and id(node) not in docstrings and _builds_a_frame(node)]
     assert offenders == []
 
 
