@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev sdk-deps run migrate test fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
+.PHONY: install install-dev sdk-deps run migrate test lint fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ sdk-deps: sdk/node_modules/.package-lock.json
 
 test: install-dev sdk-deps
 	$(PY) -m pytest
+
+# Lint (ruff: pycodestyle, pyflakes, import order, bugbear) and types (mypy) of the application code;
+# both configured in pyproject.toml. .ci/run runs it before the tests.
+LINTED := app.py gunicorn.conf.py config core chat marketplace web
+lint: install-dev
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m mypy
 
 # A long Schemathesis campaign by hand (every check and phase against gunicorn, as `make test`'s bounded
 # run): FUZZ_EXAMPLES per operation, a new seed each run unless FUZZ_SEED is set; add

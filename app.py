@@ -1,19 +1,19 @@
 """Application factory; `python app.py` runs the development server (threads)."""
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 
 from flask import Flask
 
 from config import Config, load_config
+from config.env import env_int, env_str
 from core import log_redaction
 from core.api import init_api
 from core.db import db
 from core.errors import register_error_handlers
 from core.input import register_query_check, register_row_id_converter
 from core.limits import register_body_limits
+from core.logging import configure_logging
 
 
 def create_app(config: Config | str | None = None) -> Flask:
@@ -25,7 +25,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
+    configure_logging(config.LOG_LEVEL, config.LOG_FORMAT)
     log_redaction.install()  # no access token or ws ticket in any log line
 
     register_row_id_converter(app)
@@ -40,7 +40,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     import web
     from chat import broker
     from chat import ws as chat_ws
-    from core import headers, migrate, ops, ratelimit
+    from core import access, capacity, headers, metrics, migrate, ops, ratelimit, requestid
     broker.init_app(app)
     marketplace.init_app(app)
     chat.init_app(app)
@@ -50,6 +50,10 @@ def create_app(config: Config | str | None = None) -> Flask:
     web.init_app(app)
     ratelimit.init_app(app)
     headers.init_app(app)
+    metrics.init_app(app)
+    requestid.init_app(app)
+    capacity.init_app(app)
+    access.init_app(app)  # after capacity: a refused socket is timed and logged too
     return app
 
 
@@ -58,5 +62,4 @@ if __name__ == "__main__":
     from core.dev_server import dev_server_options
     dev_app = create_app()
     close_sockets_on_sigterm(dev_app)
-    dev_app.run(host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8000")),
-                **dev_server_options())
+    dev_app.run(host=env_str("HOST", "127.0.0.1"), port=env_int("PORT", 8000), **dev_server_options())

@@ -1,15 +1,16 @@
 """Idle-connection benchmark: how many authenticated sockets one gevent worker holds, and the memory each costs.
 
-Starts `gunicorn -k gevent -w 1` (PostgreSQL in a private schema and a private Redis, or
+Starts the README's production command (`gunicorn -k gevent -w 4 -b … 'app:create_app()'`, read from
+README.md, gunicorn.conf.py included) with one worker on a free port (PostgreSQL in a private schema and a private Redis, or
 `--db sqlite` with the in-process broker), registers N users through the API, then opens one
 authenticated `/ws` per user from `--procs` client processes (source addresses 127.0.0.2, .3, …
 so no ephemeral-port range runs out), each socket answering `hello` with `sync` like a real client.
 Then it holds them for `--hold` seconds (longer than the 25 s heartbeat, so every socket gets its
-ping and session re-check) and reports the worker's RSS before and after and the sockets still open.
-Goal: >= 5,000 sockets, <= 50 KB of RSS per socket.
+ping and session re-check) and reports the worker's RSS before and after and the sockets still open, and checks that /healthz answers while they are all open.
+Goal: >= 10,000 sockets (WS_MAX_SOCKETS, the default), <= 50 KB of RSS per socket.
 
     make bench-connections                 # or:
-    .venv/bin/python -m bench.connections --sockets 5000 --pg postgresql://root@127.0.0.1:5432/test
+    .venv/bin/python -m bench.connections --sockets 10000 --pg postgresql://root@127.0.0.1:5432/test
 """
 from __future__ import annotations
 
@@ -24,11 +25,12 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.servers import Gunicorn, database, private_redis, rss_bytes
+from tests.support.production import serve_command
 
 HEARTBEAT_S = 25.0  # the production default (chat.ws.connection.Settings)
 
 
-def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, ready, release, results) -> None:
+def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, in_flight: int, ready, release, results) -> None:
     """A client process: open one socket per token from `source_ip`, sync, then stay idle until released."""
     import json
 
@@ -38,8 +40,8 @@ def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, ready, release,
     async def run() -> None:
         connector = aiohttp.TCPConnector(limit=0, local_addr=(source_ip, 0))
         async with aiohttp.ClientSession(connector=connector) as session:
-            sockets, opened, failed = [], 0, 0
-            sem = asyncio.Semaphore(50)
+            sockets, readers, opened, failed = [], [], 0, 0
+            sem = asyncio.Semaphore(in_flight)
 
             async def open_one(token: str) -> None:
                 # A refused open (1013 / service_unavailable while hundreds authenticate at once) is
@@ -61,12 +63,14 @@ def hold_sockets(ws_url: str, tokens: list[str], source_ip: str, ready, release,
                             await asyncio.sleep(1 + attempt)
                             continue
                     sockets.append(ws)
+                    # Read from now on, as a client does: aiohttp answers the heartbeat pings only while
+                    # the socket is read (sockets left unread while the rest opened were cut after 2 pings).
+                    readers.append(asyncio.ensure_future(_drain(ws)))
                     opened += 1
                     return
                 failed += 1
 
             await asyncio.gather(*(open_one(t) for t in tokens))
-            readers = [asyncio.ensure_future(_drain(ws)) for ws in sockets]
             ready.put((opened, failed))
             await asyncio.get_running_loop().run_in_executor(None, release.get)
             still_open = sum(1 for ws in sockets if not ws.closed)
@@ -93,6 +97,19 @@ async def _drain(ws) -> None:
         pass
 
 
+def healthz(url: str) -> str:
+    """/healthz's status and body, asked on a new connection while the sockets are open."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
+            return f"{response.status} {response.read().decode()}"
+    except urllib.error.HTTPError as exc:
+        return f"{exc.code} {exc.read().decode()}"
+    except OSError as exc:
+        return f"no answer: {exc!r}"
+
+
 def make_tokens(url: str, count: int, threads: int = 8) -> list[str]:
     from tests.support.servers import HttpApi
     api = HttpApi(url)
@@ -102,15 +119,17 @@ def make_tokens(url: str, count: int, threads: int = 8) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sockets", type=int, default=5000)
+    parser.add_argument("--sockets", type=int, default=10_000)
     parser.add_argument("--procs", type=int, default=4, help="client processes, one source address each")
     parser.add_argument("--hold", type=float, default=HEARTBEAT_S + 15, help="seconds to hold every socket open")
+    parser.add_argument("--in-flight", type=int, default=10,
+                        help="handshakes in flight per client process (each one authenticates in the database)")
     parser.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--pg", help="PostgreSQL server URL to use (a schema is made there); default: a private "
                                      "cluster started for the run (initdb)")
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    want = args.sockets + 1024
+    want = args.sockets + 2048
     if soft < want:  # inherited by the server and the clients
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
     with tempfile.TemporaryDirectory(prefix="connections-") as tmp, ExitStack() as stack:
@@ -119,7 +138,9 @@ def main() -> None:
         env["DATABASE_URL"] = stack.enter_context(database(args.db, tmp, args.pg))
         if args.db == "postgresql":
             env["REDIS_URL"] = stack.enter_context(private_redis(tmp))[0]
-        server = Gunicorn("app:create_app()", workers=1, env=env, directory=tmp / "app", name="app")
+        command = serve_command(workers=1, bind="127.0.0.1:{port}")
+        print("server:", " ".join(command), flush=True)
+        server = Gunicorn("app:create_app()", workers=1, env=env, directory=tmp / "app", name="app", command=command)
         stack.callback(server.stop)
         started = time.monotonic()
         try:
@@ -135,16 +156,17 @@ def main() -> None:
         ready, release, results = ctx.Queue(), ctx.Queue(), ctx.Queue()
         procs = [ctx.Process(target=hold_sockets, daemon=True, args=(
             server.url.replace("http://", "ws://") + "/ws", tokens[i::args.procs], f"127.0.0.{2 + i}",
-            ready, release, results)) for i in range(args.procs)]
+            args.in_flight, ready, release, results)) for i in range(args.procs)]
         started = time.monotonic()
         for p in procs:
             p.start()
-        counts = [ready.get(timeout=900) for _ in procs]
+        counts = [ready.get(timeout=max(900.0, args.sockets * 0.3)) for _ in procs]
         opened, failed = sum(c[0] for c in counts), sum(c[1] for c in counts)
         print(f"{opened} sockets open ({failed} failed) in {time.monotonic() - started:.0f} s; holding "
               f"{args.hold:.0f} s", flush=True)
         time.sleep(args.hold)
         rss_after = rss_bytes(worker)
+        health = healthz(server.url)
         for _ in procs:
             release.put(True)
         still_open = sum(results.get(timeout=120) for _ in procs)
@@ -154,7 +176,8 @@ def main() -> None:
         print(f"\nworker RSS: {rss_before / 2**20:.1f} MiB before, {rss_after / 2**20:.1f} MiB with "
               f"{opened} sockets")
         print(f"sockets still open after {args.hold:.0f} s (heartbeat every {HEARTBEAT_S:.0f} s): {still_open}")
-        print(f"RSS per socket: {per_socket / 1024:.1f} KB   (goal: >= 5,000 sockets, <= 50 KB each)")
+        print(f"/healthz with every socket open: {health}")
+        print(f"RSS per socket: {per_socket / 1024:.1f} KB   (goal: >= 10,000 sockets, <= 50 KB each)")
 
 
 if __name__ == "__main__":

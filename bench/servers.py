@@ -191,7 +191,9 @@ class Gunicorn(Process):
     """`gunicorn -k gevent -w N APP` on a free port of 127.0.0.1, healthy once `health_path` answers 200."""
 
     def __init__(self, app: str, *, workers: int, env: dict[str, str], directory: Path, name: str,
-                 health_path: str = "/healthz", extra_args: tuple[str, ...] = ()) -> None:
+                 health_path: str = "/healthz", extra_args: tuple[str, ...] = (),
+                 command: list[str] | None = None) -> None:
+        """`command` (with a `{port}` placeholder in its bind address) replaces the default command line."""
         directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.health_path = health_path
@@ -199,6 +201,9 @@ class Gunicorn(Process):
         full_env.update(PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", **env)
         cmd = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
                "--no-control-socket", "--graceful-timeout", "3", "--log-level", "warning", *extra_args, app]
+        if command is not None:
+            cmd = [part.replace("{port}", str(self.port)) for part in command]
+            full_env.setdefault("XDG_RUNTIME_DIR", str(directory))  # gunicorn's control socket: ours alone
         super().__init__(cmd, env=full_env, log=directory / f"{name}.log")
         try:
             wait_until(lambda: not self.alive() or self._healthy(), 60, f"{name} on port {self.port}")

@@ -23,8 +23,8 @@ def decode_cursor(cursor: str | None) -> int:
     try:
         if not isinstance(cursor, str) or len(cursor) > 64:
             raise ValueError
-        text = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
-        text = text.decode("ascii")
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True)
+        text = raw.decode("ascii")
         if not text.startswith(_PREFIX) or not _POSITION.match(text[len(_PREFIX):]):
             raise ValueError
         pos = int(text[len(_PREFIX):])

@@ -8,7 +8,10 @@ Every event is a small dict with a `type`:
 - `{"type": "group", "group_id", "kind", "action": "created", "recipients": [...]}` when an admin
   opens a group for its members;
 - `{"type": "member", "group_id", "user_id", "role", "action": "added"|"role_changed"|"removed",
-  "recipients": [...]}` when an admin changes a room's members (the removed user hears it too).
+  "recipients": [...]}` when an admin changes a room's members (the removed user hears it too);
+- membership events of user groups and rooms (chat.members.announce): `member_joined` (`user_ids`),
+  `member_left`, `member_removed`, `role_changed`, `member_muted` (`user_id`), `group_renamed`,
+  `group_dissolved`, each with `group_id`, `group_kind`, `by` and `recipients`.
 
 `chat.ws` publishes them (`chat/ws/hub.py`, `publish_events`); nothing else calls the broker for them.
 """

@@ -20,7 +20,7 @@ CHANGED = "changed"
 
 def publish_rules_changed(_sender: Any, **_kw: Any) -> None:
     """Signal receiver (after commit): tell every process, this one included, to drop its rules."""
-    get_broker(current_app._get_current_object()).publish(CHANNEL, CHANGED)
+    get_broker(current_app._get_current_object()).publish(CHANNEL, CHANGED)  # type: ignore[attr-defined]
 
 
 def init_app(app: Flask) -> None:

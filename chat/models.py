@@ -20,14 +20,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import Base, UTCDateTime, utcnow
 from marketplace.models import BigId, Listing, User
 
-GROUP_KINDS = ("item", "direct", "room")
+GROUP_KINDS = ("item", "direct", "room", "group")
 ROLES = ("owner", "admin", "member")
 #: kinds whose messages are fanned out to every member's inbox (rooms are live-only)
-INBOX_KINDS = frozenset({"item", "direct"})
+INBOX_KINDS = frozenset({"item", "direct", "group"})
 
 
 class ChatGroup(Base):
-    """A conversation: one buyer about one listing (item), two users (direct) or a public room."""
+    """A conversation: one buyer about one listing (item), two users (direct), a private group of
+    users (group) or a public room."""
 
     __tablename__ = "chat_groups"
 
@@ -55,7 +56,7 @@ class ChatGroup(Base):
     listing: Mapped[Listing | None] = relationship(lazy="joined")
 
     __table_args__ = (
-        CheckConstraint("kind IN ('item', 'direct', 'room')", name="kind"),
+        CheckConstraint("kind IN ('item', 'direct', 'room', 'group')", name="kind"),
         UniqueConstraint("listing_id", "buyer_id"),
         Index("ix_chat_groups_kind_activity", "kind", "last_message_at"),
     )
@@ -83,6 +84,8 @@ class ChatMember(Base):
     muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: PUT /conversations/{id}: pinned chats head the conversation list (at most MAX_PINNED per user)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: groups and rooms: the member's sends are refused (403 `muted`) until then
+    muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -91,9 +94,20 @@ class ChatMember(Base):
         Index("ix_chat_members_user_group", "user_id", "group_id"),
         Index("ix_chat_members_user_activity", "user_id", "activity_at", "group_id"),
         # The few pinned chats of a user, read by every first page of the conversation list.
-        Index("ix_chat_members_user_pinned", "user_id", sqlite_where=pinned.column.is_(True),
-              postgresql_where=pinned.column.is_(True)),
+        Index("ix_chat_members_user_pinned", "user_id", sqlite_where=pinned.column.is_(True),  # type: ignore[attr-defined]
+              postgresql_where=pinned.column.is_(True)),  # type: ignore[attr-defined]
     )
+
+
+class ChatKick(Base):
+    """A user kicked out of a room, who cannot join it again before `until`."""
+
+    __tablename__ = "chat_kicks"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class ChatMessage(Base):
@@ -168,8 +182,8 @@ class ChatNotification(Base):
 
     __table_args__ = (
         # The worker's scan: only pending rows, in due order.
-        Index("ix_chat_notifications_due", "due_at", sqlite_where=due_at.column.is_not(None),
-              postgresql_where=due_at.column.is_not(None)),
+        Index("ix_chat_notifications_due", "due_at", sqlite_where=due_at.column.is_not(None),  # type: ignore[attr-defined]
+              postgresql_where=due_at.column.is_not(None)),  # type: ignore[attr-defined]
     )
 
 
@@ -195,7 +209,7 @@ class Offer(Base):
         CheckConstraint("price_cents > 0", name="price_positive"),
         # One pending offer per buyer and listing, enforced by the database as a backstop.
         Index("uq_chat_offers_pending_listing_buyer", "listing_id", "buyer_id", unique=True,
-              sqlite_where=status.column == "pending", postgresql_where=status.column == "pending"),
+              sqlite_where=status.column == "pending", postgresql_where=status.column == "pending"),  # type: ignore[attr-defined]
         # A group's offers, newest first; a listing's pending offers (declined when one is accepted).
         Index("ix_chat_offers_group_created", "group_id", "created_at"),
         Index("ix_chat_offers_listing_status", "listing_id", "status"),

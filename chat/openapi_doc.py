@@ -171,7 +171,7 @@ CONVERSATION_EXAMPLE = {
     "last_message": {"id": 5120, "seq": 12, "type": "txt", "preview": "还在吗?能便宜点吗?", "sender_id": 31,
                      "created_at": "2026-11-28T10:02:45.301000+00:00"},
     "unread_count": 0, "updated_at": "2026-11-28T10:02:45.301000+00:00", "read_only": False,
-    "muted": False, "pinned": False, "peer_read_seq": 12,
+    "muted": False, "pinned": False, "peer_read_seq": 12, "name": None, "member_count": 2,
 }
 
 

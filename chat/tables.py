@@ -1,14 +1,18 @@
 """The Core `Table` of each model the chat's SQL statements use (hot paths are SQLAlchemy Core)."""
 from __future__ import annotations
 
+from typing import cast
+
+from sqlalchemy import Table
+
 from chat.models import ChatGroup, ChatMember, ChatMessage, InboxCounter, InboxEntry
 from marketplace.models import Block, Listing, User
 
-groups_t = ChatGroup.__table__
-members_t = ChatMember.__table__
-messages_t = ChatMessage.__table__
-counters_t = InboxCounter.__table__
-inbox_t = InboxEntry.__table__
-users_t = User.__table__
-listings_t = Listing.__table__
-blocks_t = Block.__table__
+groups_t = cast(Table, ChatGroup.__table__)
+members_t = cast(Table, ChatMember.__table__)
+messages_t = cast(Table, ChatMessage.__table__)
+counters_t = cast(Table, InboxCounter.__table__)
+inbox_t = cast(Table, InboxEntry.__table__)
+users_t = cast(Table, User.__table__)
+listings_t = cast(Table, Listing.__table__)
+blocks_t = cast(Table, Block.__table__)

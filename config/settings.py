@@ -5,6 +5,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from config.env import ConfigError, env_bool, env_choice, env_float, env_int, env_list, env_str, load_env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
 
@@ -17,12 +19,7 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
-def _env_float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+_env_int = env_int  # a bad value names its variable (config.env)
 
 
 def _origin(url: str | None) -> str | None:
@@ -35,8 +32,7 @@ def _origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _env_list(name: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+_env_list = env_list
 
 
 # Production rate limits: "N/period [burst B]" or "off" (core/ratelimit). Generous per IP: many
@@ -75,8 +71,8 @@ class Config:
 
     def __init__(self) -> None:
         env = os.environ
-        self.INSTANCE_DIR = env.get("INSTANCE_DIR", str(BASE_DIR / "instance"))
-        self.SECRET_KEY = env.get("SECRET_KEY", DEFAULT_SECRET_KEY)
+        self.INSTANCE_DIR = env_str("INSTANCE_DIR", str(BASE_DIR / "instance"))
+        self.SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
         self.DATABASE_URL = normalize_database_url(
             env.get("DATABASE_URL") or f"sqlite:///{Path(self.INSTANCE_DIR) / 'paipai.sqlite3'}"
         )
@@ -98,18 +94,36 @@ class Config:
         self.MAX_OPEN_CLAIMS = _env_int("MAX_OPEN_CLAIMS", 5)
         # Item chats whose listing has been final this long are archived (read-only, out of the list).
         self.CHAT_ARCHIVE_AFTER_DAYS = _env_int("CHAT_ARCHIVE_AFTER_DAYS", 30)
+        # Members a user group (kind "group") and a room may hold at most.
+        self.GROUP_MAX_MEMBERS = _env_int("GROUP_MAX_MEMBERS", 500)
+        self.ROOM_MAX_MEMBERS = _env_int("ROOM_MAX_MEMBERS", 5000)
+        # A user kicked out of a room cannot join it again for this long.
+        self.ROOM_KICK_SECONDS = _env_int("ROOM_KICK_SECONDS", 3600)
+        # Largest document (`file` message: PDF, Office, text, zip) accepted by POST /uploads.
+        self.FILE_MAX_BYTES = _env_int("FILE_MAX_BYTES", 20 * 1024 * 1024)
         # Uploads are bounded precisely by the upload service; this is the
         # transport-level guard so nobody streams gigabytes at us.
-        self.MAX_CONTENT_LENGTH = self.UPLOAD_MAX_BYTES + 64 * 1024
+        self.MAX_CONTENT_LENGTH = max(self.UPLOAD_MAX_BYTES, self.FILE_MAX_BYTES) + 64 * 1024
         for name, default in RATE_LIMIT_DEFAULTS.items():
-            setattr(self, f"RATE_LIMIT_{name}", env.get(f"RATE_LIMIT_{name}", default))
-        self.RATE_LIMIT_PREFIX = env.get("RATE_LIMIT_PREFIX", "ratelimit:")
+            setattr(self, f"RATE_LIMIT_{name}", env_str(f"RATE_LIMIT_{name}", default))
+        self.RATE_LIMIT_PREFIX = env_str("RATE_LIMIT_PREFIX", "ratelimit:")
         # Proxies in front of us that append to X-Forwarded-For/-Proto (0: use the peer's address).
-        self.TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
+        self.TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
         # Origins (scheme://host[:port]) browsers may call the API from; "*" any; none by default.
-        self.CORS_ORIGINS = _env_list("CORS_ORIGINS")
+        self.CORS_ORIGINS = env_list("CORS_ORIGINS")
         # Strict-Transport-Security max-age, sent on HTTPS requests only (0: never).
-        self.HSTS_MAX_AGE = _env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
+        self.HSTS_MAX_AGE = env_int("HSTS_MAX_AGE", 180 * 24 * 3600)
+        # Capacity of one process (gunicorn worker): sockets past WS_MAX_SOCKETS get a 503 at once;
+        # gunicorn.conf.py lets the worker hold WS_MAX_SOCKETS + HTTP_MAX_CONNECTIONS connections.
+        self.WS_MAX_SOCKETS = env_int("WS_MAX_SOCKETS", 10_000, minimum=1)
+        self.HTTP_MAX_CONNECTIONS = env_int("HTTP_MAX_CONNECTIONS", 1_000, minimum=1)
+        # Logs: level, and json / text / auto (text when stderr is a terminal, JSON otherwise).
+        self.LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
+        self.LOG_FORMAT = env_choice("LOG_FORMAT", "auto", ("auto", "json", "text"))
+        self.ACCESS_LOG = env_bool("ACCESS_LOG", True)
+        # /metrics: off unless a bearer token or allowed addresses (IPs or CIDRs) are configured.
+        self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
+        self.METRICS_ALLOW = env_list("METRICS_ALLOW")
         # WeChat mini-program (marketplace/wechat): login, bind, subscribe messages. Unset: WeChat is off.
         self.WECHAT_APPID = env.get("WECHAT_APPID") or None
         self.WECHAT_SECRET = env.get("WECHAT_SECRET") or None
@@ -140,35 +154,36 @@ class Config:
     def _relay_settings(self) -> None:
         """The WebSocket relay and its send queue (chat/ws; the README's table says what each does)."""
         # ping interval, token re-check, and how long one socket write may block
-        self.WS_HEARTBEAT_S = _env_float("WS_HEARTBEAT_S", 25.0)
+        self.WS_HEARTBEAT_S = env_float("WS_HEARTBEAT_S", 25.0)
         # a socket opened without a cursor holds positions until the client's first frame, at most this long
-        self.WS_HELLO_GRACE_S = _env_float("WS_HELLO_GRACE_S", 2.0)
+        self.WS_HELLO_GRACE_S = env_float("WS_HELLO_GRACE_S", 2.0)
         # after a partial replay (`more: true`) positions are held until the next sync, at most this long
-        self.WS_SYNC_GRACE_S = _env_float("WS_SYNC_GRACE_S", 30.0)
+        self.WS_SYNC_GRACE_S = env_float("WS_SYNC_GRACE_S", 30.0)
         self.WS_SYNC_BATCH = _env_int("WS_SYNC_BATCH", 200)  # messages per `synced` batch of a replay
         self.WS_QUEUE_MAX = _env_int("WS_QUEUE_MAX", 1000)  # frames queued for one socket before it is cut off
         # how often a live socket double-checks the database for positions the broker lost
-        self.WS_CATCH_UP_S = _env_float("WS_CATCH_UP_S", 25.0)
+        self.WS_CATCH_UP_S = env_float("WS_CATCH_UP_S", 25.0)
         self.WS_MAX_FRAME_BYTES = _env_int("WS_MAX_FRAME_BYTES", 32 * 1024)  # a bigger client frame: close 1009
         # the kernel's send buffer per socket (0: the OS autotunes it, up to megabytes)
         self.WS_SEND_BUFFER_BYTES = _env_int("WS_SEND_BUFFER_BYTES", 256 * 1024)
         # a position arriving ahead of a missing one waits this long for it before it is read from the database
-        self.WS_GAP_WAIT_S = _env_float("WS_GAP_WAIT_S", 0.2)
+        self.WS_GAP_WAIT_S = env_float("WS_GAP_WAIT_S", 0.2)
         self.WS_COALESCE = _env_int("WS_COALESCE", 64)  # frames written to a socket in one write at most
         self.WS_SEND_BATCH = _env_int("WS_SEND_BATCH", 100)  # sends committed in one transaction at most
         self.WS_SEND_QUEUE_MAX = _env_int("WS_SEND_QUEUE_MAX", 5000)  # queued sends before readers wait
-        self.WS_SEND_IDLE_S = _env_float("WS_SEND_IDLE_S", 30.0)  # the send worker ends after this long idle
+        self.WS_SEND_IDLE_S = env_float("WS_SEND_IDLE_S", 30.0)  # the send worker ends after this long idle
         # at most this long a socket's op waits for its earlier sends to commit (ops keep the client's order)
-        self.WS_SEND_WAIT_S = _env_float("WS_SEND_WAIT_S", 60.0)
+        self.WS_SEND_WAIT_S = env_float("WS_SEND_WAIT_S", 60.0)
         # One user's typing in one group is relayed at most once per this many seconds (per process).
-        self.WS_TYPING_INTERVAL_S = _env_float("WS_TYPING_INTERVAL_S", 3.0)
+        self.WS_TYPING_INTERVAL_S = env_float("WS_TYPING_INTERVAL_S", 3.0)
         # After a socket's close frame, what the client still sends is drained this long before the TCP
         # close (closing with unread data resets the connection, which can lose the close code).
-        self.WS_CLOSE_LINGER_S = _env_float("WS_CLOSE_LINGER_S", 2.0)
+        self.WS_CLOSE_LINGER_S = env_float("WS_CLOSE_LINGER_S", 2.0)
         # Lifetime of a /ws ticket (POST /api/v1/ws/ticket), used once.
         self.WS_TICKET_TTL_S = _env_int("WS_TICKET_TTL_S", 30)
         # Sockets one user may hold open in one process; the oldest is closed (4429) beyond.
         self.WS_MAX_SOCKETS_PER_USER = _env_int("WS_MAX_SOCKETS_PER_USER", 10)
+
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""
         names = {n for n in dir(self) if n.isupper()}
@@ -217,9 +232,12 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def load_config(name: str | None = None) -> Config:
-    """Instantiate the settings for `name` (default: the APP_ENV variable)."""
+    """Instantiate the settings for `name` (default: the APP_ENV variable); `.env` is read first,
+    except for the test suite's settings."""
+    if name != "testing":
+        load_env_file()
     name = name or os.environ.get("APP_ENV", "development")
     try:
         return CONFIGS[name]()
     except KeyError:
-        raise RuntimeError(f"unknown APP_ENV {name!r}; use one of {sorted(CONFIGS)}") from None
+        raise ConfigError(f"unknown APP_ENV {name!r}; use one of {sorted(CONFIGS)}") from None

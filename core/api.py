@@ -211,7 +211,7 @@ api = Api(spec_kwargs={"info": {"description": API_DESCRIPTION + WEBSOCKET_DESCR
 
 def init_api(app: Flask) -> None:
     """Set up JSON responses (UTF-8, charset declared) and the OpenAPI document for `app`."""
-    app.json.mimetype = JSON_MIMETYPE
+    app.json.mimetype = JSON_MIMETYPE  # type: ignore[attr-defined]
     api.init_app(app)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"})

@@ -41,8 +41,8 @@ def current_user():
 
 def _document(wrapper: Callable, *, optional: bool) -> None:
     # Same mechanism as flask-smorest's Blueprint.doc: extra OpenAPI per view.
-    wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
-    manual = wrapper._apidoc.setdefault("manual_doc", {})
+    wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))  # type: ignore[attr-defined]
+    manual = wrapper._apidoc.setdefault("manual_doc", {})  # type: ignore[attr-defined]
     manual["security"] = [{"bearerAuth": []}, {}] if optional else [{"bearerAuth": []}]
     if not optional:
         manual.setdefault("responses", {})["401"] = {"$ref": "#/components/responses/DEFAULT_ERROR"}

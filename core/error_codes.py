@@ -37,7 +37,7 @@ _CODES = (
     ErrorCode("conflict", 409, "The request conflicts with the current state."),
     ErrorCode("payload_too_large", 413, "The body (JSON or upload) is over its size limit."),
     ErrorCode("unsupported_media_type", 415, "The body is not JSON (or, for uploads, not an accepted image, "
-                                             "audio or video file)."),
+                                             "audio, video or document file)."),
     ErrorCode("requested_range_not_satisfiable", 416, "The `Range` asked of an upload lies outside the file."),
     ErrorCode("rate_limited", 429, "Too many requests; retry after `Retry-After` seconds "
                                    "(`details.retry_after`, `details.limit`)."),
@@ -75,7 +75,21 @@ _CODES = (
     ErrorCode("seq_out_of_range", 400, "The read marker's seq is beyond the group's last message."),
     ErrorCode("not_sender", 403, "Only the sender (or a group or site admin) may recall a message."),
     ErrorCode("recall_window_passed", 403, "The sender may recall a message only within 2 minutes."),
-    ErrorCode("owner_cannot_leave", 409, "A room's owner cannot leave or be removed."),
+    ErrorCode("owner_cannot_leave", 409, "The owner of a room or user group cannot leave or be removed."),
+    # Members of user groups and rooms
+    ErrorCode("muted", 403, "The sender is muted in this group or room until `details.muted_until`."),
+    ErrorCode("not_owner", 403, "Only the group's or room's owner may do this (admins, ownership, rename, "
+                                "dissolve)."),
+    ErrorCode("not_group_admin", 403, "Only the owner and admins of a group or room may do this (invite, remove, "
+                                      "mute)."),
+    ErrorCode("outranked", 403, "The target member's role is equal to or above the caller's."),
+    ErrorCode("not_member", 404, "The user named is not a member of the group or room."),
+    ErrorCode("group_full", 409, "The user group would pass `GROUP_MAX_MEMBERS` (`details.limit`)."),
+    ErrorCode("room_full", 409, "The room would pass `ROOM_MAX_MEMBERS` (`details.limit`)."),
+    ErrorCode("group_dissolved", 409, "The user group was dissolved; it changes no more."),
+    ErrorCode("owner_must_transfer", 409, "A group's owner hands it over (or dissolves it) before leaving."),
+    ErrorCode("kicked", 403, "The user was kicked out of this room and cannot join it again before "
+                             "`details.until`."),
     ErrorCode("not_item_group", 409, "Offers are made in the item chat about a listing."),
     ErrorCode("not_buyer", 403, "Only the buyer of the item chat makes, or withdraws, an offer."),
     ErrorCode("not_a_sale", 409, "A donation takes claims, not offers."),
@@ -95,10 +109,11 @@ _CODES = (
     ErrorCode("report_exists", 409, "The caller already has an open report on this target (`details.report_id`)."),
     ErrorCode("cannot_report_self", 403, "Nobody reports themselves or their own content."),
     ErrorCode("report_resolved", 409, "The report is already resolved."),
-    ErrorCode("unknown_user", 400, "A user named in an admin's group change does not exist."),
+    ErrorCode("unknown_user", 400, "A user named in a group change (an invite, an owner) does not exist."),
     ErrorCode("seller_is_buyer", 409, "An item group's buyer cannot be the listing's own seller."),
-    ErrorCode("fixed_membership", 409, "Only a room's members can be changed; item and direct chats are fixed."),
-    ErrorCode("owner_role", 409, "A room's owner keeps the owner role."),
+    ErrorCode("fixed_membership", 409, "Only the members of rooms and user groups can be changed; item and direct "
+                                       "chats are fixed."),
+    ErrorCode("owner_role", 409, "An owner keeps the owner role until ownership is handed over."),
     # WeChat login, binding and subscriptions
     ErrorCode("invalid_wechat_code", 400, "The wx.login code is invalid, expired or already used (WeChat 40029, "
                                           "40163, 41008): call wx.login again."),
@@ -112,7 +127,7 @@ _CODES = (
     ErrorCode("unknown_template", 400, "The subscribe-message template is not the one this server sends "
                                        "(WECHAT_TEMPLATE_ID)."),
     # The inbox
-    ErrorCode("not_an_inbox_chat", 400, "Only item and direct chats can be muted or pinned, not rooms."),
+    ErrorCode("not_an_inbox_chat", 400, "Only item, direct and group chats can be muted or pinned, not rooms."),
     ErrorCode("pin_limit", 409, "The caller already has the most pinned conversations (`details.max_pinned`)."),
 )
 

@@ -105,7 +105,7 @@ def http_exception_response(exc: HTTPException):
     code = error_codes.http_code(status)
     headers = dict(data.get("headers") or {})
     if status == 405 and getattr(exc, "valid_methods", None):
-        headers["Allow"] = ", ".join(exc.valid_methods)
+        headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
     message = data.get("message") or exc.description or exc.name
     return error_response(status, code, message, {}, headers)
 

@@ -84,6 +84,6 @@ def init_app(app: Flask) -> None:
     """Security headers and CORS on every response; ProxyFix for TRUSTED_PROXY_COUNT proxies."""
     proxies = app.config.get("TRUSTED_PROXY_COUNT", 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies)  # type: ignore[method-assign]
     app.before_request_funcs.setdefault(None, []).insert(0, _preflight)
     app.after_request(_harden)

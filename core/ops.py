@@ -1,14 +1,14 @@
-"""Operational endpoints: /healthz and the offline API docs page at /docs."""
+"""Operational endpoints: /livez, /readyz, /healthz and the offline API docs page at /docs."""
 from __future__ import annotations
 
 import logging
 from typing import Callable
 
 from flask import Blueprint, Flask, current_app, jsonify, send_from_directory
-from swagger_ui_bundle import swagger_ui_path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import NullPool
+from swagger_ui_bundle import swagger_ui_path
 
 from core.db import db
 
@@ -61,9 +61,7 @@ def _check(name: str, probe: Callable[[], object]) -> str:
         return "down"
 
 
-@bp.get("/healthz")
-def healthz():
-    """Liveness and dependencies: 200 when the database and broker answer, 503 otherwise."""
+def _dependencies():
     broker = current_app.extensions.get("broker")
     checks = {"db": _check("db", _db_probe),
               "broker": _check("broker", broker.ping) if broker is not None else "ok"}
@@ -71,6 +69,24 @@ def healthz():
     response = jsonify({"status": "ok" if healthy else "degraded", **checks})
     response.headers["Cache-Control"] = "no-store"
     return response, 200 if healthy else 503
+
+
+@bp.get("/healthz")
+def healthz():
+    """Dependencies (kept for compatibility; the same answer as /readyz)."""
+    return _dependencies()
+
+
+@bp.get("/readyz")
+def readyz():
+    """Readiness: 200 when the database and broker answer, 503 otherwise (take the process out of rotation)."""
+    return _dependencies()
+
+
+@bp.get("/livez")
+def livez():
+    """Liveness: the process answers; touches no dependency, so a Redis blink restarts nothing."""
+    return jsonify({"status": "ok"}), 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/docs")

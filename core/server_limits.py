@@ -52,7 +52,7 @@ def error_response(status: int, reason: str) -> bytes:
 
 def install_gunicorn_json_errors() -> None:
     """Make gunicorn answer the requests it refuses (400, 414, 431, ...) with JSON, not HTML."""
-    from gunicorn import util
+    from gunicorn import util  # type: ignore[import-untyped]
 
     def write_error(sock, status_int: int, reason: str, _mesg: str) -> None:
         util.write_nonblock(sock, error_response(int(status_int), reason))

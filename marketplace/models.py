@@ -3,8 +3,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, BigInteger, CheckConstraint, ColumnElement, ForeignKey, Index, Integer, String,
-                        Text, UniqueConstraint, and_, or_)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime, utcnow
@@ -34,8 +46,8 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("role IN ('user', 'admin')", name="role"),
         # Only the few banned users: listing visibility reads this set on every search.
-        Index("ix_users_banned", "id", sqlite_where=banned_at.column.is_not(None),
-              postgresql_where=banned_at.column.is_not(None)),
+        Index("ix_users_banned", "id", sqlite_where=banned_at.column.is_not(None),  # type: ignore[attr-defined]
+              postgresql_where=banned_at.column.is_not(None)),  # type: ignore[attr-defined]
     )
 
     @property
@@ -189,8 +201,8 @@ class Claim(Base):
                         name="status"),
         # One open claim per user per listing, enforced by the database as a backstop.
         Index("uq_claims_open_listing_claimant", "listing_id", "claimant_id", unique=True,
-              sqlite_where=status.column.in_(OPEN_STATUSES),
-              postgresql_where=status.column.in_(OPEN_STATUSES)),
+              sqlite_where=status.column.in_(OPEN_STATUSES),  # type: ignore[attr-defined]
+              postgresql_where=status.column.in_(OPEN_STATUSES)),  # type: ignore[attr-defined]
         # The caller's claims, newest first, and the open-claim count.
         Index("ix_claims_claimant_status_created", "claimant_id", "status", "created_at"),
     )
@@ -261,7 +273,7 @@ class Report(Base):
         CheckConstraint("resolution IS NULL OR resolution IN ('dismiss', 'takedown', 'ban')", name="resolution"),
         # One open report per reporter and target, enforced by the database under concurrency.
         Index("uq_reports_open_reporter_target", "reporter_id", "target_type", "target_id", unique=True,
-              sqlite_where=status.column == "open", postgresql_where=status.column == "open"),
+              sqlite_where=status.column == "open", postgresql_where=status.column == "open"),  # type: ignore[attr-defined]
         Index("ix_reports_status_created", "status", "created_at"),
         Index("ix_reports_target_status", "target_type", "target_id", "status"),
     )

@@ -14,10 +14,10 @@ _DUMMY_PASSWORD = secrets.token_urlsafe(16)
 def _hasher() -> PasswordHasher:
     cfg = current_app.config
     key = ("argon2", cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
-    hasher = current_app.extensions.get(key)
+    hasher = current_app.extensions.get(key)  # type: ignore[call-overload]
     if hasher is None:
         hasher = PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
-        current_app.extensions[key] = hasher
+        current_app.extensions[key] = hasher  # type: ignore[index]
     return hasher
 
 
@@ -29,9 +29,9 @@ def _dummy_hash() -> str:
     """A hash with the app's cost, made once per process: an unknown user's login verifies against it."""
     cfg = current_app.config
     key = ("argon2-dummy", cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_COST"])
-    dummy = current_app.extensions.get(key)
+    dummy = current_app.extensions.get(key)  # type: ignore[call-overload]
     if dummy is None:  # two first calls at once both hash: harmless
-        dummy = current_app.extensions[key] = _hasher().hash(_DUMMY_PASSWORD)
+        dummy = current_app.extensions[key] = _hasher().hash(_DUMMY_PASSWORD)  # type: ignore[index]
     return dummy
 
 

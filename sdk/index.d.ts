@@ -32,7 +32,19 @@ export interface Conversation {
   unread_count: number;
   updated_at: string;
   read_only?: boolean;
+  /** Left out of the badge (`unreadTotal()`) and never notified. */
+  muted: boolean;
+  /** Heads the list (pinned chats by activity among themselves). */
+  pinned: boolean;
+  /** The other party's read marker: your messages up to this seq are "已读" (null in rooms). */
+  peer_read_seq: number | null;
 }
+
+/** PUT /conversations/{id}'s answer. */
+export interface ConversationFlags { group_id: number; muted: boolean; pinned: boolean }
+
+/** POST /me/subscriptions's answer: how many notifications the server may still send with this template. */
+export interface SubscriptionState { template_id: string; remaining: number }
 
 export interface CursorPage<T> { items: T[]; next_cursor: string | null }
 
@@ -99,6 +111,8 @@ export interface ClientEvents {
   typing: (data: { group_id: number; user_id: number }) => void;
   presence: (data: { user_id: number; online: boolean }) => void;
   conversations: (items: Conversation[]) => void;
+  /** The tab badge changed (messages, reads on any device, mute): e.g. wx.setTabBarBadge. */
+  unread: (unreadTotal: number) => void;
   state: (state: ConnectionState, reason: string) => void;
   error: (error: ApiError) => void;
   /** Other server events (listing, group, member): the conversation list reloads itself. */
@@ -165,7 +179,16 @@ export declare class Client {
 
   loadConversations(query?: ConversationsQuery): Promise<CursorPage<Conversation>>;
   conversations(): Conversation[];
+  /** Unread messages of every chat that is not muted (the server's `unread_total`, kept current). */
   unreadTotal(): number;
+  /** PUT /conversations/{id} {muted}; then the list and the badge are read again. */
+  mute(groupId: number, muted?: boolean): Promise<ConversationFlags>;
+  /** PUT /conversations/{id} {pinned} (at most 10: `pin_limit`); pinned chats head the list. */
+  pin(groupId: number, pinned?: boolean): Promise<ConversationFlags>;
+  /** POST /me/wechat: bind the WeChat user of a wx.login code to this account. */
+  bindWechat(code: string): Promise<null>;
+  /** POST /me/subscriptions after wx.requestSubscribeMessage: each acceptance is one offline notification. */
+  recordSubscription(templateId: string, accepted: boolean): Promise<SubscriptionState>;
   history(groupId: number, query?: HistoryQuery): Promise<CursorPage<Message>>;
   messages(groupId: number): Message[];
   openInquiry(listingId: number): Promise<{ id: number; kind: string; [key: string]: any }>;

@@ -179,5 +179,6 @@ def test_cjk_emoji_and_markup_stay_verbatim_utf8(client, factory):
 def test_error_messages_in_chinese_stay_utf8(crashing_app):
     r = crashing_app.test_client().get("/cjk-conflict")
     error = assert_error(r, 409, "conflict")
-    assert error == {"code": "conflict", "message": "这个商品已经卖出了 🎉", "details": {"标题": "二手 iPhone 🍎"}}
+    assert error == {"code": "conflict", "message": "这个商品已经卖出了 🎉",
+                     "details": {"标题": "二手 iPhone 🍎", "request_id": r.headers["X-Request-ID"]}}
     assert "这个商品已经卖出了 🎉".encode() in r.data and b"\\u" not in r.data

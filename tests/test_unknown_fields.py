@@ -65,7 +65,8 @@ def test_routes_without_a_body_take_none_or_an_empty_object(client, factory, pat
     r = client.post(url, headers=buyer.headers, json={"bogus": 1})
     assert r.status_code == 400
     assert r.get_json()["error"] == {"code": "validation_error", "message": "The request is not valid.",
-                                     "details": {"fields": {"bogus": ["Unknown field."]}}}
+                                     "details": {"fields": {"bogus": ["Unknown field."]},
+                                                 "request_id": r.headers["X-Request-ID"]}}
     r = client.post(url, headers=buyer.headers, json=[1])
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "validation_error"
     r = client.post(url, headers=buyer.headers, data="{", content_type="application/json")

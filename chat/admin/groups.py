@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from chat.admin.members import remove_group_member, set_group_member
 from chat.events import emit
 from chat.groups.access import add_members, direct_key, member_ids, membership
+from chat.groups.manage import open_group
 from chat.models import ChatGroup, ChatMember
 from chat.rooms.services import add_room
 from core.db import db
@@ -77,15 +79,20 @@ def _user(user_id: int, field: str) -> User:
 
 
 def create_group(*, admin: User, kind: str, user_ids: list[int] | None = None, listing_id: int | None = None,
-                 buyer_id: int | None = None, name: str | None = None) -> tuple[AdminGroupView, bool]:
+                 buyer_id: int | None = None, name: str | None = None,
+                 owner_id: int | None = None) -> tuple[AdminGroupView, bool]:
     """The direct group of two users, or the item group of a buyer about a listing; created when missing
-    (True), else the existing one (False). Members hear of a new group on /ws."""
+    (True), else the existing one (False). Members hear of a new group on /ws. A user group (`group`)
+    is always new: `owner_id` owns it, `user_ids` are its members."""
+    if kind == "group":
+        group_id = open_group(creator=admin, name=name or "", member_ids=user_ids, owner_id=owner_id, as_admin=True)
+        return get_group(group_id=group_id), True
     args = {"admin": admin, "kind": kind, "user_ids": user_ids, "listing_id": listing_id, "buyer_id": buyer_id,
             "name": name}
     try:
-        return _create_group(**args)
+        return _create_group(**args)  # type: ignore[arg-type]
     except IntegrityError:  # a concurrent request created the same group first: now it exists
-        return _create_group(**args)
+        return _create_group(**args)  # type: ignore[arg-type]
 
 
 def _create_group(*, admin: User, kind: str, user_ids: list[int] | None, listing_id: int | None,
@@ -100,7 +107,7 @@ def _create_group(*, admin: User, kind: str, user_ids: list[int] | None, listing
             listing = s.get(Listing, listing_id)
             if listing is None:
                 raise ValidationError("No such listing.", details={"fields": {"listing_id": ["No such listing."]}})
-            buyer = _user(buyer_id, "buyer_id")
+            buyer = _user(buyer_id, "buyer_id")  # type: ignore[arg-type]
             if buyer.id == listing.seller_id:
                 raise Conflict("The seller cannot be the buyer of their own listing.", code="seller_is_buyer")
             existing = s.scalar(select(ChatGroup.id).where(ChatGroup.listing_id == listing.id,
@@ -117,7 +124,7 @@ def _create_group(*, admin: User, kind: str, user_ids: list[int] | None, listing
                          details={"kind": kind, "members": sorted(roles)})
             emit({"type": "group", "group_id": group.id, "kind": kind, "action": "created",
                   "recipients": sorted(roles)})
-    group_id = existing or group.id
+    group_id = existing or group.id  # type: ignore[union-attr]
     return get_group(group_id=group_id), group is not None
 
 
@@ -130,21 +137,27 @@ def create_room(*, admin: User, name: str, description: str = "") -> AdminGroupV
     return get_group(group_id=room.id)
 
 
+def _kind(group_id: int) -> str | None:
+    return db.session.scalar(select(ChatGroup.kind).where(ChatGroup.id == group_id))
+
+
 def _room(group_id: int) -> ChatGroup:
     group = db.session.scalar(select(ChatGroup).where(ChatGroup.id == group_id).with_for_update(of=ChatGroup)
                               .execution_options(populate_existing=True))
     if group is None:
         raise NotFound("No such group.")
     if group.kind != "room":
-        raise Conflict("Only a room's members can be changed: item and direct chats are between their two "
-                       "parties.", code="fixed_membership", details={"kind": group.kind})
+        raise Conflict("Only the members of rooms and user groups can be changed: item and direct chats are "
+                       "between their two parties.", code="fixed_membership", details={"kind": group.kind})
     return group
 
 
 def set_member(*, admin: User, group_id: int, user_id: int, role: str = "member") -> tuple[ChatMember, bool]:
     """Add a user to a room with `role` (member or admin), or change the role of a member; True when added.
 
-    The owner's role does not change (409 `owner_role`)."""
+    The owner's role does not change (409 `owner_role`). User groups: see `set_group_member`."""
+    if _kind(group_id) == "group":
+        return set_group_member(admin=admin, group_id=group_id, user_id=user_id, role=role)
     with db.transaction() as s:
         room = _room(group_id)
         _user(user_id, "user_id")
@@ -164,11 +177,14 @@ def set_member(*, admin: User, group_id: int, user_id: int, role: str = "member"
             _member_event(group_id, user_id, role, "added" if added else "role_changed", member_ids(s, group_id))
     member = db.session.scalar(select(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id == user_id)
                                .execution_options(populate_existing=True))
-    return member, added
+    return member, added  # type: ignore[return-value]
 
 
 def remove_member(*, admin: User, group_id: int, user_id: int) -> None:
-    """Remove a member from a room (404 when not a member, 409 for its owner)."""
+    """Remove a member from a room (404 when not a member, 409 for its owner); user groups: see
+    `remove_group_member`."""
+    if _kind(group_id) == "group":
+        return remove_group_member(admin=admin, group_id=group_id, user_id=user_id)
     with db.transaction() as s:
         _room(group_id)
         member = membership(s, group_id=group_id, user_id=user_id)

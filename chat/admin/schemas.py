@@ -14,7 +14,6 @@ from core.input import ROW_ID
 from core.pagination import PageArgsSchema
 
 
-
 class AdminGroupSchema(GroupFieldsSchema):
     member_count = fields.Integer(required=True)
 
@@ -39,23 +38,27 @@ class AdminGroupListArgsSchema(PageArgsSchema):
 
 
 class AdminGroupCreateSchema(ma.Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(("direct", "item")), metadata={
+    kind = fields.String(required=True, validate=validate.OneOf(("direct", "item", "group")), metadata={
         "description": "direct: the chat of two users (user_ids); item: a buyer's chat about a listing "
-                       "(listing_id, buyer_id). Rooms are made with POST /admin/rooms"})
-    user_ids = fields.List(fields.Integer(strict=True, validate=ROW_ID), validate=validate.Length(equal=2),
-                           metadata={"description": "direct: the two users", "uniqueItems": True})
+                       "(listing_id, buyer_id); group: a user group (name, owner_id, user_ids as members). "
+                       "Rooms are made with POST /admin/rooms"})
+    user_ids = fields.List(fields.Integer(strict=True, validate=ROW_ID), validate=validate.Length(max=100),
+                           metadata={"description": "direct: the two users; group: the members besides the owner",
+                                     "uniqueItems": True})
+    owner_id = fields.Integer(strict=True, validate=ROW_ID, metadata={"description": "group: its owner"})
     listing_id = fields.Integer(strict=True, validate=ROW_ID, metadata={"description": "item: the listing"})
     buyer_id = fields.Integer(strict=True, validate=ROW_ID, metadata={"description": "item: the buyer"})
     name = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "a title for the console"})
 
     @ma.validates_schema
     def _by_kind(self, data: dict[str, Any], **_kw: Any) -> None:
-        needed = ("user_ids",) if data.get("kind") == "direct" else ("listing_id", "buyer_id")
+        kind = data.get("kind")
+        needed = {"direct": ("user_ids",), "group": ("name", "owner_id")}.get(kind, ("listing_id", "buyer_id"))  # type: ignore[arg-type]
         missing = {name: ["Required for this kind."] for name in needed if name not in data}
         if missing:
             raise ma.ValidationError(missing)
         ids = data.get("user_ids")
-        if ids is not None and len(set(ids)) != len(ids):
+        if kind == "direct" and (len(ids) != 2 or len(set(ids)) != 2):  # type: ignore[arg-type]
             raise ma.ValidationError({"user_ids": ["Two different users."]})
 
 
@@ -67,7 +70,12 @@ class AdminRoomCreateSchema(ma.Schema):
 class AdminMemberSchema(ma.Schema):
     user_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
     role = fields.String(load_default="member", validate=validate.OneOf(ROOM_ROLES),
-                         metadata={"description": "member, or admin to appoint a room admin"})
+                         metadata={"description": "member, or admin to appoint an admin of the room or group"})
+
+
+class AdminOwnerSchema(ma.Schema):
+    user_id = fields.Integer(required=True, strict=True, validate=ROW_ID, metadata={
+        "description": "the new owner (added as a member first when not one); the previous owner becomes an admin"})
 
 
 class AdminMessageSchema(ma.Schema):

@@ -6,6 +6,8 @@ import threading
 from abc import ABC, abstractmethod
 from typing import Callable, Iterable
 
+from core import metrics
+
 log = logging.getLogger(__name__)
 
 MessageCallback = Callable[[str], None]
@@ -172,6 +174,7 @@ class Broker(ABC):
                 log.exception("broker: subscriber callback for channel %r failed", channel)
 
     def _fire_reconnect(self) -> None:
+        metrics.BROKER_RECONNECTS.inc()
         with self._lock:
             callbacks = self._reconnect_callbacks
         for callback in callbacks:

@@ -161,7 +161,7 @@ class PubSubListener:
             if now > self._pong_due:
                 raise redis.ConnectionError(f"no reply from Redis within {self._pong_timeout}s")
         elif now >= self._next_ping:
-            self._pubsub.ping(KEEPALIVE_MESSAGE)
+            self._pubsub.ping(KEEPALIVE_MESSAGE)  # type: ignore[union-attr]
             self._pong_due = now + self._pong_timeout
 
     def _handle(self, message: dict) -> None:

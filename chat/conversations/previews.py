@@ -37,12 +37,12 @@ def preview(*, type: str, body: dict | None, recalled: bool, sender_id: int | No
     if recalled:
         if sender_id is not None and sender_id == viewer_id:
             return RECALLED_OWN
-        return RECALLED_IN_ROOM if group_kind == "room" else RECALLED_PEER
+        return RECALLED_IN_ROOM if group_kind in ("room", "group") else RECALLED_PEER
     body = body if isinstance(body, dict) else {}
     if type in ("txt", "system"):
         return short_text(body.get("text"))
     if type == "offer":
-        label = OFFER_LABELS.get(body.get("status"), OFFER_LABELS["pending"])
+        label = OFFER_LABELS.get(body.get("status"), OFFER_LABELS["pending"])  # type: ignore[arg-type]
         price = body.get("price_cents")
         return f"{label} {format_price(price)}" if isinstance(price, int) else label
     return TYPE_LABELS.get(type, UNKNOWN)

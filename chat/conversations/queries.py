@@ -1,10 +1,10 @@
 """The conversation list's one SQL statement: candidate rows from indexed ranges, then their details.
 
 Candidates (UNION ALL), each with the key it is ordered by (its activity at the snapshot):
-- `member`: item/direct memberships in `ix_chat_members_user_activity` order (activity_at, group_id
+- `member`: item/direct/group memberships in `ix_chat_members_user_activity` order (activity_at, group_id
   descending), `limit + 1` of them; on later pages only those below the cursor and without a
   message since the snapshot;
-- `changed` (later pages only): item/direct groups with a message since the snapshot (inbox entries
+- `changed` (later pages only): item/direct/group chats with a message since the snapshot (inbox entries
   above its position), keyed by their activity at the snapshot: the time of the message just before
   the first new one (or joined_at when there was none), kept when below the cursor;
 - `room`: the user's rooms (page 1), or the rooms the cursor still holds, found from the rooms
@@ -13,7 +13,8 @@ Candidates (UNION ALL), each with the key it is ordered by (its activity at the 
   MAX_PINNED), or those the cursor still holds; `member` and `changed` leave them out. The caller
   ranks them first.
 Then one join per candidate: group, membership, listing, peer (and their read marker), last
-message, blocks — primary key lookups only; the badge (`unread_total`) rides along from the counter row. The caller merges the candidates by key in Python and keeps `limit`.
+message, blocks — primary key lookups only; the badge (`unread_total`) rides along from the
+counter row. The caller merges the candidates by key in Python and keeps `limit`.
 
 Statements are built once per shape (which branches, which filters) with bound parameters:
 building a statement this size costs more Python time than running it.
@@ -56,18 +57,18 @@ from chat.tables import (
 from core.db import UTCDateTime
 
 MEMBER, CHANGED, ROOM, PINNED = "member", "changed", "room", "pinned"
-INBOX_KINDS = ("direct", "item")
+INBOX_KINDS = ("direct", "group", "item")
 
 USER = bindparam("user_id", type_=BigInteger())
-LIMIT = bindparam("limit_plus_one")
+LIMIT = bindparam("limit_plus_one")  # type: ignore[var-annotated]
 CUTOFF = bindparam("cutoff", type_=UTCDateTime())
 LISTING = bindparam("listing_id", type_=BigInteger())
 INBOX_POS = bindparam("inbox_pos", type_=BigInteger())
 AFTER_KEY = bindparam("after_key", type_=UTCDateTime())
 AFTER_GROUP = bindparam("after_group", type_=BigInteger())
-ROOM_IDS = bindparam("room_ids", expanding=True)
-PIN_IDS = bindparam("pin_ids", expanding=True)  # every chat pinned at the snapshot
-PINS_LEFT = bindparam("pins_left", expanding=True)  # those not shown yet
+ROOM_IDS = bindparam("room_ids", expanding=True)  # type: ignore[var-annotated]
+PIN_IDS = bindparam("pin_ids", expanding=True)  # type: ignore[var-annotated]  # every chat pinned at the snapshot
+PINS_LEFT = bindparam("pins_left", expanding=True)  # type: ignore[var-annotated]  # those not shown yet
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def shape_of(q: ListQuery) -> Shape:
     if f.listing_id is not None or f.archived:  # only item groups have a listing and age out
         kinds, rooms = (("item",) if f.kind in (None, "item") else ()), False
     elif f.kind is None:
-        kinds, rooms = INBOX_KINDS, True
+        kinds, rooms = INBOX_KINDS, True  # type: ignore[assignment]
     else:
         kinds, rooms = ((f.kind,) if f.kind != "room" else ()), f.kind == "room"
     rooms = rooms and (q.after is None or bool(q.after.rooms))
@@ -228,7 +229,8 @@ def list_statement(shape: Shape) -> Select | None:
                    (g.c.kind == "direct", direct_peer), else_=null())
     # Materialized: the candidates' details are computed once per row, and PostgreSQL plans two small
     # joins instead of one wide one (planning time dominated the request before).
-    page = (select(cand.c.group_id, cand.c.key, cand.c.src, g.c.kind, g.c.listing_id, g.c.buyer_id, g.c.seller_id,
+    page = (select(cand.c.group_id, cand.c.key, cand.c.src, g.c.kind, g.c.name, g.c.listing_id, g.c.buyer_id,
+                   g.c.seller_id,
                    g.c.read_only, g.c.last_seq, g.c.last_message_id, g.c.listing_final_at,
                    case((g.c.kind == "room", g.c.last_message_at), else_=m.c.activity_at).label("activity"),
                    m.c.role, m.c.last_read_seq, m.c.hidden_until_seq, m.c.muted, m.c.pinned,
@@ -241,6 +243,11 @@ def list_statement(shape: Shape) -> Select | None:
     peer_member = members_t.alias("peer_member")
     inbox_pos = select(counters_t.c.last_pos).where(counters_t.c.user_id == USER).scalar_subquery()
     unread_total = select(counters_t.c.unread_total).where(counters_t.c.user_id == USER).scalar_subquery()
+    everyone = members_t.alias("everyone")
+    # groups and rooms show their size (a primary key range per row of the page); item/direct chats have two
+    member_count = case((page.c.kind.in_([_const("group"), _const("room")]),
+                         select(func.count()).where(everyone.c.group_id == page.c.group_id).scalar_subquery()),
+                        else_=literal(2, literal_execute=True))
     return (select(page,
                    l.c.title.label("listing_title"), l.c.price_cents.label("listing_price_cents"),
                    l.c.kind.label("listing_kind"), l.c.status.label("listing_status"),
@@ -253,7 +260,7 @@ def list_statement(shape: Shape) -> Select | None:
                    theirs.c.blocker_id.is_not(None).label("blocked_me"),
                    peer_member.c.last_read_seq.label("peer_read_seq"),
                    func.coalesce(inbox_pos, 0).label("inbox_pos"),
-                   func.coalesce(unread_total, 0).label("unread_total"))
+                   func.coalesce(unread_total, 0).label("unread_total"), member_count.label("member_count"))
             .select_from(page.outerjoin(l, l.c.id == page.c.listing_id)
                          .outerjoin(peer, peer.c.id == page.c.peer_id)
                          .outerjoin(last, last.c.id == page.c.last_message_id)

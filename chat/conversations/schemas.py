@@ -13,7 +13,7 @@ from core.pagination import MAX_PAGE_SIZE
 
 
 class ConversationListArgsSchema(ma.Schema):
-    kind = fields.String(validate=validate.OneOf(GROUP_KINDS), metadata={"description": "item, direct or room"})
+    kind = fields.String(validate=validate.OneOf(GROUP_KINDS), metadata={"description": "item, direct, group or room"})
     listing_id = fields.Integer(validate=ROW_ID,
                                 metadata={"description": "only the item chats about this listing"})
     archived = fields.Boolean(load_default=False, metadata={
@@ -45,7 +45,9 @@ class LastMessageSchema(ma.Schema):
 
 class ConversationSchema(ma.Schema):
     group_id = fields.Integer(required=True)
-    kind = fields.String(required=True, metadata={"description": "item, direct or room"})
+    kind = fields.String(required=True, metadata={"description": "item, direct, group or room"})
+    name = fields.String(allow_none=True, required=True, metadata={"description": "the name of a group or room"})
+    member_count = fields.Integer(required=True, metadata={"description": "members now (2 in item and direct chats)"})
     listing = fields.Nested(ListingSummarySchema, allow_none=True, required=True,
                             metadata={"description": "the listing as it is now (item chats)"})
     peer = fields.Nested(PeerSchema, allow_none=True, required=True,

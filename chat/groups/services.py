@@ -22,8 +22,8 @@ def open_inquiry(*, buyer: User, listing_id: int) -> tuple[GroupView, bool]:
     """The item group of (listing, buyer), created on first call (True) with the seller and buyer in it.
 
     403 `own_listing` for the seller, 403 `blocked` between buyer and seller, 404 for a missing or
-    hidden listing (in review, taken down, or its seller banned); a new group needs an `active` listing (409 `listing_not_active`), while an
-    existing group is returned whatever the listing's status.
+    hidden listing (in review, taken down, or its seller banned); a new group needs an `active` listing
+    (409 `listing_not_active`), while an existing group is returned whatever the listing's status.
     """
     try:
         with db.transaction() as s:
@@ -104,7 +104,7 @@ def get_group(*, user: User, group_id: int) -> GroupView:
                         .order_by(rank, ChatMember.joined_at, ChatMember.user_id).limit(MEMBERS_SHOWN)).all()
     count = len(members)
     if count == MEMBERS_SHOWN:
-        count = s.scalar(select(func.count()).where(ChatMember.group_id == group_id))
+        count = s.scalar(select(func.count()).where(ChatMember.group_id == group_id))  # type: ignore[assignment]
     return GroupView(group, member.last_read_seq, members=list(members), member_count=count)
 
 

@@ -114,7 +114,7 @@ def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(requests)
     batch: list[Send] = []
     again: list[Send] = []
-    keys: set[tuple[int, str]] = set()
+    keys: set[tuple[int, str | None]] = set()
     for i, r in enumerate(requests):
         try:
             send = _prepare(i, r)
@@ -138,7 +138,7 @@ def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
     noticed = [s.group_id for s in batch + again if s.off_platform and _is_new(outcomes[s.index])]
     for group_id in dict.fromkeys(noticed):
         post_off_platform_notice(group_id=group_id)
-    return outcomes  # type: ignore[return-value] - every slot is filled by now
+    return outcomes  # type: ignore[return-value]  # every slot is filled by now
 
 
 def _prepare(index: int, r: SendRequest) -> Send:
@@ -182,12 +182,12 @@ def append(executor: Session | Connection, sends: Sequence[Send]) -> dict[int, O
     conn = executor.connection() if isinstance(executor, Session) else executor
     q = batch_sql.for_connection(conn)
     outcomes: dict[int, Outcome] = {}
-    keyed = [s for s in sends if s.client_id is not None]
-    stored = q.sent_before(conn, [(s.sender_id, s.client_id) for s in keyed]) if keyed else set()
+    keyed = [(s.sender_id, s.client_id) for s in sends if s.sender_id is not None and s.client_id is not None]
+    stored = q.sent_before(conn, keyed) if keyed else set()
     fresh: list[Send] = []
     for s in sends:
-        if s.client_id is not None and (s.sender_id, s.client_id) in stored:
-            outcomes[s.index] = _replay(conn, s)
+        if s.sender_id is not None and s.client_id is not None and (s.sender_id, s.client_id) in stored:
+            outcomes[s.index] = _replay(conn, s, s.sender_id, s.client_id)
         elif s.refusal is not None:
             outcomes[s.index] = s.refusal
         else:
@@ -236,7 +236,7 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
                 inbox_rows.append((uid, next_pos[uid], message_id, s.group_id))
         newest[s.group_id] = (seq, message_id)
         read_to[(s.group_id, s.sender_id)] = seq
-        sender = senders.get(s.sender_id)
+        sender = senders.get(s.sender_id) if s.sender_id is not None else None
         author = None if sender is None else {"id": sender.id, "nickname": sender.nickname,
                                               "avatar_url": sender.avatar_url}
         message = message_dict(id=message_id, group_id=s.group_id, seq=seq, sender=author, type=s.type,
@@ -254,21 +254,21 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
     # Inbox groups: every member's activity time (the conversation list orders by it) and each
     # sender's read marker; rooms: the sender's read marker only.
     q.move_members(conn, {gid: list(members[gid]) for gid in newest if groups[gid].kind in INBOX_KINDS},
-                   {key: seq for key, seq in read_to.items() if key[1] is not None}, now)
+                   {(gid, sid): seq for (gid, sid), seq in read_to.items() if sid is not None}, now)
     return results
 
 
-def _replay(conn: Connection, s: Send) -> SendResult | ApiError:
+def _replay(conn: Connection, s: Send, sender_id: int, client_id: str) -> SendResult | ApiError:
     """The message this sender stored under this client_id before (409 when it was in another group)."""
-    row = conn.execute(message_query().where(messages_t.c.sender_id == s.sender_id,
-                                             messages_t.c.client_id == s.client_id)).one()
+    row = conn.execute(message_query().where(messages_t.c.sender_id == sender_id,
+                                             messages_t.c.client_id == client_id)).one()
     if row.group_id != s.group_id:
         return Conflict("This client_id was already used for a message in another group.",
                         code="client_id_reused", details={"fields": {"client_id": ["Already used."]}})
-    pos = conn.scalar(select(inbox_t.c.pos).where(inbox_t.c.user_id == s.sender_id, inbox_t.c.message_id == row.id))
-    kind = conn.scalar(select(groups_t.c.kind).where(groups_t.c.id == s.group_id))
+    pos = conn.scalar(select(inbox_t.c.pos).where(inbox_t.c.user_id == sender_id, inbox_t.c.message_id == row.id))
+    kind = conn.execute(select(groups_t.c.kind).where(groups_t.c.id == s.group_id)).scalar_one()
     return SendResult(message=message_from_row(row), created=False,
-                      cursors={s.sender_id: pos} if pos is not None else {}, recipients=[], group_kind=kind)
+                      cursors={sender_id: pos} if pos is not None else {}, recipients=[], group_kind=kind)
 
 
 def check_sender(executor: Session | Connection, *, group_id: int, sender_id: int) -> None:

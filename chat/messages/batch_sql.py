@@ -53,7 +53,7 @@ def _reads(ids_in) -> dict[str, Any]:
             .where(ids_in(g.id, "ids")).order_by(g.id).with_for_update(of=groups_t)),
         "senders": select(users_t.c.id, users_t.c.nickname, users_t.c.avatar_url, users_t.c.banned_at,
                           users_t.c.banned_until).where(ids_in(users_t.c.id, "ids")),
-        "members_of": select(m.group_id, m.user_id, m.role).where(ids_in(m.group_id, "ids"))
+        "members_of": select(m.group_id, m.user_id, m.role, m.muted_until).where(ids_in(m.group_id, "ids"))
                       .order_by(m.group_id, m.user_id),
     }
 
@@ -94,7 +94,7 @@ class BatchSql:
 
     def read(self, conn: Connection, name: str, ids: Iterable[int]) -> list[Any]:
         """Rows of one of `reads` for these ids."""
-        return conn.execute(self.reads[name], {"ids": sorted(set(ids))}).all()
+        return list(conn.execute(self.reads[name], {"ids": sorted(set(ids))}).all())
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""

@@ -1,6 +1,7 @@
 """Who may post where: the checks of a send, made on the rows the batched append locks and reads."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from sqlalchemy.engine import Connection
@@ -8,6 +9,7 @@ from sqlalchemy.engine import Connection
 from chat.conversations.archive import is_archived
 from chat.groups.access import not_found, other_party
 from chat.messages.batch_sql import BatchSql
+from core.db import utcnow
 from core.errors import ApiError, Forbidden
 from marketplace.models import User
 
@@ -18,8 +20,11 @@ def check(conn: Connection, q: BatchSql, sends: Sequence[Any]) -> tuple[dict[int
     senders, refusals by send index). A missing group refuses every send; `posting_refusal` a checked one."""
     groups = {row.id: row for row in q.read(conn, "lock_groups", [s.group_id for s in sends])}
     members: dict[int, dict[int, str]] = {gid: {} for gid in groups}
+    muted: dict[tuple[int, int], datetime] = {}  # (group, user) → muted_until, for the muted ones
     for row in q.read(conn, "members_of", groups):
         members[row.group_id][row.user_id] = row.role
+        if row.muted_until is not None:
+            muted[(row.group_id, row.user_id)] = row.muted_until
     senders = {row.id: row for row in q.read(conn, "senders", {s.sender_id for s in sends if s.sender_id})}
     parties = set()
     for s in sends:
@@ -33,24 +38,31 @@ def check(conn: Connection, q: BatchSql, sends: Sequence[Any]) -> tuple[dict[int
     refusals: dict[int, ApiError] = {}
     for s in sends:
         group = groups.get(s.group_id)
-        refusal = not_found() if group is None else None
+        refusal: ApiError | None = not_found() if group is None else None
         if refusal is None and s.checked:
             refusal = posting_refusal(group, role=members[s.group_id].get(s.sender_id),
+                                      muted_until=muted.get((s.group_id, s.sender_id)),
                                       sender=senders.get(s.sender_id), sender_id=s.sender_id,
-                                      blocked=lambda other, me=s.sender_id: (me, other) in found or (other, me) in found)
+                                      blocked=_blocked_between(found, s.sender_id))
         if refusal is not None:
             refusals[s.index] = refusal
     return groups, members, senders, refusals
 
 
-def posting_refusal(group: Any, *, role: str | None, sender: Any, sender_id: int | None,
-                    blocked: Callable[[int], bool]) -> ApiError | None:
+def _blocked_between(found: set[tuple[int, int]], me: int) -> Callable[[int], bool]:
+    """Whether `me` and another user blocked each other, as the blocks `found` say."""
+    return lambda other: (me, other) in found or (other, me) in found
+
+
+def posting_refusal(group: Any, *, role: str | None, sender: Any, sender_id: int,
+                    blocked: Callable[[int], bool],
+                    muted_until: datetime | None = None) -> ApiError | None:
     """Why the sender may not post in this group (404/403), or None when they may.
 
     `group` has the group's kind, read_only, party ids, listing_final_at and listing_status; `role` is
-    the sender's there (None: not a member); `sender` their user row (banned_at, banned_until) as
-    stored now; `blocked(other)` tells whether the sender and the other party of an item or direct
-    group blocked each other.
+    the sender's there (None: not a member), `muted_until` when they are muted there; `sender` their
+    user row (banned_at, banned_until) as stored now; `blocked(other)` tells whether the sender and the
+    other party of an item or direct group blocked each other.
     """
     if group is None or role is None or sender is None:
         return not_found()
@@ -63,6 +75,9 @@ def posting_refusal(group: Any, *, role: str | None, sender: Any, sender_id: int
                         direct_key=group.direct_key, user_id=sender_id)
     if other is not None and blocked(other):
         return Forbidden("You cannot send messages to this user.", code="blocked")
+    if muted_until is not None and muted_until > utcnow():
+        return Forbidden("You are muted in this group.", code="muted",
+                         details={"muted_until": muted_until.isoformat()})
     # The ban as stored now: a WebSocket connection may hold a User loaded long ago.
     if User.is_banned(sender):
         return ApiError("This account is banned.", status=403, code="banned")

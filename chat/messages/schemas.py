@@ -35,7 +35,8 @@ class MessagePageSchema(ma.Schema):
 
 
 class HistoryArgsSchema(ma.Schema):
-    before_seq = fields.Integer(validate=validate.Range(min=1, max=MAX_INT), metadata={"description": "only seq < before_seq"})
+    before_seq = fields.Integer(validate=validate.Range(min=1, max=MAX_INT),
+                                metadata={"description": "only seq < before_seq"})
     after_seq = fields.Integer(validate=SEQ, metadata={"description": "only seq > after_seq"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_HISTORY_LIMIT))
 

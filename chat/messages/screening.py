@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from chat.tables import messages_t
@@ -130,7 +131,7 @@ def screen_message(*, type: str, body: dict[str, Any], ext: dict[str, Any] | Non
                     off_platform=any(has_contact(text) for _, text in texts))
 
 
-def notice_is_recent(s: Session, *, group_id: int) -> bool:
+def notice_is_recent(s: Session | Connection, *, group_id: int) -> bool:
     """True when the group got the off-platform notice within NOTICE_EVERY (call under its row lock).
 
     Only the group's latest NOTICE_LOOKBACK messages are looked at (one bounded index range): a

@@ -82,7 +82,7 @@ def post_system_messages(*, group_ids: Iterable[int], text: str,
         return []
     with db.transaction() as s:
         outcomes = append(s, sends)
-    return [outcomes[i] for i in range(len(sends)) if isinstance(outcomes[i], SendResult)]
+    return [o for o in (outcomes[i] for i in range(len(sends))) if isinstance(o, SendResult)]
 
 
 def lock_for_sender(s: Session, *, group_id: int, sender: Sender) -> None:

@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chat.events import emit
-from chat.inbox import unread
 from chat.groups.access import (
     MODERATOR_ROLES,
     member_ids,
@@ -17,6 +16,7 @@ from chat.groups.access import (
     not_found,
     require_member,
 )
+from chat.inbox import unread
 from chat.messages.views import message_from_row, message_query, messages_t
 from chat.models import INBOX_KINDS, ChatGroup
 from chat.tables import members_t
@@ -62,7 +62,7 @@ def mark_read(*, user: User, group_id: int, seq: int) -> bool:
                                   code="seq_out_of_range",
                                   details={"fields": {"seq": ["Beyond the last message."]}})
         before = unread.locked_state(s, group_id=group_id, user_id=user.id) if group.kind in INBOX_KINDS else None
-        moved = s.execute(update(members_t).where(
+        moved = s.execute(update(members_t).where(  # type: ignore[attr-defined]
             members_t.c.group_id == group_id, members_t.c.user_id == user.id,
             members_t.c.last_read_seq < seq).values(last_read_seq=seq)).rowcount > 0
         totals: dict[int, int] = {}

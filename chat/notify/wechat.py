@@ -25,7 +25,7 @@ def template_data(note: Note) -> dict[str, dict[str, str]]:
     values = {"sender": note.sender_nickname[:THING_CHARS], "listing": (note.listing_title or "私信")[:THING_CHARS],
               "preview": (note.preview or "新消息")[:THING_CHARS],
               "time": note.sent_at.astimezone(CST).strftime("%Y-%m-%d %H:%M")}
-    mapping = dict(pair.split("=", 1) for pair in current_app.config["WECHAT_TEMPLATE_FIELDS"].split(",") if "=" in pair)
+    mapping = dict(pair.split("=", 1) for pair in current_app.config["WECHAT_TEMPLATE_FIELDS"].split(",") if "=" in pair)  # noqa: E501
     return {keyword.strip(): {"value": values[field.strip()]} for field, keyword in mapping.items()
             if field.strip() in values}
 

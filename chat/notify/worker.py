@@ -154,7 +154,7 @@ def notify_worker_command(once: bool) -> None:
 
     Presence comes from REDIS_URL: without it this process sees nobody online.
     """
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["NOTIFIER"] == "off":
         raise click.ClickException("NOTIFIER is off.")
     if once:

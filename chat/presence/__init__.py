@@ -38,7 +38,7 @@ def init_app(app: Flask) -> Presence:
     cfg = app.config
     presence = make_presence(cfg.get("REDIS_URL"), ttl_s=float(cfg.get("PRESENCE_TTL_S", DEFAULT_TTL_S)),
                              beat_s=cfg.get("PRESENCE_BEAT_S"), prefix=cfg.get("PRESENCE_PREFIX", "presence:"))
-    presence.on_change = lambda user_id, online: publish_presence(app, user_id, online)
+    presence.on_change = lambda user_id, online: publish_presence(app, user_id, online)  # type: ignore[assignment]
     app.extensions["presence"] = presence
     return presence
 

@@ -6,11 +6,13 @@ from flask import Flask
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from chat.models import INBOX_KINDS
 from chat.tables import blocks_t, groups_t, members_t
 from chat.ws import frames
 from chat.ws.hub import frame_payload, user_channel
 from core.db import db
+
+#: where presence is shared: between the two parties of a chat, not across groups and rooms
+PEER_KINDS = ("direct", "item")
 
 
 def shared_peer_ids(s: Session, user_id: int) -> list[int]:
@@ -22,7 +24,7 @@ def shared_peer_ids(s: Session, user_id: int) -> list[int]:
     stmt = (select(peer).distinct()
             .select_from(mine.join(groups_t, groups_t.c.id == mine.c.group_id)
                          .join(theirs, theirs.c.group_id == mine.c.group_id))
-            .where(mine.c.user_id == user_id, groups_t.c.kind.in_(sorted(INBOX_KINDS)), peer != user_id, ~blocked)
+            .where(mine.c.user_id == user_id, groups_t.c.kind.in_(PEER_KINDS), peer != user_id, ~blocked)
             .order_by(peer))
     return list(s.scalars(stmt))
 

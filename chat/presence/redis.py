@@ -165,7 +165,7 @@ class RedisPresence(Presence):
     def _beat(self) -> list[int]:
         held = sorted(self._written)
         self._beat_script(keys=[self.process_key, self._held, self._registry] + [self.user_key(u) for u in held],
-                          args=[self.process_id, self.ttl_ms, 4 * self.ttl_ms] + held)
+                          args=[self.process_id, self.ttl_ms, 4 * self.ttl_ms] + held)  # type: ignore[arg-type]
         gone = self._reap(keys=[self._registry], args=[self._proc_prefix, f"{self.prefix}user:", f"{self.prefix}held:"])
         return [int(uid) for uid in gone]
 

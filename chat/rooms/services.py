@@ -7,9 +7,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from chat.groups.access import add_members, membership
-from chat.models import ChatGroup, ChatMember
-from core.db import db
-from core.errors import Conflict, NotFound
+from chat.members.announce import announce
+from chat.members.rules import Scene
+from chat.models import ChatGroup, ChatKick, ChatMember
+from core.db import db, utcnow
+from core.errors import Conflict, Forbidden, NotFound
 from core.pagination import Page, paginate
 from marketplace.models import User
 
@@ -54,27 +56,50 @@ def list_rooms(*, user: User, page: int, page_size: int) -> Page:
 
 
 def join_room(*, user: User, room_id: int) -> RoomView:
-    """Become a member of a room (idempotent); what was said before joining does not count as unread."""
+    """Become a member of a room (idempotent); what was said before joining does not count as unread.
+
+    403 `kicked` while a kick bars the user (until ROOM_KICK_SECONDS after it); 409 `room_full` at
+    ROOM_MAX_MEMBERS. The members hear `member_joined`.
+    """
+    events = []
     with db.transaction() as s:
-        room = _room(room_id)
-        add_members(s, group_id=room_id, roles={user.id: "member"}, read_seq=room.last_seq)
+        room = _room(room_id, lock=True)
+        if membership(s, group_id=room_id, user_id=user.id) is None:
+            kicked_until = s.scalar(select(ChatKick.until).where(ChatKick.group_id == room_id,
+                                                                 ChatKick.user_id == user.id))
+            if kicked_until is not None and kicked_until > utcnow():
+                raise Forbidden("You were removed from this room and cannot join it again yet.", code="kicked",
+                                details={"until": kicked_until.isoformat()})
+            scene = Scene(s, room, user, "member", False)
+            scene.check_room_for(1)
+            add_members(s, group_id=room_id, roles={user.id: "member"}, read_seq=room.last_seq)
+            everyone = scene.member_ids()
+            events.append(scene.event("member_joined", everyone, user_ids=[user.id], member_count=len(everyone)))
+        announce(events)
     return _view(room, user)
 
 
 def leave_room(*, user: User, room_id: int) -> None:
-    """Leave a room (idempotent); its owner cannot (409 `owner_cannot_leave`)."""
+    """Leave a room (idempotent); its owner cannot (409 `owner_cannot_leave`). The members hear `member_left`."""
     with db.transaction() as s:
-        _room(room_id)
+        room = _room(room_id, lock=True)
         member = membership(s, group_id=room_id, user_id=user.id)
         if member is None:
             return
         if member.role == "owner":
             raise Conflict("The owner cannot leave the room.", code="owner_cannot_leave")
+        scene = Scene(s, room, user, member.role, False)
+        recipients = scene.member_ids()
         s.execute(delete(ChatMember).where(ChatMember.group_id == room_id, ChatMember.user_id == user.id))
+        event = scene.event("member_left", recipients, user_id=user.id, member_count=len(recipients) - 1)
+        announce([event])
 
 
-def _room(room_id: int) -> ChatGroup:
-    room = db.session.get(ChatGroup, room_id)
+def _room(room_id: int, *, lock: bool = False) -> ChatGroup:
+    stmt = select(ChatGroup).where(ChatGroup.id == room_id)
+    if lock:  # joins and leaves take the room's row lock, as its sends do: the cap holds under concurrency
+        stmt = stmt.with_for_update(of=ChatGroup).execution_options(populate_existing=True)
+    room = db.session.scalar(stmt)
     if room is None or room.kind != "room":
         raise NotFound("No such room.")
     return room

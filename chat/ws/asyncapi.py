@@ -50,6 +50,19 @@ EVENTS = {
     "member": _event("member", {"group_id": ROW_ID, "user_id": ROW_ID, "role": {"type": ["string", "null"]},
                                 "action": {"enum": ["added", "role_changed", "removed"]}},
                      "an admin changed a room's members (`role` is null for a removal)"),
+    **{kind: _event(kind, {"group_id": ROW_ID, "group_kind": {"enum": ["group", "room"]},
+                           "by": {"type": ["integer", "null"]}, **fields}, description)
+       for kind, fields, description in (
+           ("member_joined", {"user_ids": {"type": "array", "items": ROW_ID}},
+            "users joined a user group or room (invited, added or on their own)"),
+           ("member_left", {"user_id": ROW_ID}, "a member left"),
+           ("member_removed", {"user_id": ROW_ID}, "a member was removed (kicked from a room)"),
+           ("role_changed", {"user_id": ROW_ID, "role": {"enum": ["owner", "admin", "member"]}},
+            "a member's role changed (ownership handed over, admin granted or revoked)"),
+           ("member_muted", {"user_id": ROW_ID, "muted_until": {"type": ["string", "null"]}},
+            "a member was muted until a time (null: unmuted)"),
+           ("group_renamed", {"name": {"type": "string"}}, "the group's name changed"),
+           ("group_dissolved", {}, "the group was dissolved: read-only from now on"))},
     "unread": _event("unread", {"unread_total": {"type": "integer", "minimum": 0}},
                      "your badge changed: unread messages in item and direct chats that are not muted"),
 }
@@ -101,7 +114,7 @@ SERVER_SUMMARIES = {
     "hello": "First frame: who you are, the heartbeat, and your latest cursor (where a new device starts).",
     "message": "A message in one of your groups (your other devices' included); room messages carry no cursor.",
     "ack": "The answer to your `send`: the stored message (the first one, for a repeated client_id).",
-    "event": "A group, member, recall, read, typing, presence or unread (badge) event.",
+    "event": "A group, member, membership (user groups and rooms), recall, read, typing, presence or unread (badge) event.",  # noqa: E501
     "synced": "The end of a replay batch (`more`: ask again from this cursor).",
     "pong": "The answer to `ping`.",
     "error": "A frame could not be served (the socket stays open), or, before a close, why the session ends.",
@@ -133,7 +146,7 @@ def build(openapi: dict[str, Any]) -> dict[str, Any]:
             name = f"Ws{op.capitalize()}{'Frame' if action == 'send' else 'Op'}"
             schemas[name] = to_json_schema(payload)
             key = f"{op}{'Frame' if action == 'send' else 'Op'}"
-            messages[key] = {"name": op, "title": f"{op} ({'server to client' if action == 'send' else 'client to server'})",
+            messages[key] = {"name": op, "title": f"{op} ({'server to client' if action == 'send' else 'client to server'})",  # noqa: E501
                              "summary": summaries[op], "contentType": "application/json",
                              "payload": {"$ref": SCHEMAS + name}}
             operations[f"{action}{op.capitalize()}"] = {

@@ -8,9 +8,9 @@ typing is dropped without a word: it is only a hint). A `read` that moves nothin
 already sent that far) is answered from memory; the others count against `RATE_LIMIT_READ`
 (over it, an `error` frame `rate_limited`) before they touch the database.
 
-Item and direct chats keep their two parties for life (admins change only rooms' members), and
-rooms relay no typing, so cached member lists cannot go stale; still, any `member` or `group`
-event the hub routes drops that group from the cache.
+Item and direct chats keep their two parties for life, and their member lists are the only ones
+cached: rooms and user groups change members (and relay no typing), so reads there ask the
+database; still, any `member` or `group` event the hub routes drops that group from the cache.
 """
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ from core.ratelimit import RateLimited, enforce
 EXTENSION_KEY = "chat_group_facts"
 GATE_KEY = "chat_typing_gate"
 MAX_GROUPS = 100_000  # cached groups per process; beyond, the cache starts over
+#: kinds whose members change: never cached
+CHANGING_KINDS = frozenset({"room", "group"})
 
 
 @dataclass(frozen=True)
@@ -36,10 +38,11 @@ class GroupFacts:
     """What typing and reads need to know of a group: its kind and (item, direct) its members."""
 
     kind: str
-    members: frozenset[int] | None  # None for rooms: their members change and typing is not relayed there
+    #: None for rooms and user groups: their members change, and typing is not relayed there
+    members: frozenset[int] | None
 
     def admits(self, user_id: int) -> bool | None:
-        """True/False for item and direct groups; None for rooms (ask the database)."""
+        """True/False for item and direct groups; None for rooms and user groups (ask the database)."""
         return None if self.members is None else user_id in self.members
 
 
@@ -61,7 +64,7 @@ class GroupCache:
         self.loads += 1
         if kind is None:
             return None  # not kept: the id may be taken later
-        facts = GroupFacts(kind, None if kind == "room" else frozenset(member_ids(s, group_id)))
+        facts = GroupFacts(kind, None if kind in CHANGING_KINDS else frozenset(member_ids(s, group_id)))
         with self._lock:
             if len(self._facts) >= MAX_GROUPS:
                 self._facts.clear()

@@ -20,22 +20,27 @@ from chat.ws.send_queue import SendQueue
 from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
 from chat.ws.socket import Socket
 from chat.ws.store import Store
+from core.access import socket_session
 from core.auth import bearer_token
 from core.db import db
 from core.errors import ApiError, ValidationError
+from core.logging import note_user
 from marketplace.users.services import live_token
 from marketplace.users.tickets import redeem_ws_ticket
 
 log = logging.getLogger(__name__)
 sock = Sock()
 
-UNAVAILABLE = SessionEnd(frames.CLOSE_TRY_AGAIN, "service_unavailable", "Live delivery is unavailable; try again shortly.")
+UNAVAILABLE = SessionEnd(frames.CLOSE_TRY_AGAIN, "service_unavailable",
+                         "Live delivery is unavailable; try again shortly.")
 # The database failed while the socket was being set up: an error frame and close, not an HTTP
 # error page written onto the upgraded connection.
-DB_UNAVAILABLE = SessionEnd(frames.CLOSE_TRY_AGAIN, "service_unavailable", "The service is temporarily unavailable; try again shortly.")
+DB_UNAVAILABLE = SessionEnd(frames.CLOSE_TRY_AGAIN, "service_unavailable",
+                            "The service is temporarily unavailable; try again shortly.")
 
 
 def _reject(server, end: SessionEnd) -> None:
+    socket_session().closing(end.close_code)
     server.send(end.frame())
     server.close(end.close_code, end.message)
 
@@ -50,7 +55,7 @@ def websocket(server) -> None:
 
 
 def _serve(server) -> None:
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     raw = bearer_token() or request.args.get("access_token")
     ticket = request.args.get("ticket")
     try:
@@ -69,6 +74,7 @@ def _serve(server) -> None:
         _reject(server, BANNED)
         return
     user_id, token_id = user.id, token.id
+    note_user(user_id)
     admission.authenticated()
 
     hub: Hub = app.extensions["chat_hub"]

@@ -23,8 +23,8 @@ REASON_HEARTBEAT = "heartbeat timeout"
 REASON_SHUTDOWN = "Server shutting down; reconnect and sync."
 
 
-def dumps(frame: dict[str, Any]) -> str:
-    """Compact JSON text, UTF-8 kept as is."""
+def dumps(frame: Any) -> str:
+    """Compact JSON text of a frame or one of its values, UTF-8 kept as is."""
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -43,7 +43,7 @@ def message(message_json: str, cursor: str | None = None) -> str:
     return f'{{"op":"message","message":{message_json},"cursor":{dumps(cursor)}}}'
 
 
-def ack(client_id: str, message_json: str, cursor: str | None = None) -> str:
+def ack(client_id: str | None, message_json: str, cursor: str | None = None) -> str:
     """The answer to the client's `send`: its stored message (and cursor, except in rooms)."""
     if cursor is None:
         return f'{{"op":"ack","client_id":{dumps(client_id)},"message":{message_json}}}'

@@ -119,7 +119,7 @@ class Hub:
             log.info("user %s has more than %s sockets here: closing the oldest", conn.user_id, self.max_per_user)
             old.push_frame(TOO_MANY_SOCKETS.frame())
             old.close(TOO_MANY_SOCKETS.close_code, TOO_MANY_SOCKETS.message)
-        return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)
+        return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)  # type: ignore[attr-defined]
 
     def unregister(self, conn: Connection) -> None:
         with self._lock:
@@ -133,7 +133,7 @@ class Hub:
                     self.presence.left(conn.user_id)
                 sub = self._subs.pop(conn.user_id, None)
                 if sub is not None:
-                    sub.close()
+                    sub.close()  # type: ignore[attr-defined]
 
     def connections(self, user_id: int) -> list[Connection]:
         with self._lock:

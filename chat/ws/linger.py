@@ -50,7 +50,7 @@ def lingering_thread_class(linger_s: float) -> type[threading.Thread]:
             server = getattr(target, "__self__", None)
             if server is not None and not isinstance(server.sock, LingeringSocket):
                 server.sock = LingeringSocket(server.sock, linger_s)
-            super().__init__(*args, target=target, **kwargs)
+            super().__init__(*args, target=target, **kwargs)  # type: ignore[misc]
 
     return LingeringReader
 

@@ -12,7 +12,6 @@ from core.errors import ApiError, ValidationError
 from core.input import MAX_BIGINT, ROW_ID, SEQ, loads_strict
 
 
-
 def _no_nul(value: str) -> None:
     if "\x00" in value:
         raise ma.ValidationError("Must not contain NUL characters.")

@@ -10,6 +10,7 @@ from typing import Callable
 from flask import Flask
 
 from chat.messages.batch import Outcome, SendRequest, send_many
+from core import metrics
 from core.db import db
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class SendQueue:
     def submit(self, request: SendRequest, done: Done) -> None:
         """Queue one send; `done(outcome)` runs on the worker after its batch."""
         self._queue.put((request, done))
+        metrics.SEND_QUEUE_DEPTH.set(self._queue.qsize())
         with self._lock:
             if not self._running:
                 self._running = True
@@ -98,6 +100,8 @@ class SendQueue:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            metrics.SEND_QUEUE_DEPTH.set(self._queue.qsize())
+            metrics.SEND_BATCH_SIZE.observe(len(batch))
             self._commit(batch)
 
     def _commit(self, batch: list[tuple[SendRequest, Done]]) -> None:

@@ -58,6 +58,6 @@ def check_session(token_id: int) -> SessionEnd | None:
     now = utcnow()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return TOKEN_ENDED
-    if User.is_banned(row, now):  # the same rule as the model's, on the columns just read
+    if User.is_banned(row, now):  # type: ignore[arg-type]  # the same rule as the model's, on the columns just read
         return BANNED
     return None

@@ -8,6 +8,8 @@ from typing import Callable
 from simple_websocket import ConnectionClosed
 from wsproto.events import Ping, TextMessage
 
+from core.access import socket_session
+
 
 class Socket:
     """Send side of one WebSocket; only the connection's writer thread sends, any thread may `abort`."""
@@ -15,6 +17,8 @@ class Socket:
     def __init__(self, server, heartbeat_s: float, send_buffer_bytes: int | None = None) -> None:
         self.server = server
         self.heartbeat_s = heartbeat_s
+        self.session = socket_session()  # frames and close code for the access log and metrics
+        self.session.open()
         self.last_seen = time.monotonic()
         self._ping_outstanding = False
         self._sending_since: float | None = None
@@ -31,10 +35,12 @@ class Socket:
             raise ConnectionClosed(self.server.close_reason, self.server.close_message)
         encode = self.server.ws.send
         self._timed(self.server.sock.sendall, b"".join(encode(TextMessage(data=frame)) for frame in frames))
+        self.session.sent(len(frames))
 
     def seen(self) -> None:
-        """The client sent something: it is alive."""
+        """The client sent a frame: it is alive."""
         self.last_seen = time.monotonic()
+        self.session.received()
 
     def heartbeat(self) -> bool:
         """Ping the client; False when the previous ping got no pong and nothing else came."""
@@ -60,6 +66,10 @@ class Socket:
             pass
 
     def close(self, code: int, reason: str = "") -> None:
+        if self.server.connected:
+            self.session.closing(code)
+        else:
+            self.session.closed_by_peer(self.server.close_reason)
         try:
             self.server.close(code, reason)
         except (ConnectionClosed, OSError):

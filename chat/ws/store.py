@@ -45,7 +45,7 @@ class Store:
     def replay(self, user_id: int, after_pos: int, limit: int) -> tuple[list[Positioned], bool]:
         with self.app.app_context():
             try:
-                items, more = sync_batch(user=SimpleNamespace(id=user_id), after_pos=after_pos, limit=limit)
+                items, more = sync_batch(user=SimpleNamespace(id=user_id), after_pos=after_pos, limit=limit)  # type: ignore[arg-type]
                 return [positioned(item.pos, item.message) for item in items], more
             finally:
                 db.remove()

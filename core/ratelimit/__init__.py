@@ -13,6 +13,7 @@ from functools import wraps
 
 from flask import Flask, current_app, request
 
+from core import metrics
 from core.auth import current_user
 from core.errors import ApiError
 from core.ratelimit.base import Check, Limit, RateLimiter, parse_limit
@@ -39,6 +40,7 @@ class RateLimited(ApiError):
 
     def __init__(self, limit: Limit, wait_ms: int) -> None:
         retry_after = max(1, math.ceil(wait_ms / 1000))
+        metrics.RATE_LIMITED.labels(limit.name).inc()
         super().__init__(details={"retry_after": retry_after, "limit": limit.name},
                          headers={"Retry-After": str(retry_after)})
 
@@ -130,6 +132,6 @@ def rate_limited(*names: str, by: Callable[[], str | int]) -> Callable:
 def documents_429(func: Callable) -> Callable:
     """Document the 429 on a view whose service calls `enforce` itself (after its domain rules answer)."""
     # Same mechanism as flask-smorest's Blueprint.doc (and core.auth): extra OpenAPI for this view.
-    func._apidoc = deepcopy(getattr(func, "_apidoc", {}))
-    func._apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["429"] = deepcopy(RESPONSE_429)
+    func._apidoc = deepcopy(getattr(func, "_apidoc", {}))  # type: ignore[attr-defined]
+    func._apidoc.setdefault("manual_doc", {}).setdefault("responses", {})["429"] = deepcopy(RESPONSE_429)  # type: ignore[attr-defined]
     return func

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from core.db import db
 from marketplace.listings.services import create_listing
 from marketplace.listings.status import apply_status, change_listing_status
-from marketplace.signals import emit_listing_status_changed
 from marketplace.models import Listing, User
+from marketplace.signals import emit_listing_status_changed
 from marketplace.users.services import register_user
 
 #: the documented password of the demo accounts when DEMO_PASSWORD is not set

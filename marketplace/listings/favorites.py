@@ -12,7 +12,6 @@ from core.pagination import Page, paginate
 from marketplace.listings.services import load_visible, visible_to
 from marketplace.models import Favorite, Listing, User
 
-
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -20,7 +19,7 @@ def _insert_ignoring_duplicate(s: Session, *, user_id: int, listing_id: int) -> 
     """Insert the favorite unless it exists (ON CONFLICT DO NOTHING); True when a row was inserted."""
     insert = _INSERTS[s.get_bind().dialect.name]
     stmt = insert(Favorite).values(user_id=user_id, listing_id=listing_id, created_at=utcnow())
-    inserted = s.execute(stmt.on_conflict_do_nothing().returning(Favorite.listing_id)).first()
+    inserted = s.execute(stmt.on_conflict_do_nothing().returning(Favorite.listing_id)).first()  # type: ignore[attr-defined]
     return inserted is not None
 
 
@@ -48,7 +47,7 @@ def unfavorite_listing(*, actor: User, listing_id: int) -> dict[str, Any]:
     """Drop a listing from the caller's want-list (idempotent)."""
     with db.transaction() as s:
         load_visible(s, listing_id=listing_id, viewer=actor)
-        deleted = s.execute(delete(Favorite).where(Favorite.user_id == actor.id,
+        deleted = s.execute(delete(Favorite).where(Favorite.user_id == actor.id,  # type: ignore[attr-defined]
                                                    Favorite.listing_id == listing_id)).rowcount
         if deleted:
             _bump_count(s, listing_id=listing_id, delta=-1)

@@ -5,10 +5,18 @@ from core.api import Blueprint
 from core.auth import auth_optional, auth_required, current_user
 from core.pagination import page_schema
 from marketplace.listings import favorites, reviews, search, services, status
-from marketplace.listings.schemas import (FavoriteListArgsSchema, FavoriteStateSchema, ListingCreateSchema,
-                                          ListingEditSchema, ListingSchema, ListingSearchArgsSchema,
-                                          ReviewCreateSchema, ReviewListArgsSchema, ReviewSchema,
-                                          StatusChangeSchema)
+from marketplace.listings.schemas import (
+    FavoriteListArgsSchema,
+    FavoriteStateSchema,
+    ListingCreateSchema,
+    ListingEditSchema,
+    ListingSchema,
+    ListingSearchArgsSchema,
+    ReviewCreateSchema,
+    ReviewListArgsSchema,
+    ReviewSchema,
+    StatusChangeSchema,
+)
 
 bp = Blueprint("listings", __name__, description="Listings, search, favorites and reviews")
 

@@ -53,4 +53,4 @@ def search_listings(*, viewer: User | None, page: int, page_size: int, status: s
         stmt = stmt.where(Listing.price_cents >= min_price)
     if max_price is not None:
         stmt = stmt.where(Listing.price_cents <= max_price)
-    return paginate(db.session, stmt.order_by(*ORDERS[sort]), page=page, page_size=page_size)
+    return paginate(db.session, stmt.order_by(*ORDERS[sort]), page=page, page_size=page_size)  # type: ignore[arg-type]

@@ -22,7 +22,8 @@ FTS_TABLE = "listings_fts"
 FTS_TERMS = "listings_fts_terms"  # the trigrams of FTS_TABLE with their counts (fts5vocab), for 2-character q
 END = "char(31)"  # appended to each indexed column: a pair of characters at the end still starts a trigram
 
-_ADD = f"INSERT INTO {FTS_TABLE}(rowid, title, description) VALUES (new.id, new.title || {END}, new.description || {END})"
+_ADD = f"INSERT INTO {FTS_TABLE}(rowid, title, description) " \
+       f"VALUES (new.id, new.title || {END}, new.description || {END})"
 _REMOVE = f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, title, description) VALUES " \
           f"('delete', old.id, old.title || {END}, old.description || {END})"
 SQLITE_CREATE = (
@@ -83,7 +84,8 @@ def keyword_filter(dialect: str, q: str) -> ColumnElement[bool]:
         bigrams = getattr(func, BIGRAMS)(Listing.title, Listing.description)  # q is its own one bigram
         # The definition on `title || ''`: the same text, but out of the trigram indexes' reach, which
         # cannot narrow 2 characters and would make every candidate's bigrams be computed again.
-        unindexed = or_(*((column + "").icontains(q, autoescape=True) for column in (Listing.title, Listing.description)))
+        unindexed = or_(*((column + "").icontains(q, autoescape=True)
+                          for column in (Listing.title, Listing.description)))
         return and_(bigrams.op("@>")(postgresql.array([func.lower(q)])), unindexed)
     if dialect != "sqlite":
         return substring_match(q)

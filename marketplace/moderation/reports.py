@@ -40,7 +40,7 @@ def create_report(*, reporter: User, target_type: str, target_id: int, reason: s
             target = resolve_target(s, target_type=target_type, target_id=target_id, reporter=reporter)
             if target.owner_id == reporter.id:
                 raise Forbidden("You cannot report yourself or your own content.", code="cannot_report_self")
-            existing = _open_report_id(**key)
+            existing = _open_report_id(**key)  # type: ignore[arg-type]
             if existing is not None:
                 raise _already_reported(existing)
             report = Report(**key, target_owner_id=target.owner_id, target_summary=target.summary,
@@ -48,7 +48,7 @@ def create_report(*, reporter: User, target_type: str, target_id: int, reason: s
             s.add(report)
     except IntegrityError:
         # A concurrent report by the same reporter on the same target won the partial unique index.
-        raise _already_reported(_open_report_id(**key)) from None
+        raise _already_reported(_open_report_id(**key)) from None  # type: ignore[arg-type]
     return report
 
 
@@ -104,7 +104,7 @@ def resolve_report(*, admin: User, report_id: int, action: str, note: str = "",
         if action == "takedown":
             taken_down = apply_takedown(s, admin=admin, listing_id=report.target_id, reason=reason, details=trail)
         elif action == "ban":
-            banned = apply_ban(s, admin=admin, user_id=report.target_owner_id, reason=reason, until=until,
+            banned = apply_ban(s, admin=admin, user_id=report.target_owner_id, reason=reason, until=until,  # type: ignore[arg-type]
                                details=trail)
         now = utcnow()
         for r in closing:

@@ -60,7 +60,7 @@ def apply_ban(s: Session, *, admin: User, user_id: int, reason: str, until: date
     if not user.is_banned(now):
         user.banned_at = now
     user.banned_until, user.ban_reason = until, reason
-    revoked = s.execute(update(Token).where(Token.user_id == user.id, Token.revoked_at.is_(None))
+    revoked = s.execute(update(Token).where(Token.user_id == user.id, Token.revoked_at.is_(None))  # type: ignore[attr-defined]
                         .values(revoked_at=now)).rowcount
     record_audit(s, actor_id=admin.id, action="user.ban", target_type="user", target_id=user.id,
                  details={"reason": reason, "until": until.isoformat() if until else None,

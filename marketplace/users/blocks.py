@@ -1,7 +1,7 @@
 """Blocks between users: stored here, enforced by every service that connects two users."""
 from __future__ import annotations
 
-from sqlalchemy import delete, exists, or_, and_, select
+from sqlalchemy import and_, delete, exists, or_, select
 from sqlalchemy.orm import Session
 
 from core.db import db

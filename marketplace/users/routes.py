@@ -8,10 +8,20 @@ from core.auth import auth_required, bearer_token, current_user
 from core.pagination import page_schema
 from core.ratelimit import RESPONSE_429, by_ip, counted_attempt, rate_limited
 from marketplace.users import blocks, services, tickets
-from marketplace.users.schemas import (BlockListArgsSchema, BlockSchema, MeSchema, ProfileUpdateSchema,
-                                       PublicUserSchema, RegisterSchema, SubscriptionSchema,
-                                       SubscriptionStateSchema, TokenRequestSchema, TokenSchema,
-                                       WeChatCodeSchema, WsTicketSchema)
+from marketplace.users.schemas import (
+    BlockListArgsSchema,
+    BlockSchema,
+    MeSchema,
+    ProfileUpdateSchema,
+    PublicUserSchema,
+    RegisterSchema,
+    SubscriptionSchema,
+    SubscriptionStateSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    WeChatCodeSchema,
+    WsTicketSchema,
+)
 from marketplace.wechat import login as wechat_login
 from marketplace.wechat import subscriptions
 

@@ -34,7 +34,7 @@ class TokenRequestSchema(ma.Schema):
 
     @ma.validates_schema
     def _fields_of_grant(self, data: dict, **_kw) -> None:
-        wanted = {"password": ("username", "password"), "wechat": ("code",)}.get(data.get("grant_type"), ())
+        wanted = {"password": ("username", "password"), "wechat": ("code",)}.get(data.get("grant_type"), ())  # type: ignore[arg-type]
         others = {"username", "password", "code"} - set(wanted)
         errors = {name: ["Missing data for required field."] for name in wanted if name not in data}
         errors.update({name: [f"Not used by the {data['grant_type']} grant."] for name in others if name in data})

@@ -86,7 +86,7 @@ def _log_in(appid: str, wx: client.WxSession) -> tuple[str, Token]:
             s.flush()
             s.add(WeChatIdentity(user_id=user.id, appid=appid, openid=wx.openid, unionid=wx.unionid))
         else:
-            user = s.get(User, identity.user_id)
+            user = s.get(User, identity.user_id)  # type: ignore[assignment]
             if identity.unionid is None and wx.unionid:
                 identity.unionid = wx.unionid
         return add_token(s, user)

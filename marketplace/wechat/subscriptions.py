@@ -24,7 +24,7 @@ def record(*, user: User, template_id: str, accepted: bool) -> dict[str, Any]:
     with db.transaction() as s:
         if accepted:
             insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-            stmt = insert(WeChatSubscription.__table__).values(
+            stmt = insert(WeChatSubscription.__table__).values(  # type: ignore[arg-type]
                 user_id=user.id, template_id=template_id, remaining=1, updated_at=utcnow())
             s.execute(stmt.on_conflict_do_update(
                 index_elements=["user_id", "template_id"],

@@ -31,7 +31,7 @@ def access_token() -> str:
     expires_at = utcnow() + timedelta(seconds=expires_in)
     with db.transaction() as s:
         insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(WeChatAccessToken.__table__).values(appid=appid, access_token=token, expires_at=expires_at)
+        stmt = insert(WeChatAccessToken.__table__).values(appid=appid, access_token=token, expires_at=expires_at)  # type: ignore[arg-type]
         s.execute(stmt.on_conflict_do_update(index_elements=["appid"],
                                              set_={"access_token": token, "expires_at": expires_at}))
     return token

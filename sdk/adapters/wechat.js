@@ -95,10 +95,32 @@ function createClient(options = {}) {
 
 // wx.login() for a code, then POST /token {grant_type: "wechat", code}.
 function loginWithWechat(client, options = {}) {
+  return wxCode(options).then((code) => client.login({ code }));
+}
+
+// wx.login() for a code, then POST /me/wechat: the logged-in account can log in with WeChat from now on.
+function bindWechat(client, options = {}) {
+  return wxCode(options).then((code) => client.bindWechat(code));
+}
+
+// wx.requestSubscribeMessage for one template (call it from a tap), then POST /me/subscriptions with the
+// answer: each "accept" lets the server send one notification while this user is offline.
+function subscribeWithWechat(client, templateId, options = {}) {
+  const api = options.wx || (typeof wx !== "undefined" ? wx : null);  // eslint-disable-line no-undef
+  return new Promise((resolve, reject) => {
+    api.requestSubscribeMessage({
+      tmplIds: [templateId],
+      success: (res) => resolve(res[templateId] === "accept"),
+      fail: (err) => reject(new Error(err && err.errMsg)),
+    });
+  }).then((accepted) => client.recordSubscription(templateId, accepted));
+}
+
+function wxCode(options) {
   const api = options.wx || (typeof wx !== "undefined" ? wx : null);  // eslint-disable-line no-undef
   return new Promise((resolve, reject) => {
     api.login({ success: (res) => resolve(res.code), fail: (err) => reject(new Error(err && err.errMsg)) });
-  }).then((code) => client.login({ code }));
+  });
 }
 
-module.exports = { createClient, loginWithWechat, wechatPlatform };
+module.exports = { createClient, loginWithWechat, bindWechat, subscribeWithWechat, wechatPlatform };

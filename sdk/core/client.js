@@ -38,6 +38,7 @@ class Client extends Emitter {
     this.session = this.storage.get(this._key("session"));  // {access_token, user}
     this._refreshes = [];   // live messages seen while a conversation list request is on its way
     this._timers = {};
+    this._badge = null;     // the last total told by the `unread` event
     this.connection = new Connection({
       platform, rest: this.rest, options: this.options,
       wsUrl: this.options.wsUrl || platform.wsUrl(base),
@@ -191,14 +192,36 @@ class Client extends Emitter {
       this._refreshes = this._refreshes.filter((s) => s !== since);
     }
     if (!query.cursor && !query.kind && !query.listing_id && !query.archived) {
-      this.list.replace(page.items, since);
+      this.list.replace(page.items, since, page.unread_total);
       this._conversationsChanged();
     }
     return page;
   }
 
   conversations() { return this.list.items; }
+  // The tab-bar badge: unread messages of every chat that is not muted (the `unread` event tells its changes).
   unreadTotal() { return this.list.unreadTotal(); }
+
+  // Mute (leaves the badge, no notifications) or unmute a chat; the list and badge are read again after.
+  mute(groupId, muted = true) { return this._flags(groupId, { muted: Boolean(muted) }); }
+
+  // Pin (heads the list; the server allows 10: `pin_limit`) or unpin a chat.
+  pin(groupId, pinned = true) { return this._flags(groupId, { pinned: Boolean(pinned) }); }
+
+  async _flags(groupId, flags) {
+    const answer = await this.rest.updateConversation(groupId, flags);
+    if (this.list.applyFlags(groupId, answer)) this._conversationsChanged();
+    // The exact badge and order (a muted chat's unread leaves unread_total on the server).
+    await this.loadConversations().catch(() => {});
+    return answer;
+  }
+
+  // Bind the WeChat user of a wx.login code to this account (then `login({code})` finds it).
+  bindWechat(code) { return this.rest.bindWechat(code); }
+
+  // Record the answer of wx.requestSubscribeMessage for a template: each acceptance lets the server send one
+  // notification while this user is offline. → {template_id, ...} as the server counts it.
+  recordSubscription(templateId, accepted) { return this.rest.subscription(templateId, Boolean(accepted)); }
 
   // A page of history ({beforeSeq} for older, {afterSeq} for newer, neither: the newest): also cached.
   async history(groupId, { beforeSeq, afterSeq, limit = 30 } = {}) {
@@ -253,7 +276,16 @@ class Client extends Emitter {
     this._timers.changed = setTimeout(() => {
       this._timers.changed = null;
       this.emit("conversations", this.list.items);
+      this._badgeChanged();
     }, 0);
+  }
+
+  // An 'unread' event (the tab badge) whenever the total changes.
+  _badgeChanged() {
+    const total = this.list.unreadTotal();
+    if (total === this._badge) return;
+    this._badge = total;
+    this.emit("unread", total);
   }
 
   // The list misses a conversation (a new chat, a listing or membership change): read it again shortly.

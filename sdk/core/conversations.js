@@ -1,5 +1,6 @@
 "use strict";
-// The conversation list (GET /conversations) kept current from live frames: previews, unread counts, presence.
+// The conversation list (GET /conversations) kept current from live frames: previews, unread counts, presence,
+// the badge (`unread_total`, muted chats left out), mute and pin (pinned first) and the peer's read marker.
 const { preview } = require("./util.js");
 
 class Conversations {
@@ -7,6 +8,7 @@ class Conversations {
     this.items = [];            // conversation items, latest activity first (the server's shape)
     this.activeGroupId = null;  // the conversation on screen: its messages are not counted as unread
     this.readUpTo = new Map();  // group_id → our highest read marker seen
+    this.serverTotal = null;    // the server's unread_total (GET /conversations, the `unread` event)
   }
 
   get(groupId) {
@@ -14,10 +16,12 @@ class Conversations {
   }
 
   // A fresh first page from the server; `since` are the live messages applied while it was on its way.
-  replace(items, since) {
+  replace(items, since, unreadTotal) {
     this.items = items.slice();
+    if (typeof unreadTotal === "number") this.serverTotal = unreadTotal;
     for (const c of this.items) this._capUnread(c);
     for (const entry of since || []) this.applyMessage(entry.message, entry.own);
+    this._sort();
   }
 
   // A new message: newer than the list's last one → new preview, unread +1 (not ours, not on screen), to the
@@ -32,6 +36,7 @@ class Conversations {
     c.updated_at = message.created_at;
     if (!own && message.group_id !== this.activeGroupId) c.unread_count = (c.unread_count || 0) + 1;
     this.items = [c].concat(this.items.filter((other) => other !== c));
+    this._sort();
     return true;
   }
 
@@ -39,7 +44,35 @@ class Conversations {
   applyRead(groupId, seq) {
     this.readUpTo.set(groupId, Math.max(seq, this.readUpTo.get(groupId) || 0));
     const c = this.get(groupId);
-    if (c) this._capUnread(c);
+    if (!c) return;
+    const before = c.unread_count || 0;
+    this._capUnread(c);
+    this._lowerTotal(c, before);
+  }
+
+  // The other party's read marker moved: "已读" up to `seq`. Returns whether the item changed.
+  applyPeerRead(groupId, seq) {
+    const c = this.get(groupId);
+    if (!c || (c.peer_read_seq || 0) >= seq) return false;
+    c.peer_read_seq = seq;
+    return true;
+  }
+
+  // {muted?, pinned?} as the server answered PUT /conversations/{id}: pinned chats move to the top.
+  applyFlags(groupId, flags) {
+    const c = this.get(groupId);
+    if (!c) return false;
+    if (typeof flags.muted === "boolean") c.muted = flags.muted;
+    if (typeof flags.pinned === "boolean") c.pinned = flags.pinned;
+    this._sort();
+    return true;
+  }
+
+  // The badge from the server (the `unread` event); returns whether it changed.
+  setServerTotal(total) {
+    if (this.serverTotal === total) return false;
+    this.serverTotal = total;
+    return true;
   }
 
   applyRecall(message) {
@@ -63,11 +96,34 @@ class Conversations {
   setActive(groupId) {
     this.activeGroupId = groupId;
     const c = groupId === null ? null : this.get(groupId);
-    if (c) c.unread_count = 0;
+    if (!c) return;
+    const before = c.unread_count || 0;
+    c.unread_count = 0;
+    this._lowerTotal(c, before);
   }
 
+  // The tab badge: the server's `unread_total` (it covers chats beyond the first page) once known, lowered at
+  // once by our own reads; before that the list's own sum. Muted chats and rooms never count.
   unreadTotal() {
-    return this.items.reduce((sum, c) => sum + (c.unread_count || 0), 0);
+    if (this.serverTotal !== null) return this.serverTotal;
+    return this.items.reduce((sum, c) => sum + (this._counts(c) ? c.unread_count || 0 : 0), 0);
+  }
+
+  _counts(c) {
+    return !c.muted && c.kind !== "room";
+  }
+
+  // Our read or the open chat cleared `before - after` unread of a counted chat: the badge drops now; the
+  // server's `unread` event that follows sets it exactly.
+  _lowerTotal(c, before) {
+    const drop = before - (c.unread_count || 0);
+    if (drop > 0 && this.serverTotal !== null && this._counts(c)) this.serverTotal = Math.max(0, this.serverTotal - drop);
+  }
+
+  // Pinned first, each part by latest activity (the server's order; a stable sort keeps it among equals).
+  _sort() {
+    const at = (c) => (c.last_message ? c.last_message.created_at : c.updated_at) || "";
+    this.items.sort((a, b) => (Boolean(b.pinned) - Boolean(a.pinned)) || (at(a) < at(b) ? 1 : at(a) > at(b) ? -1 : 0));
   }
 
   _capUnread(c) {

@@ -69,8 +69,12 @@ function onEvent(client, type, data) {
     if (data.user_id === client.userId) {
       client.list.applyRead(data.group_id, data.seq);
       client._conversationsChanged();
+    } else if (client.list.applyPeerRead(data.group_id, data.seq)) {
+      client._conversationsChanged();  // the peer read up to seq: "已读"
     }
     client.emit("read", data);
+  } else if (type === "unread") {
+    if (client.list.setServerTotal(data.unread_total)) client._badgeChanged();
   } else if (type === "recall") {
     applyRecall(client, data.message);
   } else if (type === "typing") {

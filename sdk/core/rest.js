@@ -42,6 +42,11 @@ function createRest({ platform, apiBase, getToken, onUnauthorized }) {
     wsTicket: () => request("POST", "/ws/ticket", { json: {} }),
     conversations: (query) => request("GET", "/conversations", { query }),
     hideConversation: (groupId) => request("DELETE", `/conversations/${groupId}`),
+    // PUT /conversations/{id} {muted?, pinned?} → {group_id, muted, pinned}.
+    updateConversation: (groupId, flags) => request("PUT", `/conversations/${groupId}`, { json: flags }),
+    bindWechat: (code) => request("POST", "/me/wechat", { json: { code } }),
+    subscription: (templateId, accepted) => request("POST", "/me/subscriptions",
+                                                    { json: { template_id: templateId, accepted } }),
     group: (groupId) => request("GET", `/groups/${groupId}`),
     messages: (groupId, query) => request("GET", `/groups/${groupId}/messages`, { query }),
     inquiry: (listingId) => request("POST", `/listings/${listingId}/inquiries`, { json: {} }),

@@ -46,7 +46,7 @@ def test_a_blocked_message_is_refused_over_rest_and_nothing_is_stored(client, fa
         r = chat.send_raw(buyer, group_id, {"client_id": f"blocked-{text}", "type": "txt", "body": {"text": text}})
         assert r.status_code == 403, r.get_json()
         assert r.get_json()["error"]["code"] == "content_blocked"
-        assert r.get_json()["error"]["details"] == {"field": "body.text"}
+        assert r.get_json()["error"]["details"] == {"field": "body.text", "request_id": r.headers["X-Request-ID"]}
     assert _stored(client.application, group_id) == (1, 1)
     assert chat.send(buyer, group_id, "正常聊天")["seq"] == 2  # seq unchanged by the refused ones
 
@@ -83,7 +83,7 @@ def test_rules_apply_to_file_names_and_location_addresses(factory, chat, rules):
     url = chat.upload(buyer, "pdf")
     r = chat.send_raw(buyer, group_id, {"client_id": "f1", "type": "file",
                                         "body": {"url": url, "name": "刷单教程.pdf", "size": 10}})
-    assert r.status_code == 403 and r.get_json()["error"]["details"] == {"field": "body.name"}
+    assert r.status_code == 403 and r.get_json()["error"]["details"] == {"field": "body.name", "request_id": r.headers["X-Request-ID"]}
     loc = chat.send(buyer, group_id, type="location", body={"lat": 31.2, "lng": 121.4, "address": "傻瓜路1号"})
     assert loc["body"]["address"] == "**路1号"
 

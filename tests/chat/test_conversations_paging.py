@@ -140,7 +140,7 @@ def test_kind_filter(client, factory, chat):
 
 
 @pytest.mark.parametrize("query", [
-    "limit=0", "limit=101", "limit=abc", "limit=1.5", "kind=group", "kind=", "listing_id=abc", "listing_id=0",
+    "limit=0", "limit=101", "limit=abc", "limit=1.5", "kind=club", "kind=", "listing_id=abc", "listing_id=0",
     "archived=maybe", "cursor=",
 ])
 def test_bad_arguments_are_400(client, factory, query):

@@ -19,7 +19,7 @@ def test_inquiry_creates_item_group_with_seller_buyer_and_listing_summary(client
     members = {m["user"]["id"]: m for m in group["members"]}
     assert set(members) == {seller.id, buyer.id} and group["member_count"] == 2
     assert members[seller.id]["user"]["nickname"] == "卖家小王"
-    assert set(members[buyer.id]) == {"user", "role", "joined_at"}
+    assert set(members[buyer.id]) == {"user", "role", "joined_at", "muted_until"}
 
 
 def test_inquiry_is_idempotent_per_buyer(client, factory, chat):

@@ -67,7 +67,7 @@ def test_a_blocked_word_anywhere_is_refused_over_rest(client, factory, chat, rul
     r = chat.send_raw(buyer, group_id, _payload(place, "一起刷单吗", "blocked"))
     assert r.status_code == 403, r.get_json()
     assert r.get_json()["error"]["code"] == "content_blocked"
-    assert r.get_json()["error"]["details"] == {"field": PLACES[place][4]}
+    assert r.get_json()["error"]["details"] == {"field": PLACES[place][4], "request_id": r.headers["X-Request-ID"]}
     assert _count(client.application, group_id) == 0
 
 

@@ -126,7 +126,7 @@ def test_offer_needs_an_active_listing(client, factory, chat, status):
     chat.set_status(listing_id, status)
     r = client.post(f"{API}/groups/{group_id}/offers", json={"price_cents": PRICE}, headers=buyer.headers)
     assert r.status_code == 409 and error_code(r) == "listing_not_active"
-    assert r.get_json()["error"]["details"] == {"status": status}
+    assert r.get_json()["error"]["details"] == {"status": status, "request_id": r.headers["X-Request-ID"]}
     assert offer_messages(chat, buyer, group_id) == []
 
 
@@ -156,7 +156,7 @@ def test_one_pending_offer_per_buyer_and_listing(client, factory, chat):
     first = make_offer(client, buyer, group_id, 200000)
     r = client.post(f"{API}/groups/{group_id}/offers", json={"price_cents": 210000}, headers=buyer.headers)
     assert r.status_code == 409 and error_code(r) == "offer_exists"
-    assert r.get_json()["error"]["details"] == {"offer_id": first["id"]}
+    assert r.get_json()["error"]["details"] == {"offer_id": first["id"], "request_id": r.headers["X-Request-ID"]}
     # Another buyer of the same listing, and the same buyer on another listing, may offer meanwhile.
     make_offer(client, other, chat.inquiry(other, listing_id)["id"])
     make_offer(client, buyer, chat.item_group(buyer, seller))

@@ -156,7 +156,7 @@ def test_accept_needs_an_active_listing_but_closing_an_offer_does_not(client, fa
     assert r.status_code == 200, r.get_json()
     r = act(client, seller, first["id"], "accept")
     assert r.status_code == 409 and error_code(r) == "listing_not_active"
-    assert r.get_json()["error"]["details"] == {"status": status}
+    assert r.get_json()["error"]["details"] == {"status": status, "request_id": r.headers["X-Request-ID"]}
     assert offer_statuses(client.application, listing_id) == {first["id"]: "pending", second["id"]: "pending"}
     assert act(client, seller, first["id"], "decline").status_code == 200
     assert act(client, b, second["id"], "withdraw").status_code == 200

@@ -198,7 +198,7 @@ def test_behind_a_trusted_proxy_the_forwarded_client_is_counted(limited):
 
 LIMITED_OPERATIONS = {("post", f"{API}{path}") for path in (
     "/users", "/token", "/groups/{group_id}/messages", "/groups/{group_id}/offers",
-    "/listings/{listing_id}/inquiries", "/listings/{listing_id}/claims")}
+    "/listings/{listing_id}/inquiries", "/listings/{listing_id}/claims", "/uploads")}
 
 
 def test_the_limited_operations_document_429_with_retry_after(client):

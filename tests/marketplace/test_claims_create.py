@@ -117,7 +117,7 @@ def test_listing_that_is_not_active_takes_no_claims(scene, status):
     assert r.status_code == 200, r.get_json()
     r = scene.claim()
     assert _error(r) == (409, "listing_not_available")
-    assert r.get_json()["error"]["details"] == {"status": status}
+    assert r.get_json()["error"]["details"] == {"status": status, "request_id": r.headers["X-Request-ID"]}
 
 
 def test_given_listing_takes_no_claims(scene):

@@ -45,7 +45,8 @@ def test_a_second_accept_while_reserved_is_409(scene, three_claims):
     r = scene.act(scene.seller, second, "accept")
     error = r.get_json()["error"]
     assert r.status_code == 409
-    assert (error["code"], error["details"]) == ("listing_not_available", {"status": "reserved"})
+    assert (error["code"], error["details"]) == ("listing_not_available",
+                                                 {"status": "reserved", "request_id": r.headers["X-Request-ID"]})
     assert scene.statuses()[second] == "pending"
 
 

@@ -36,7 +36,7 @@ def test_open_claims_are_capped_across_listings(scene, limit):
     assert claim(scene.client, scene.claimant, second).status_code == 201
     r = claim(scene.client, scene.claimant, third)
     assert r.status_code == 409
-    assert r.get_json()["error"]["code"] == "claim_limit" and r.get_json()["error"]["details"] == {"limit": 2}
+    assert r.get_json()["error"]["code"] == "claim_limit" and r.get_json()["error"]["details"] == {"limit": 2, "request_id": r.headers["X-Request-ID"]}
     # The cap is per claimant: someone else still can.
     assert claim(scene.client, scene.other, third).status_code == 201
 

@@ -70,7 +70,7 @@ def test_one_open_report_per_reporter_and_target(client, factory):
     r = client.post(f"{API}/reports", json={"target_type": "user", "target_id": seller.id, "reason": "又来了"},
                     headers=reporter.headers)
     assert r.status_code == 409 and error_code(r) == "report_exists"
-    assert r.get_json()["error"]["details"] == {"report_id": first["id"]}
+    assert r.get_json()["error"]["details"] == {"report_id": first["id"], "request_id": r.headers["X-Request-ID"]}
     report(client, other, "user", seller.id)  # someone else may report the same target
     # Once resolved, the same reporter may report it again.
     admin = factory.admin()

@@ -55,11 +55,10 @@ ACCEPTED = {
     "3gp": (ftyp(b"3gp4", b"isom", b"3gp4") + PAD, "video/3gpp", "3gp"),
 }
 REJECTED = {
-    "text": "纯文本 hello 🐱".encode() * 50,
     "html": b"<!doctype html><html><script>alert(document.cookie)</script></html>",
     "svg": b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect/></svg>',
-    "pdf": b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\n" + PAD,
-    "zip": b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + PAD,
+    "html_after_blanks": b"\xef\xbb\xbf  \n<html><script>alert(1)</script></html>",
+    "binary_text": "纯文本".encode() + b"\x00\x01" + PAD,
     "elf": b"\x7fELF\x02\x01\x01\x00" + PAD,
     "exe": b"MZ\x90\x00\x03\x00\x00\x00" + PAD,
     "empty": b"",

@@ -94,3 +94,69 @@ def test_buyer_and_seller_chat_and_the_buyer_gets_what_it_missed_offline_exactly
     shots(buyer_page.page, "chat-buyer-back-online")
     assert wait_until(lambda: live.call("GET", "/conversations", buyer)["items"][0]["unread_count"] == 0)
     assert seller_page.errors == [] and buyer_page.errors == []
+
+
+def _say(live: Live, actor, group_id: int, text: str) -> None:
+    live.call("POST", f"/groups/{group_id}/messages", actor,
+              json={"client_id": f"say-{group_id}-{text}", "type": "txt", "body": {"text": text}})
+
+
+def test_the_badge_counts_chats_not_muted_pinned_chats_come_first_and_peer_reads_show_as_read(
+        live, live_server, factory, new_context, shots):
+    seller = factory.user(nickname="卖家老周")
+    first = factory.user(nickname="买家甲")
+    second = factory.user(nickname="买家乙")
+    g1 = live.call("POST", f"/users/{seller.id}/direct", first, json={})["id"]
+    g2 = live.call("POST", f"/users/{seller.id}/direct", second, json={})["id"]
+    _say(live, first, g1, "甲:在吗")
+    _say(live, second, g2, "乙:能便宜点吗")
+
+    page = ChatPage(new_context(), live_server.url).login(seller.username, PASSWORD)
+    badge = "#unread-total"
+    page.page.wait_for_selector(f"{badge}[data-total='2']:not(.hidden)")
+    rows = lambda: page.page.eval_on_selector_all(  # noqa: E731
+        "#conversation-list li.conversation", "els => els.map(e => Number(e.dataset.groupId))")
+    assert rows() == [g2, g1]
+
+    page.conversation(g1).locator("button.flag.pin").click()  # pinned: first, although older
+    page.page.wait_for_selector(f"#conversation-list li.conversation.pinned[data-group-id='{g1}']")
+    assert rows() == [g1, g2]
+    assert page.page.is_hidden("#thread-main")  # the toggle is not a click on the row
+
+    page.conversation(g2).locator("button.flag.mute").click()  # muted: dimmed, out of the badge
+    page.page.wait_for_selector(f"#conversation-list li.conversation.muted-chat[data-group-id='{g2}']")
+    page.page.wait_for_selector(f"{badge}[data-total='1']")
+    _say(live, second, g2, "乙:最低多少")
+    page.wait_unread(g2, 2)
+    _say(live, first, g1, "甲:我要了")
+    page.wait_unread(g1, 2)
+    assert rows() == [g1, g2]
+    page.page.wait_for_selector(f"{badge}[data-total='2']")  # the muted chat's two never counted
+    shots(page.page, "chat-pinned-and-muted")
+    assert live.call("GET", "/conversations", seller)["unread_total"] == 2
+
+    page.open(g1)  # read: the badge empties
+    page.wait_message("甲:我要了")
+    page.page.wait_for_selector(f"{badge}[data-total='0'].hidden", state="attached")
+    page.send_text("好的,明天发货")
+    page.wait_message("好的,明天发货")
+    mine = "#messages li.msg.own[data-seq]"
+    assert page.page.locator(f"{mine}.read").count() == 0
+    seq = live.call("GET", f"/groups/{g1}/messages", seller)["items"][-1]["seq"]
+    r = live.client.post(f"/api/v1/groups/{g1}/read", base_url=live.url, headers=first.headers, json={"seq": seq})
+    assert r.status_code < 300, r.get_data(as_text=True)
+    page.page.wait_for_selector(f"{mine}.read")  # 已读, live from the buyer's read
+    shots(page.page, "chat-peer-read")
+
+    page.page.reload()  # after a restart: from peer_read_seq in the list
+    page.wait_connection("live")
+    page.page.wait_for_selector(f"#conversation-list li.conversation.pinned[data-group-id='{g1}']")
+    page.open(g1)
+    page.page.wait_for_selector(f"{mine}.read")
+    assert "已读" in page.page.eval_on_selector(f"{mine}.read .meta", "e => getComputedStyle(e, '::after').content")
+
+    page.conversation(g2).locator("button.flag.mute").click()  # unmuted: its two count again
+    page.page.wait_for_selector(f"{badge}[data-total='2']:not(.hidden)")
+    page.conversation(g1).locator("button.flag.pin").click()
+    page.page.wait_for_selector(f"#conversation-list li.conversation:not(.pinned)[data-group-id='{g1}']")
+    assert page.errors == []

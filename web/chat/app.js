@@ -6,6 +6,9 @@ import { ConversationList } from "/chat/conversations.js";
 import { Thread } from "/chat/thread.js";
 
 const STATE_TEXT = { connecting: "连接中…", live: "在线", offline: "离线" };
+// Membership events of user groups and rooms (member_joined, role_changed, group_dissolved, ...).
+const MEMBER_EVENTS = new Set(["member_joined", "member_left", "member_removed", "role_changed", "member_muted",
+                               "group_renamed", "group_dissolved"]);
 
 const session = new Session("chat");
 const { api } = session;
@@ -14,6 +17,15 @@ function setState(state) {
   $("#conn-dot").className = `status-dot status-${state}`;
   $("#conn-text").textContent = STATE_TEXT[state] || state;
   document.body.dataset.connection = state;  // tests and styles read it
+}
+
+// The total unread of every chat that is not muted (a mini-program's tab badge).
+function setBadge(total) {
+  const badge = $("#unread-total");
+  badge.textContent = total > 99 ? "99+" : String(total);
+  badge.dataset.total = String(total);
+  badge.classList.toggle("hidden", total === 0);
+  document.title = total > 0 ? `(${total}) 拍拍二手 · 聊天` : "拍拍二手 · 聊天 (PaiPai chat)";
 }
 
 async function start(me) {
@@ -26,7 +38,7 @@ async function start(me) {
     onOpen: (c) => openConversation(c),
   });
   const thread = new Thread({
-    client, me,
+    client, me, api,
     els: { main: $("#thread-main"), empty: $("#thread-empty"), head: $("#thread-head"), messages: $("#messages"),
            composer: $("#composer"), text: $("#text-input"), image: $("#image-input") },
   });
@@ -37,9 +49,18 @@ async function start(me) {
   }
 
   client.on("state", (state) => setState(state));
-  client.on("conversations", () => conversations.render());
+  client.on("conversations", () => {
+    conversations.render();
+    thread.showPeerRead(conversations.get(thread.groupId));
+  });
+  client.on("unread", (total) => setBadge(total));
   client.on("message", (message) => thread.showMessage(message));
   client.on("recall", (message) => thread.replaceMessage(message));
+  client.on("event", ({ type, data }) => {
+    if (!MEMBER_EVENTS.has(type)) return;
+    thread.showEvent(type, data);
+    client.loadConversations().catch(() => {});  // names, member counts and memberships as they are now
+  });
   client.on("error", (error) => {
     if (error.fatal) session.end(error.code === "banned" ? "账号已被封禁 (banned)" : "登录已失效,请重新登录 (session ended)", false);
   });
@@ -51,6 +72,35 @@ async function start(me) {
     try {
       const group = await client.openInquiry(Number(input.value));
       input.value = "";
+      const opened = conversations.get(group.id);
+      if (opened) openConversation(opened);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
+  // The one direct chat with another user: POST /users/{id}/direct opens (or returns) it.
+  $("#direct-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = $("#direct-user");
+    try {
+      const group = await client.openDirect(Number(input.value));
+      input.value = "";
+      const opened = conversations.get(group.id);
+      if (opened) openConversation(opened);
+    } catch (err) {
+      toast(err.message, "error");
+    }
+  });
+  // A new user group: a name and the ids of the users invited; the creator owns it.
+  $("#group-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const name = $("#group-name");
+    const ids = $("#group-members").value.split(/[\s,,]+/).filter(Boolean).map(Number);
+    try {
+      const group = await api.post("/groups", { name: name.value.trim(), member_ids: ids });
+      name.value = "";
+      $("#group-members").value = "";
+      await client.loadConversations();
       const opened = conversations.get(group.id);
       if (opened) openConversation(opened);
     } catch (err) {

@@ -2,12 +2,19 @@
 // through the chat SDK's client.
 import { clear, h, toast, yuan } from "/web/dom.js";
 import { MessageList } from "/web/messages.js";
+import { conversationTitle } from "/chat/conversations.js";
+
+const ROLE_TEXT = { owner: "群主", admin: "管理员", member: "成员" };
+// Membership events as a line in an open room (user groups get the server's `system` messages instead).
+const EVENT_TEXT = { member_joined: "加入了聊天室", member_left: "离开了聊天室", member_removed: "被移出了聊天室",
+                     member_muted: "被禁言", role_changed: "的角色已变更" };
 
 const PAGE = 30;
 
 export class Thread {
-  constructor({ client, me, els }) {
+  constructor({ client, me, api, els }) {
     this.client = client;
+    this.api = api;          // REST for what the SDK does not cover (a user group's members)
     this.me = me;
     this.els = els;          // {main, empty, head, messages, composer, text, image}
     this.conversation = null;
@@ -48,17 +55,68 @@ export class Thread {
     }
     this.scrollToEnd();
     this.markRead();
+    this.showPeerRead(this.client.conversations().find((c) => c.group_id === groupId));
+  }
+
+  // "已读" on our messages up to the peer's read marker (peer_read_seq: from the list, moved by their reads).
+  showPeerRead(conversation) {
+    if (!this.list || !conversation || conversation.group_id !== this.groupId) return;
+    const upTo = conversation.peer_read_seq || 0;
+    for (const node of this.els.messages.querySelectorAll("li.msg.own[data-seq]")) {
+      node.classList.toggle("read", Number(node.dataset.seq) <= upTo);
+    }
   }
 
   renderHead() {
     const c = this.conversation;
     const listing = c.listing;
+    const many = c.kind === "group" || c.kind === "room";
+    this.members = h("ul", { class: "members", id: "thread-members" });
     clear(this.els.head).append(...[
-      h("span", { class: "title" }, listing ? listing.title : (c.peer ? c.peer.nickname : `群聊 #${c.group_id}`)),
+      h("span", { class: "title" }, conversationTitle(c)),
+      many ? h("span", { class: "muted", id: "thread-member-count" }, `${c.member_count} 人`) : null,
+      many ? h("span", { class: "tag", id: "thread-role" }, ROLE_TEXT[c.role] || c.role) : null,
       listing && listing.kind === "sale" ? h("span", { class: "price" }, yuan(listing.price_cents)) : null,
       c.peer ? h("span", { class: "muted" }, `与 ${c.peer.nickname}`) : null,
-      c.read_only ? h("span", { class: "tag" }, "只读 read-only") : null].filter(Boolean));
+      c.read_only ? h("span", { class: "tag" }, "只读 read-only") : null,
+      c.kind === "group" ? this.members : null].filter(Boolean));
     for (const input of this.els.composer.elements) input.disabled = Boolean(c.read_only);
+    if (c.kind === "group") this.loadMembers();
+  }
+
+  // A user group's members and their roles (the first 100, owners and admins first).
+  async loadMembers() {
+    const groupId = this.groupId;
+    const members = this.members;
+    try {
+      const group = await this.api.get(`/groups/${groupId}`);
+      if (this.groupId !== groupId) return;
+      $count(this.els.head, group.member_count);
+      clear(members).append(...group.members.map((m) => h("li", { dataset: { userId: m.user.id, role: m.role } },
+        m.user.nickname, m.role !== "member" ? h("span", { class: "tag" }, ROLE_TEXT[m.role]) : null)));
+    } catch (_err) {
+      // Removed from the group or it was dissolved: the conversation list drops it on its reload.
+    }
+  }
+
+  // A membership event: refresh the open group's members; an open room shows it as a line.
+  showEvent(type, data) {
+    if (!this.list || data.group_id !== this.groupId) return;
+    if (data.member_count !== undefined) {
+      this.conversation.member_count = data.member_count;
+      $count(this.els.head, data.member_count);
+    }
+    if (this.conversation.kind === "group") this.loadMembers();
+    else if (EVENT_TEXT[type]) {
+      const who = data.user_ids ? data.user_ids.map((id) => `#${id}`).join("、") : `#${data.user_id}`;
+      this.els.messages.append(h("li", { class: "event-line muted", dataset: { event: type } },
+                                 `用户 ${who} ${EVENT_TEXT[type]}`));
+      if (this.isAtEnd()) this.scrollToEnd();
+    }
+    if ((type === "member_removed" && data.user_id === this.me.id) || type === "group_dissolved") {
+      this.conversation.read_only = true;
+      for (const input of this.els.composer.elements) input.disabled = true;
+    }
   }
 
   async loadOlder() {
@@ -86,6 +144,7 @@ export class Thread {
     if (gap) await this.fillGap(message.seq);
     const atEnd = this.isAtEnd();
     this.list.add(message);
+    this.showPeerRead(this.client.conversations().find((c) => c.group_id === this.groupId));
     if (atEnd || (message.sender && message.sender.id === this.me.id)) this.scrollToEnd();
     this.markRead();
   }
@@ -97,7 +156,9 @@ export class Thread {
   }
 
   replaceMessage(message) {
-    if (this.list && message.group_id === this.groupId) this.list.replace(message);
+    if (!this.list || message.group_id !== this.groupId) return;
+    this.list.replace(message);
+    this.showPeerRead(this.client.conversations().find((c) => c.group_id === this.groupId));
   }
 
   sendFailed(clientId, error) {
@@ -170,4 +231,9 @@ function imageSize(file) {
     img.onerror = () => { resolve({}); URL.revokeObjectURL(url); };
     img.src = url;
   });
+}
+
+function $count(head, count) {
+  const el = head.querySelector("#thread-member-count");
+  if (el) el.textContent = `${count} 人`;
 }

@@ -1,0 +1,119 @@
+"use strict";
+// The inbox a mini-program shows: the tab badge (`unread` events, muted chats left out), pin and mute, the
+// peer's read marker ("已读") after a restart, and the WeChat helpers' requests.
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const { bindWechat, subscribeWithWechat } = require("../adapters/wechat.js");
+const { wechatRun, live } = require("./support/clients.js");
+const { call, newUser, until } = require("./support/server.js");
+
+let sent = 0;
+const say = (group, user, text) => call("POST", `/groups/${group.id}/messages`,
+  { token: user.token, json: { client_id: `inbox-${process.pid}-${sent++}`, type: "txt", body: { text } } });
+
+const ids = (client) => client.conversations().map((c) => c.group_id);
+
+test("the badge follows messages, reads and mute; pinned chats head the list", async () => {
+  const [alice, bob, carol] = [await newUser("阿丽"), await newUser("小波"), await newUser("卡罗")];
+  const withAlice = await call("POST", `/users/${alice.id}/direct`, { token: bob.token, json: {} });
+  const withCarol = await call("POST", `/users/${carol.id}/direct`, { token: bob.token, json: {} });
+  const b = await wechatRun({ user: bob });
+  const badges = [];
+  b.client.on("unread", (total) => badges.push(total));
+  b.client.connect();
+  await live(b);
+  await until(() => b.client.conversations().length === 2, "bob's list");
+  assert.equal(b.client.unreadTotal(), 0);
+
+  await say(withAlice, alice, "一");
+  await say(withAlice, alice, "二");
+  await say(withCarol, carol, "三");
+  await until(() => b.client.unreadTotal() === 3, "the badge counts three");
+  assert.equal(badges[badges.length - 1], 3);
+  assert.deepEqual(ids(b.client), [withCarol.id, withAlice.id]);
+
+  const flags = await b.client.mute(withAlice.id, true);
+  assert.deepEqual(flags, { group_id: withAlice.id, muted: true, pinned: false });
+  assert.equal(b.client.unreadTotal(), 1);  // the muted chat's two left the badge
+  assert.equal(b.client.conversations().find((c) => c.group_id === withAlice.id).muted, true);
+  await until(() => badges[badges.length - 1] === 1, "an unread event with the new total");
+
+  await say(withAlice, alice, "四");  // muted: counted in its row, not in the badge
+  await until(() => b.client.conversations().find((c) => c.group_id === withAlice.id).unread_count === 3, "row count");
+  await b.client.loadConversations();
+  assert.equal(b.client.unreadTotal(), 1);
+  assert.deepEqual(ids(b.client), [withAlice.id, withCarol.id]);
+
+  await b.client.pin(withCarol.id, true);
+  assert.deepEqual(ids(b.client), [withCarol.id, withAlice.id]);
+  await say(withAlice, alice, "五");  // newer, but not pinned: stays below
+  await until(() => b.seen.messages.length === 5, "bob gets the fifth");
+  await until(() => b.seen.conversations > 0 && ids(b.client)[0] === withCarol.id, "the pinned chat first");
+  assert.deepEqual(ids(b.client), [withCarol.id, withAlice.id]);
+  assert.equal(b.client.conversations()[0].pinned, true);
+
+  await b.client.markRead(withCarol.id);
+  assert.equal(b.client.unreadTotal(), 0);  // at once, before the server's event
+  await until(async () => (await call("GET", "/conversations", { token: bob.token })).unread_total === 0, "server");
+  await b.client.mute(withAlice.id, false);
+  assert.equal(b.client.unreadTotal(), 4);
+  await until(() => badges[badges.length - 1] === 4, "the unmuted chat counts again");
+  await b.client.pin(withCarol.id, false);
+  assert.deepEqual(ids(b.client), [withAlice.id, withCarol.id]);
+  assert.deepEqual(b.seen.errors, []);
+  b.client.destroy();
+});
+
+test("the peer's read marker arrives live and is back after a restart (已读)", async () => {
+  const [alice, bob] = [await newUser(), await newUser()];
+  const group = await call("POST", `/users/${bob.id}/direct`, { token: alice.token, json: {} });
+  const storage = new Map();
+  const a = await wechatRun({ user: alice, storage });
+  a.client.connect();
+  await live(a);
+  const first = await a.client.sendText(group.id, "看得到吗");
+  await a.client.sendText(group.id, "第二条");
+  await until(() => a.client.conversations().some((c) => c.group_id === group.id), "alice's list");
+  assert.equal(a.client.conversations()[0].peer_read_seq || 0, 0);
+
+  await call("POST", `/groups/${group.id}/read`, { token: bob.token, json: { seq: first.seq } });
+  await until(() => a.client.conversations()[0].peer_read_seq === first.seq, "bob read the first, live");
+  assert.ok(a.seen.reads.some((r) => r.user_id === bob.id && r.seq === first.seq));
+  a.client.destroy();
+
+  await call("POST", `/groups/${group.id}/read`, { token: bob.token, json: { seq: first.seq + 1 } });
+  const again = await wechatRun({ storage, login: false });  // the app restarted: the session from storage
+  await again.client.loadConversations();
+  assert.equal(again.client.conversations()[0].peer_read_seq, first.seq + 1);
+  again.client.destroy();
+});
+
+test("bindWechat and recordSubscription post the contract's bodies; refusals carry the server's codes", async () => {
+  const alice = await newUser();
+  const a = await wechatRun({ user: alice });
+  const requests = [];
+  const request = a.wx.request;
+  a.wx.request = (opts) => { requests.push(opts); return request(opts); };
+  await assert.rejects(a.client.bindWechat("071bindCode"), (err) => err.status >= 400 && typeof err.code === "string");
+  await assert.rejects(a.client.recordSubscription("no-such-template", true),
+                       (err) => err.status >= 400 && typeof err.code === "string");
+  assert.match(requests[0].url, /\/api\/v1\/me\/wechat$/);
+  assert.equal(requests[0].method, "POST");
+  assert.deepEqual(requests[0].data, { code: "071bindCode" });
+  assert.match(requests[1].url, /\/api\/v1\/me\/subscriptions$/);
+  assert.deepEqual(requests[1].data, { template_id: "no-such-template", accepted: true });
+  await assert.rejects(a.client.mute(999999, true), (err) => err.status === 404 || err.status === 403);
+
+  // The adapter's helpers: wx.login / wx.requestSubscribeMessage first, then the same requests.
+  const asked = [];
+  const wx = {
+    login: ({ success }) => success({ code: "071fromWxLogin", errMsg: "login:ok" }),
+    requestSubscribeMessage: (opts) => { asked.push(opts.tmplIds); opts.success({ errMsg: "requestSubscribeMessage:ok", [opts.tmplIds[0]]: "reject" }); },
+  };
+  await assert.rejects(bindWechat(a.client, { wx }), (err) => typeof err.code === "string");
+  assert.deepEqual(requests[3].data, { code: "071fromWxLogin" });
+  await assert.rejects(subscribeWithWechat(a.client, "tmpl-A", { wx }), (err) => typeof err.code === "string");
+  assert.deepEqual(asked, [["tmpl-A"]]);
+  assert.deepEqual(requests[4].data, { template_id: "tmpl-A", accepted: false });
+  a.client.destroy();
+});
