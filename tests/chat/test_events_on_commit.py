@@ -9,6 +9,7 @@ from chat.messages.send import post_message
 from chat.models import ChatMessage
 from core.db import db
 from tests.chat.conftest import wrap_publisher
+from tests.chat.helpers import API
 
 
 @pytest.fixture
@@ -72,3 +73,25 @@ def test_a_message_appended_in_a_unit_that_then_fails_is_neither_stored_nor_publ
         db.remove()
     assert published == []
     assert chat.send(buyer, group_id, "第一条")["seq"] == 1  # the seq was not taken either
+
+
+def test_a_membership_change_publishes_its_message_and_event_in_its_commit(client, factory, published):
+    """A user group's creation: its `system` message and `member_joined` go out together, after the commit."""
+    owner, member = factory.user(), factory.user()
+    r = client.post(f"{API}/groups", json={"name": "群", "member_ids": [member.id]}, headers=owner.headers)
+    assert r.status_code == 201
+    assert [[e["type"] for e in batch] for batch in published] == [["message", "member_joined"]]
+    assert published[0][1]["recipients"] == sorted([owner.id, member.id])
+
+
+def test_a_membership_change_that_fails_publishes_nothing(client, factory, published, monkeypatch):
+    """The group's `system` message was appended (its event raised) before the change failed: both go."""
+    from chat.members.rules import Scene
+
+    def broken(_scene):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(Scene, "member_ids", broken)
+    owner, member = factory.user(), factory.user()
+    r = client.post(f"{API}/groups", json={"name": "群", "member_ids": [member.id]}, headers=owner.headers)
+    assert r.status_code == 500 and published == []
