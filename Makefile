@@ -28,8 +28,10 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(PY) -m flask --app app migrate
 
+# The production server (gevent worker, gunicorn.conf.py's shutdown hooks) on SQLite and the in-process
+# broker: one process, since the in-process broker reaches only its own sockets. `python app.py` is for debugging.
 run: migrate
-	$(PY) app.py
+	$(PY) -m gunicorn -k gevent -w 1 -b "$${HOST:-127.0.0.1}:$${PORT:-8000}" 'app:create_app()'
 
 # The SDK's dev dependency (`ws`) for its Node tests, which pytest runs (tests/sdk); without npm they skip.
 sdk/node_modules/.package-lock.json: sdk/package-lock.json

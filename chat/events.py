@@ -1,4 +1,4 @@
-"""After-commit events of chat: the WebSocket/broker layer registers hooks here to publish them.
+"""Chat events, raised inside a unit of work and published by it after commit (`core.db.Database.on_commit`).
 
 Every event is a small dict with a `type`:
 - `{"type": "message", "group_id", "group_kind", "message": {...}, "cursors": {user_id: pos},
@@ -12,35 +12,16 @@ Every event is a small dict with a `type`:
 - membership events of user groups and rooms (chat.members.announce): `member_joined` (`user_ids`),
   `member_left`, `member_removed`, `role_changed`, `member_muted` (`user_id`), `group_renamed`,
   `group_dissolved`, each with `group_id`, `group_kind`, `by` and `recipients`.
+
+`chat.ws` publishes them (`chat/ws/hub.py`, `publish_events`); nothing else calls the broker for them.
 """
 from __future__ import annotations
 
-import logging
-from typing import Any, Callable, Iterable
+from core.db import Event, db
 
-log = logging.getLogger(__name__)
-
-Event = dict[str, Any]
-
-#: callables taking one event dict, run after the transaction that made the event commits
-after_commit_hooks: list[Callable[[Event], None]] = []
-
-#: callables taking every event of one commit at once (the broker publishes them in one round trip)
-after_commit_batch_hooks: list[Callable[[list[Event]], None]] = []
+__all__ = ["Event", "emit"]
 
 
-def dispatch(events: Iterable[Event]) -> None:
-    """Hand committed events to every hook; a failing hook is logged, never raised to the caller."""
-    events = list(events)
-    for event in events:
-        for hook in list(after_commit_hooks):
-            try:
-                hook(event)
-            except Exception:
-                log.exception("chat after-commit hook %r failed on a %s event", hook, event.get("type"))
-    if events:
-        for batch_hook in list(after_commit_batch_hooks):
-            try:
-                batch_hook(events)
-            except Exception:
-                log.exception("chat after-commit hook %r failed on %d event(s)", batch_hook, len(events))
+def emit(event: Event) -> None:
+    """Raise a chat event in the current unit of work: published after it commits, dropped if it rolls back."""
+    db.on_commit(event)

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from config.env import ConfigError, env_bool, env_choice, env_int, env_list, env_str, load_env_file
+from config.env import ConfigError, env_bool, env_choice, env_float, env_int, env_list, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret"
@@ -124,15 +124,6 @@ class Config:
         # /metrics: off unless a bearer token or allowed addresses (IPs or CIDRs) are configured.
         self.METRICS_TOKEN = env.get("METRICS_TOKEN") or None
         self.METRICS_ALLOW = env_list("METRICS_ALLOW")
-        # One user's typing in one group is relayed at most once per this many seconds (per process).
-        self.WS_TYPING_INTERVAL_S = float(env.get("WS_TYPING_INTERVAL_S", 3.0))
-        # After a socket's close frame, what the client still sends is drained this long before the TCP
-        # close (closing with unread data resets the connection, which can lose the close code).
-        self.WS_CLOSE_LINGER_S = float(env.get("WS_CLOSE_LINGER_S", 2.0))
-        # Lifetime of a /ws ticket (POST /api/v1/ws/ticket), used once.
-        self.WS_TICKET_TTL_S = _env_int("WS_TICKET_TTL_S", 30)
-        # Sockets one user may hold open in one process; the oldest is closed (4429) beyond.
-        self.WS_MAX_SOCKETS_PER_USER = _env_int("WS_MAX_SOCKETS_PER_USER", 10)
         # WeChat mini-program (marketplace/wechat): login, bind, subscribe messages. Unset: WeChat is off.
         self.WECHAT_APPID = env.get("WECHAT_APPID") or None
         self.WECHAT_SECRET = env.get("WECHAT_SECRET") or None
@@ -158,6 +149,40 @@ class Config:
         self.NOTIFY_WEBHOOK_URL = env.get("NOTIFY_WEBHOOK_URL") or None
         self.NOTIFY_WEBHOOK_SECRET = env.get("NOTIFY_WEBHOOK_SECRET") or None
         self.NOTIFY_WEBHOOK_TIMEOUT_S = float(env.get("NOTIFY_WEBHOOK_TIMEOUT_S", "5"))
+        self._relay_settings()
+
+    def _relay_settings(self) -> None:
+        """The WebSocket relay and its send queue (chat/ws; the README's table says what each does)."""
+        # ping interval, token re-check, and how long one socket write may block
+        self.WS_HEARTBEAT_S = env_float("WS_HEARTBEAT_S", 25.0)
+        # a socket opened without a cursor holds positions until the client's first frame, at most this long
+        self.WS_HELLO_GRACE_S = env_float("WS_HELLO_GRACE_S", 2.0)
+        # after a partial replay (`more: true`) positions are held until the next sync, at most this long
+        self.WS_SYNC_GRACE_S = env_float("WS_SYNC_GRACE_S", 30.0)
+        self.WS_SYNC_BATCH = _env_int("WS_SYNC_BATCH", 200)  # messages per `synced` batch of a replay
+        self.WS_QUEUE_MAX = _env_int("WS_QUEUE_MAX", 1000)  # frames queued for one socket before it is cut off
+        # how often a live socket double-checks the database for positions the broker lost
+        self.WS_CATCH_UP_S = env_float("WS_CATCH_UP_S", 25.0)
+        self.WS_MAX_FRAME_BYTES = _env_int("WS_MAX_FRAME_BYTES", 32 * 1024)  # a bigger client frame: close 1009
+        # the kernel's send buffer per socket (0: the OS autotunes it, up to megabytes)
+        self.WS_SEND_BUFFER_BYTES = _env_int("WS_SEND_BUFFER_BYTES", 256 * 1024)
+        # a position arriving ahead of a missing one waits this long for it before it is read from the database
+        self.WS_GAP_WAIT_S = env_float("WS_GAP_WAIT_S", 0.2)
+        self.WS_COALESCE = _env_int("WS_COALESCE", 64)  # frames written to a socket in one write at most
+        self.WS_SEND_BATCH = _env_int("WS_SEND_BATCH", 100)  # sends committed in one transaction at most
+        self.WS_SEND_QUEUE_MAX = _env_int("WS_SEND_QUEUE_MAX", 5000)  # queued sends before readers wait
+        self.WS_SEND_IDLE_S = env_float("WS_SEND_IDLE_S", 30.0)  # the send worker ends after this long idle
+        # at most this long a socket's op waits for its earlier sends to commit (ops keep the client's order)
+        self.WS_SEND_WAIT_S = env_float("WS_SEND_WAIT_S", 60.0)
+        # One user's typing in one group is relayed at most once per this many seconds (per process).
+        self.WS_TYPING_INTERVAL_S = env_float("WS_TYPING_INTERVAL_S", 3.0)
+        # After a socket's close frame, what the client still sends is drained this long before the TCP
+        # close (closing with unread data resets the connection, which can lose the close code).
+        self.WS_CLOSE_LINGER_S = env_float("WS_CLOSE_LINGER_S", 2.0)
+        # Lifetime of a /ws ticket (POST /api/v1/ws/ticket), used once.
+        self.WS_TICKET_TTL_S = _env_int("WS_TICKET_TTL_S", 30)
+        # Sockets one user may hold open in one process; the oldest is closed (4429) beyond.
+        self.WS_MAX_SOCKETS_PER_USER = _env_int("WS_MAX_SOCKETS_PER_USER", 10)
 
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""

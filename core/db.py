@@ -1,10 +1,12 @@
-"""Database engine, the declarative base and the per-request session."""
+"""Database engine, the declarative base, the per-request session and the units of work that publish
+their events after commit."""
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, MetaData, create_engine, event
@@ -83,13 +85,28 @@ def make_engine(url: str) -> Engine:
                          connect_args={"connect_timeout": 5})
 
 
+#: an event raised in a unit of work: a small dict with a `type` (chat/events.py lists them)
+Event = dict[str, Any]
+#: what publishes one commit's events (at most one per app; chat.ws sets it)
+Publisher = Callable[[list[Event]], None]
+
+
 class Database:
-    """Holds one engine and one scoped session factory per Flask app."""
+    """Holds one engine and one scoped session factory per Flask app.
+
+    `transaction()` and `core_transaction()` are the units of work: each collects the events raised
+    inside it (`on_commit`) and hands them to the app's publisher after it commits, or drops them when
+    it rolls back (Zulip's send_event_on_commit), so nothing is announced that is not stored.
+    """
+
+    def __init__(self) -> None:
+        # Open units of work of this thread (greenlet under gevent), innermost last: their pending events.
+        self._units = threading.local()
 
     def init_app(self, app: Flask) -> None:
         engine = make_engine(app.config["DATABASE_URL"])
         factory = sessionmaker(bind=engine, expire_on_commit=False)
-        app.extensions["db"] = _AppDatabase(engine, scoped_session(factory))
+        app.extensions["db"] = _AppDatabase(engine, scoped_session(factory), None)
         # Both hooks: a request inside an outer app context (tests, CLI) must not
         # keep its identity map for the next request.
         app.teardown_request(lambda _exc: self.remove())
@@ -119,6 +136,38 @@ class Database:
             finally:
                 scoped.registry.clear()
 
+    def set_publisher(self, app: Flask, publish: Publisher) -> None:
+        """Who publishes the app's committed events (replacing any before)."""
+        app.extensions["db"].publish = publish
+
+    def on_commit(self, event: Event) -> None:
+        """Publish `event` once the innermost open unit of work commits; never if it rolls back."""
+        stack = getattr(self._units, "stack", None)
+        if not stack:
+            raise RuntimeError("events are raised inside db.transaction() or db.core_transaction()")
+        stack[-1].append(event)
+
+    @contextmanager
+    def _collecting(self) -> Iterator[list[Event]]:
+        """Open one unit's event list; the caller publishes it after commit."""
+        stack = self._units.__dict__.setdefault("stack", [])
+        events: list[Event] = []
+        stack.append(events)
+        try:
+            yield events
+        finally:
+            stack.pop()
+
+    def _publish(self, events: list[Event]) -> None:
+        """Hand committed events to the app's publisher; a failure is logged, never raised: the work is stored."""
+        publish = current_app.extensions["db"].publish
+        if not events or publish is None:
+            return
+        try:
+            publish(events)
+        except Exception:
+            log.exception("publishing %d committed event(s) failed", len(events))
+
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """Run a unit of work: commit on success, roll back on any error.
@@ -130,12 +179,14 @@ class Database:
         if session.in_transaction():
             session.commit()
         session.connection(execution_options={WRITE_OPTION: True})
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+        with self._collecting() as events:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        self._publish(events)
 
     @contextmanager
     def core_transaction(self) -> Iterator[Connection]:
@@ -148,16 +199,19 @@ class Database:
         session = self.session
         if session.in_transaction():
             session.commit()
-        with self.engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+        with self._collecting() as events:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{WRITE_OPTION: True})
+                with conn.begin():
+                    yield conn
+        self._publish(events)
 
 
 class _AppDatabase:
-    def __init__(self, engine: Engine, session: scoped_session) -> None:
+    def __init__(self, engine: Engine, session: scoped_session, publish: Publisher | None) -> None:
         self.engine = engine
         self.session = session
+        self.publish = publish
 
 
 db = Database()

@@ -9,7 +9,7 @@ from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chat.admin.members import remove_group_member, set_group_member
-from chat.events import dispatch
+from chat.events import emit
 from chat.groups.access import add_members, direct_key, member_ids, membership
 from chat.groups.manage import open_group
 from chat.models import ChatGroup, ChatMember
@@ -123,10 +123,9 @@ def _create_group(*, admin: User, kind: str, user_ids: list[int] | None, listing
             add_members(s, group_id=group.id, roles=roles)
             record_audit(s, actor_id=admin.id, action="group.create", target_type="group", target_id=group.id,
                          details={"kind": kind, "members": sorted(roles)})
+            emit({"type": "group", "group_id": group.id, "kind": kind, "action": "created",
+                  "recipients": sorted(roles)})
     group_id = existing or group.id  # type: ignore[union-attr]
-    if group is not None:
-        dispatch([{"type": "group", "group_id": group_id, "kind": kind, "action": "created",
-                   "recipients": sorted(roles)}])
     return get_group(group_id=group_id), group is not None
 
 
@@ -176,11 +175,7 @@ def set_member(*, admin: User, group_id: int, user_id: int, role: str = "member"
             record_audit(s, actor_id=admin.id, action="group.member_add" if added else "group.member_role",
                          target_type="group", target_id=group_id,
                          details={"user_id": user_id, "role": role, "previous_role": old_role})
-            recipients = member_ids(s, group_id)
-        else:
-            recipients = []
-    if recipients:
-        _member_event(group_id, user_id, role, "added" if added else "role_changed", recipients)
+            _member_event(group_id, user_id, role, "added" if added else "role_changed", member_ids(s, group_id))
     member = db.session.scalar(select(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id == user_id)
                                .execution_options(populate_existing=True))
     return member, added  # type: ignore[return-value]
@@ -198,14 +193,13 @@ def remove_member(*, admin: User, group_id: int, user_id: int) -> None:
             raise NotFound("No such member.")
         if member.role == "owner":
             raise Conflict("The room's owner cannot be removed.", code="owner_cannot_leave")
-        recipients = member_ids(s, group_id)
+        _member_event(group_id, user_id, None, "removed", member_ids(s, group_id))
         s.execute(delete(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id == user_id))
         record_audit(s, actor_id=admin.id, action="group.member_remove", target_type="group", target_id=group_id,
                      details={"user_id": user_id, "role": member.role})
-    _member_event(group_id, user_id, None, "removed", recipients)
 
 
 def _member_event(group_id: int, user_id: int, role: str | None, action: str, recipients: list[int]) -> None:
     event: dict[str, Any] = {"type": "member", "group_id": group_id, "user_id": user_id, "role": role,
                              "action": action, "recipients": recipients}
-    dispatch([event])
+    emit(event)

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from chat.events import dispatch
 from chat.groups.access import not_found
 from chat.messages.bodies import TxtBody, validate_content, validate_ext
 from chat.messages.send import post_message
@@ -43,7 +42,6 @@ def post_admin_message(*, admin: User, group_id: int, type: str, body: Any, ext:
         result = post_message(s, group_id=group_id, sender=sender, type=type, body=body, ext=ext)
         record_audit(s, actor_id=admin.id, action="group.message_post", target_type="group", target_id=group_id,
                      details={"message_id": result.message["id"], "seq": result.message["seq"], "type": type})
-    dispatch([result.event()])
     return result.message
 
 

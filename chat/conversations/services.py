@@ -17,7 +17,7 @@ from chat.conversations.queries import (
     shape_of,
 )
 from chat.conversations.views import conversation_item, presence_check
-from chat.events import dispatch
+from chat.events import emit
 from chat.groups.access import require_member
 from chat.inbox import unread
 from chat.models import INBOX_KINDS
@@ -111,10 +111,9 @@ def hide_conversation(*, user: User, group_id: int) -> None:
         s.execute(update(members_t).where(members_t.c.group_id == group_id, members_t.c.user_id == user.id)
                   .values(hidden_until_seq=case((hidden.is_(None), last_seq), (hidden < last_seq, last_seq),
                                                 else_=hidden)))
-        totals = {}
         if state.kind in INBOX_KINDS and not state.muted:
-            totals = unread.apply(s, {user.id: -unread.unread_of(state, state.last_seq)})
-    dispatch(unread.unread_events(totals))
+            for event in unread.unread_events(unread.apply(s, {user.id: -unread.unread_of(state, state.last_seq)})):
+                emit(event)
 
 
 def update_conversation(*, user: User, group_id: int, muted: bool | None = None,
@@ -146,5 +145,6 @@ def update_conversation(*, user: User, group_id: int, muted: bool | None = None,
             totals = unread.apply(s, {user.id: -count if muted else count})
         result = {"group_id": group_id, "muted": changes.get("muted", state.muted),
                   "pinned": changes.get("pinned", state.pinned)}
-    dispatch(unread.unread_events(totals))
+        for event in unread.unread_events(totals):
+            emit(event)
     return result

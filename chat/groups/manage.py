@@ -9,6 +9,7 @@ from chat.groups.schemas import GroupView
 from chat.groups.services import get_group
 from chat.members.announce import (
     DISSOLVED_TEXT,
+    Event,
     announce,
     created_text,
     joined_text,
@@ -53,13 +54,14 @@ def open_group(*, creator: User, name: str, member_ids: list[int] | None = None,
         scene = Scene(s, group, creator, "owner", as_admin)
         scene.check_room_for(1 + len(invited))
         add_members(s, group_id=group.id, roles={owner.id: "owner", **{u.id: "member" for u in invited}})
-        events = scene.system(created_text(owner, invited))
+        scene.system(created_text(owner, invited))
+        events: list[Event] = []
         everyone = scene.member_ids()
         events.append(scene.event("member_joined", everyone, user_ids=everyone, member_count=len(everyone)))
         if as_admin:
             record_audit(s, actor_id=creator.id, action="group.create", target_type="group", target_id=group.id,
                          details={"kind": "group", "owner_id": owner.id, "members": everyone})
-    announce(events)
+        announce(events)
     return group.id
 
 
@@ -79,21 +81,21 @@ def invite_users(*, actor: User, group_id: int, user_ids: list[int], as_admin: b
         scene.require("admin")
         current = set(scene.member_ids())
         new = [u for u in users_by_id(s, user_ids, "user_ids") if u.id not in current]
-        events = []
+        events: list[Event] = []
         if new:
             if not as_admin:
                 for user in new:
                     ensure_not_blocked(actor_id=actor.id, other_id=user.id)
             scene.check_room_for(len(new))
             add_members(s, group_id=group_id, roles={u.id: "member" for u in new}, read_seq=scene.group.last_seq)
-            events = scene.system(joined_text(None if as_admin else actor, new))
+            scene.system(joined_text(None if as_admin else actor, new))
             everyone = scene.member_ids()
             events.append(scene.event("member_joined", everyone, user_ids=[u.id for u in new],
                                       member_count=len(everyone)))
             if as_admin:
                 record_audit(s, actor_id=actor.id, action="group.member_add", target_type="group",
                              target_id=group_id, details={"user_ids": [u.id for u in new]})
-    announce(events)
+        announce(events)
 
 
 def leave(*, user: User, group_id: int) -> None:
@@ -103,10 +105,11 @@ def leave(*, user: User, group_id: int) -> None:
         if scene.actor_role == "owner":
             raise Conflict("The owner must hand the group over before leaving.", code="owner_must_transfer")
         recipients = scene.member_ids()
-        events = scene.system(left_text(user))
+        scene.system(left_text(user))
+        events: list[Event] = []
         s.execute(delete(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id == user.id))
         events.append(scene.event("member_left", recipients, user_id=user.id, member_count=len(recipients) - 1))
-    announce(events)
+        announce(events)
 
 
 def rename_group(*, actor: User, group_id: int, name: str) -> GroupView:
@@ -120,15 +123,15 @@ def rename(*, actor: User, group_id: int, name: str, as_admin: bool = False) -> 
     with db.transaction() as s:
         scene = lock_scene(s, group_id=group_id, actor=actor, kinds=GROUP, as_admin=as_admin)
         scene.require("owner")
-        events = []
+        events: list[Event] = []
         if name != scene.group.name:
             s.execute(update(groups_t).where(groups_t.c.id == group_id).values(name=name))
-            events = scene.system(renamed_text(name))
+            scene.system(renamed_text(name))
             events.append(scene.event("group_renamed", scene.member_ids(), name=name))
             if as_admin:
                 record_audit(s, actor_id=actor.id, action="group.rename", target_type="group", target_id=group_id,
                              details={"name": name})
-    announce(events)
+        announce(events)
 
 
 def dissolve(*, actor: User, group_id: int, as_admin: bool = False) -> None:
@@ -138,12 +141,13 @@ def dissolve(*, actor: User, group_id: int, as_admin: bool = False) -> None:
         scene = lock_scene(s, group_id=group_id, actor=actor, kinds=GROUP, as_admin=as_admin)
         scene.require("owner")
         recipients = scene.member_ids()
-        events = scene.system(DISSOLVED_TEXT)
+        scene.system(DISSOLVED_TEXT)
+        events: list[Event] = []
         s.execute(delete(ChatMember).where(ChatMember.group_id == group_id))
         s.execute(update(groups_t).where(groups_t.c.id == group_id).values(read_only=True))
         events.append(scene.event("group_dissolved", recipients))
         if as_admin:
             record_audit(s, actor_id=actor.id, action="group.dissolve", target_type="group", target_id=group_id,
                          details={"members": recipients})
-    announce(events)
+        announce(events)
 

@@ -1,13 +1,13 @@
 """What members hear of a membership change: the `event` frames, and the `system` texts a group shows.
 
-Events go out through `announce` only, after the change commits, so they can move to
-publish-on-commit in one place.
+Events are raised through `announce` only, inside the change's unit of work: published when it
+commits, dropped if it rolls back.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable
 
-from chat.events import Event, dispatch
+from chat.events import Event, emit
 
 #: every membership event type, as clients see it in `{"op":"event","type":...}`
 MEMBER_EVENTS = ("member_joined", "member_left", "member_removed", "role_changed", "member_muted",
@@ -26,8 +26,10 @@ def member_event(type: str, *, group_id: int, group_kind: str, recipients: Itera
 
 
 def announce(events: Iterable[Event]) -> None:
-    """Hand committed membership events (and the `message` events of their system messages) to the broker."""
-    dispatch(list(events))
+    """Raise membership events in the current unit of work (their system messages' events are raised by
+    the append that stores them); published after it commits."""
+    for event in events:
+        emit(event)
 
 
 def names(users: Iterable[Any]) -> str:

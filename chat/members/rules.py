@@ -71,12 +71,10 @@ class Scene:
             raise Conflict(f"This group holds at most {limit} members.", code="group_full", details={"limit": limit})
         raise Conflict(f"This room holds at most {limit} members.", code="room_full", details={"limit": limit})
 
-    def system(self, text: str) -> list[Event]:
-        """Post a `system` message into a user group (rooms get events only); its events, for after commit."""
-        if self.group.kind != "group":
-            return []
-        results = post_server_messages(self.s, sender=None, posts=[(self.group.id, "system", {"text": text})])
-        return [result.event() for result in results]
+    def system(self, text: str) -> None:
+        """Post a `system` message into a user group (rooms get events only); its event goes out on commit."""
+        if self.group.kind == "group":
+            post_server_messages(self.s, sender=None, posts=[(self.group.id, "system", {"text": text})])
 
     def event(self, type: str, recipients: Iterable[int], **data) -> Event:
         return member_event(type, group_id=self.group.id, group_kind=self.group.kind, recipients=recipients,

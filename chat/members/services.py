@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 
 from chat.groups.access import add_members, dialect_insert
-from chat.members.announce import announce, removed_text, role_text, transfer_text
+from chat.members.announce import Event, announce, removed_text, role_text, transfer_text
 from chat.members.rules import find_member, lock_scene, users_by_id
 from chat.models import ChatKick, ChatMember
 from chat.tables import members_t
@@ -40,7 +40,8 @@ def remove_member(*, actor: User, group_id: int, user_id: int, as_admin: bool = 
             raise Conflict("The owner cannot be removed; set another owner first.", code="owner_cannot_leave")
         recipients = scene.member_ids()
         user = s.get(User, user_id)
-        events = scene.system(removed_text(user))  # posted while they are a member: they read why
+        scene.system(removed_text(user))  # posted while they are a member: they read why
+        events: list[Event] = []
         s.execute(delete(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id == user_id))
         extra = {}
         if scene.group.kind == "room":
@@ -52,7 +53,7 @@ def remove_member(*, actor: User, group_id: int, user_id: int, as_admin: bool = 
         events.append(scene.event("member_removed", recipients, user_id=user_id, member_count=len(recipients) - 1,
                                   **extra))
         _audit(scene, "group.member_remove", user_id=user_id, role=target.role)
-    announce(events)
+        announce(events)
 
 
 def set_role(*, actor: User, group_id: int, user_id: int, role: str, as_admin: bool = False) -> ChatMember:
@@ -66,15 +67,15 @@ def set_role(*, actor: User, group_id: int, user_id: int, role: str, as_admin: b
         target = scene.member(user_id)
         if target.role == "owner":
             raise Conflict("The owner keeps that role until they hand it over.", code="owner_role")
-        events = []
+        events: list[Event] = []
         if target.role != role:
             s.execute(update(members_t).where(members_t.c.group_id == group_id, members_t.c.user_id == user_id)
                       .values(role=role))
-            events = scene.system(role_text(target.user, role))
+            scene.system(role_text(target.user, role))
             events.append(scene.event("role_changed", scene.member_ids(), user_id=user_id, role=role,
                                       previous_role=target.role))
             _audit(scene, "group.member_role", user_id=user_id, role=role, previous_role=target.role)
-    announce(events)
+        announce(events)
     return _member(group_id, user_id)
 
 
@@ -84,7 +85,7 @@ def transfer_owner(*, actor: User, group_id: int, user_id: int, as_admin: bool =
     with db.transaction() as s:
         scene = lock_scene(s, group_id=group_id, actor=actor, as_admin=as_admin)
         scene.require("owner")
-        events = []
+        events: list[Event] = []
         target = find_member(s, group_id, user_id) if as_admin else scene.member(user_id)
         if target is None:
             users_by_id(s, [user_id], "user_id")  # 400 `unknown_user` for a missing one
@@ -99,14 +100,14 @@ def transfer_owner(*, actor: User, group_id: int, user_id: int, as_admin: bool =
                       .values(role="admin"))
             s.execute(update(members_t).where(members_t.c.group_id == group_id, members_t.c.user_id == user_id)
                       .values(role="owner"))
-            events += scene.system(transfer_text(old[0].user if old else None, target.user))
+            scene.system(transfer_text(old[0].user if old else None, target.user))
             recipients = scene.member_ids()
             events += [scene.event("role_changed", recipients, user_id=m.user_id, role="admin", previous_role="owner")
                        for m in old]
             events.append(scene.event("role_changed", recipients, user_id=user_id, role="owner",
                                       previous_role=previous_role))
             _audit(scene, "group.owner", user_id=user_id, previous_owner=[m.user_id for m in old])
-    announce(events)
+        announce(events)
     return _member(group_id, user_id)
 
 
@@ -127,7 +128,7 @@ def mute_member(*, actor: User, group_id: int, user_id: int, seconds: int, as_ad
         events = [scene.event("member_muted", scene.member_ids(), user_id=user_id,
                               muted_until=until.isoformat() if until else None)]
         _audit(scene, "group.member_mute", user_id=user_id, seconds=seconds)
-    announce(events)
+        announce(events)
     return _member(group_id, user_id)
 
 

@@ -1,37 +1,39 @@
-"""Sending many messages in one transaction: the unit of work of the WebSocket send queue.
+"""The one way a message is stored: a batch of sends appended in one transaction (Zulip's do_send_messages).
 
-Each request gets what `send_message` would give it (the same checks, errors and idempotency), but
-the new messages of a batch are committed together by about ten statements in all, whatever the
-batch's size (DESIGN "The hot path": several queued sends committed together). Locks are taken as a
-single send takes them: group rows in ascending id, then inbox counters in ascending user id.
+A single send is a batch of one (`send.send_message`); the WebSocket send queue commits every send
+queued so far; rooms, offers, listing notices, admin and system posts call `append` inside their own
+unit of work. Each send gets its own outcome: its new message, the message a retry of its client_id
+already stored, or its refusal. A batch whose transaction fails is retried as batches of one, so a
+failing send costs the others nothing.
+
+Order inside the transaction: replays and refusals of content found first; group rows locked in
+ascending id; each sender's right to post checked against them; seqs handed out in the batch's
+order; inbox counters moved once each in ascending user id, positions handed out in the batch's
+order; inbox rows; the groups' last message and the members' activity and read markers. Each new
+message's event is raised in the unit of work, published after it commits (`core.db`).
 """
 from __future__ import annotations
 
 import logging
-from collections import Counter, defaultdict
-from dataclasses import dataclass
-from types import SimpleNamespace
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
-from chat.events import dispatch
-from chat.groups.access import other_party
+from chat.events import Event, emit
 from chat.inbox.arrivals import record_arrivals
-from chat.messages import batch_sql, screening
+from chat.messages import batch_sql, posting, screening
 from chat.messages.bodies import validate_client_id, validate_content
-from chat.messages.send import (
-    SenderRef,
-    SendResult,
-    post_off_platform_notice,
-    posting_refusal,
-    send_message,
-)
-from chat.messages.views import message_dict
+from chat.messages.views import encode_message, message_dict, message_from_row, message_query
 from chat.models import INBOX_KINDS
+from chat.tables import groups_t, inbox_t, messages_t
 from core.db import db, utcnow
-from core.errors import ApiError
+from core.errors import ApiError, Conflict
 from marketplace.uploads.urls import request_base_url
 
 log = logging.getLogger(__name__)
@@ -39,7 +41,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class SendRequest:
-    """One client send, as it came in (validated here)."""
+    """One client send, as it came in (validated by `send_many`)."""
 
     sender_id: int
     group_id: int
@@ -51,126 +53,161 @@ class SendRequest:
     base_url: str | None = None
 
 
-#: a request's outcome: its message, or the error `send_message` raises for it (ApiError, or a
-#: database error when even its own transaction failed)
+@dataclass
+class SendResult:
+    """A sent (or replayed) message and what the WebSocket layer needs to deliver it."""
+
+    message: dict[str, Any]
+    created: bool  # False: the same client_id was sent before, `message` is that first one
+    cursors: dict[int, int]  # user id → inbox position of this message (empty for rooms)
+    recipients: list[int]  # every member to publish to (empty for a replay)
+    group_kind: str
+    #: user id → new unread total, for the users whose total this unit of work changed (chat/inbox)
+    unread: dict[int, int] = field(default_factory=dict)
+
+    @cached_property
+    def message_json(self) -> str:
+        """The message encoded once, for every frame that carries it (ack, publishes)."""
+        return encode_message(self.message)
+
+    def event(self) -> Event:
+        return {"type": "message", "group_id": self.message["group_id"], "group_kind": self.group_kind,
+                "message": self.message, "message_json": self.message_json, "cursors": self.cursors,
+                "recipients": self.recipients, "unread": self.unread}
+
+
+#: a send's outcome: its message, or the error it is refused with (ApiError, or a database error
+#: when even its own transaction failed)
 Outcome = SendResult | Exception
 
 
 @dataclass
-class _Send:
-    """A request that passed validation and screening, waiting for its place in the batch."""
+class Send:
+    """One send ready to append: validated and screened (client sends) or made by the server.
+
+    `checked` sends are a member's: refused unless the sender may post in the group. Server posts
+    (`checked=False`, `client_id` None) come from the system (`sender_id` None) or a user who need
+    not be a member. `refusal` is the answer unless the client_id names a stored message (content a
+    rule blocks: a retry of a message stored before the rule still gets its copy).
+    """
 
     index: int
-    sender_id: int
+    sender_id: int | None
     group_id: int
-    client_id: str
     type: str
     body: dict
-    ext: dict | None
-    off_platform: bool
+    ext: dict | None = None
+    client_id: str | None = None
+    checked: bool = True
+    refusal: ApiError | None = None
+    off_platform: bool = False
+    read_only: bool | None = None  # set on the group with the message (None: leave it)
 
 
 def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
-    """Send every request as `send_message` would and return their outcomes in order.
+    """Validate, screen and append client sends; their outcomes in order.
 
-    New messages are committed in one transaction. A request the batch leaves to `send_message`
-    after its commit: a retry of a stored client_id (or the same one twice in the batch), a room,
-    content a rule blocks (a retry may still get its stored copy) — and every request of a batch
-    whose transaction failed, so a failing send costs the others nothing.
+    New messages commit in one transaction. A client_id sent twice in the batch is sent again after
+    it (answered with the first's message), and every send of a batch whose transaction failed is
+    sent again alone. The groups where a new message shares contact details get the off-platform notice.
     """
     outcomes: list[Outcome | None] = [None] * len(requests)
-    batch: list[_Send] = []
-    later: list[int] = []
-    keys: set[tuple[int, str]] = set()
+    batch: list[Send] = []
+    again: list[Send] = []
+    keys: set[tuple[int, str | None]] = set()
     for i, r in enumerate(requests):
         try:
-            client_id = validate_client_id(r.client_id)
-            with request_base_url(r.base_url):
-                type, body, ext = validate_content(type=r.type, body=r.body, ext=r.ext)
-            screened = screening.screen_message(type=type, body=body, ext=ext)
-        except screening.ContentBlocked:
-            later.append(i)
-            continue
+            send = _prepare(i, r)
         except ApiError as exc:
             outcomes[i] = exc
             continue
-        if (r.sender_id, client_id) in keys:
-            later.append(i)
-            continue
-        keys.add((r.sender_id, client_id))
-        batch.append(_Send(i, r.sender_id, r.group_id, client_id, type, screened.body, screened.ext,
-                           screened.off_platform))
+        key = (r.sender_id, send.client_id)
+        (again if key in keys else batch).append(send)
+        keys.add(key)
     if batch:
         try:
-            with db.core_transaction() as conn:
-                refused, deferred, results = _append_many(conn, batch)
+            outcomes_by_index = _append_many(batch)
         except SQLAlchemyError:
             log.warning("a batch of %d sends failed; sending them one by one", len(batch), exc_info=True)
-            later += [s.index for s in batch]
+            again = batch + again
         else:
-            for index, error in refused.items():
-                outcomes[index] = error
-            later += deferred
-            for index, result in results.items():
-                outcomes[index] = result
-            dispatch([result.event() for result in results.values()])
-            for group_id in dict.fromkeys(s.group_id for s in batch if s.off_platform and s.index in results):
-                post_off_platform_notice(group_id=group_id)
-    for i in sorted(later):
-        outcomes[i] = _send_alone(requests[i])
+            for index, outcome in outcomes_by_index.items():
+                outcomes[index] = outcome
+    for send in sorted(again, key=lambda s: s.index):
+        outcomes[send.index] = _append_alone(send)
+    noticed = [s.group_id for s in batch + again if s.off_platform and _is_new(outcomes[s.index])]
+    for group_id in dict.fromkeys(noticed):
+        post_off_platform_notice(group_id=group_id)
     return outcomes  # type: ignore[return-value]  # every slot is filled by now
 
 
-def _send_alone(r: SendRequest) -> Outcome:
+def _prepare(index: int, r: SendRequest) -> Send:
+    client_id = validate_client_id(r.client_id)
+    with request_base_url(r.base_url):
+        type, body, ext = validate_content(type=r.type, body=r.body, ext=r.ext)
     try:
-        with request_base_url(r.base_url):
-            return send_message(sender=SenderRef(r.sender_id), group_id=r.group_id, client_id=r.client_id,  # type: ignore[arg-type]
-                                type=r.type, body=r.body, ext=r.ext)
-    except (ApiError, SQLAlchemyError) as exc:
-        if isinstance(exc, SQLAlchemyError):
-            db.session.rollback()
+        screened = screening.screen_message(type=type, body=body, ext=ext)
+    except screening.ContentBlocked as blocked:
+        return Send(index, r.sender_id, r.group_id, type, body, ext, client_id, refusal=blocked)
+    return Send(index, r.sender_id, r.group_id, type, screened.body, screened.ext, client_id,
+                off_platform=screened.off_platform)
+
+
+def _is_new(outcome: Outcome | None) -> bool:
+    return isinstance(outcome, SendResult) and outcome.created
+
+
+def _append_many(batch: list[Send]) -> dict[int, Outcome]:
+    """The batch in one transaction; a database error fails it whole (the caller retries each alone)."""
+    with db.core_transaction() as conn:
+        return append(conn, batch)
+
+
+def _append_alone(send: Send) -> Outcome:
+    """One send in its own transaction; its database error is its outcome."""
+    try:
+        with db.core_transaction() as conn:
+            return append(conn, [send])[send.index]
+    except SQLAlchemyError as exc:
+        log.warning("a send of user %s failed in the database: %s", send.sender_id, exc)
         return exc
 
 
-def _append_many(conn: Connection, batch: list[_Send]) -> tuple[dict[int, ApiError], list[int],
-                                                                 dict[int, SendResult]]:
-    """Check and append the batch's sends: (refusals, requests left for `send_message`, results), by
-    request index."""
+def append(executor: Session | Connection, sends: Sequence[Send]) -> dict[int, Outcome]:
+    """Append the sends inside the caller's unit of work; each one's outcome by its index.
+
+    Missing groups are 404 `not_found` for every send; a checked send is refused (404/403) as
+    `posting.posting_refusal` says. Each new message's event is raised here, published after commit.
+    """
+    conn = executor.connection() if isinstance(executor, Session) else executor
     q = batch_sql.for_connection(conn)
-    refused: dict[int, ApiError] = {}
-    sent = q.sent_before(conn, [(s.sender_id, s.client_id) for s in batch])
-    deferred = [s.index for s in batch if (s.sender_id, s.client_id) in sent]
-    fresh = [s for s in batch if (s.sender_id, s.client_id) not in sent]
-    if not fresh:
-        return refused, deferred, {}
-    groups = {row.id: row for row in q.read(conn, "lock_groups", [s.group_id for s in fresh])}
-    inbox_groups = [gid for gid, row in groups.items() if row.kind in INBOX_KINDS]
-    members: dict[int, dict[int, str]] = defaultdict(dict)
-    muted: dict[tuple[int, int], Any] = {}  # (group, user) → muted_until, for the muted ones
-    for row in q.read(conn, "members_of", inbox_groups) if inbox_groups else ():
-        members[row.group_id][row.user_id] = row.role
-        if row.muted_until is not None:
-            muted[(row.group_id, row.user_id)] = row.muted_until
-    senders = {row.id: row for row in q.read(conn, "senders", [s.sender_id for s in fresh])}
-    parties = [(s.sender_id, other) for s in fresh if (other := _other_party(groups.get(s.group_id), s.sender_id))]
-    blocks = q.blocks(conn, parties + [(b, a) for a, b in parties]) if parties else set()
-
-    accepted: list[_Send] = []
-    for s in fresh:
-        group = groups.get(s.group_id)
-        if group is not None and group.kind not in INBOX_KINDS:
-            deferred.append(s.index)  # rooms: live only, and possibly huge; the single path serves them
-            continue
-        refusal = posting_refusal(_sender_view(group, members, muted, senders.get(s.sender_id), s.sender_id),
-                                  sender_id=s.sender_id,
-                                  blocked=lambda other, me=s.sender_id: (me, other) in blocks or (other, me) in blocks)  # type: ignore[misc]
-        if refusal is not None:
-            refused[s.index] = refusal
+    outcomes: dict[int, Outcome] = {}
+    keyed = [(s.sender_id, s.client_id) for s in sends if s.sender_id is not None and s.client_id is not None]
+    stored = q.sent_before(conn, keyed) if keyed else set()
+    fresh: list[Send] = []
+    for s in sends:
+        if s.sender_id is not None and s.client_id is not None and (s.sender_id, s.client_id) in stored:
+            outcomes[s.index] = _replay(conn, s, s.sender_id, s.client_id)
+        elif s.refusal is not None:
+            outcomes[s.index] = s.refusal
         else:
-            accepted.append(s)
-    if not accepted:
-        return refused, deferred, {}
+            fresh.append(s)
+    if not fresh:
+        return outcomes
 
+    groups, members, senders, refusals = posting.check(conn, q, fresh)
+    accepted = [s for s in fresh if s.index not in refusals]
+    outcomes.update(refusals)
+    if accepted:
+        for s, result in zip(accepted, _store(conn, q, accepted, groups, members, senders)):
+            outcomes[s.index] = result
+            emit(result.event())
+    return outcomes
+
+
+def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups: dict[int, Any],
+           members: dict[int, dict[int, str]], senders: dict[int, Any]) -> list[SendResult]:
+    """Insert the accepted sends (their group rows locked) and fan each out to its members' inboxes."""
     now = utcnow()
     last_seq = {gid: row.last_seq for gid, row in groups.items()}
     seqs = []
@@ -180,50 +217,83 @@ def _append_many(conn: Connection, batch: list[_Send]) -> tuple[dict[int, ApiErr
     ids = q.add_messages(conn, [(s.group_id, seq, s.sender_id, s.type, s.body, s.ext, s.client_id)
                                 for s, seq in zip(accepted, seqs)], now)
 
+    inbox = [s for s in accepted if groups[s.group_id].kind in INBOX_KINDS]
     # Each member's counter moves once by the number of the batch's messages they receive; their
     # positions are then handed out in the batch's order.
-    counts = Counter(uid for s in accepted for uid in members[s.group_id])
-    last_pos = q.advance_counters(conn, counts)
-    next_pos = {uid: last_pos[uid] - n for uid, n in counts.items()}
-    results: dict[int, SendResult] = {}
+    counts = Counter(uid for s in inbox for uid in members[s.group_id])
+    next_pos = {uid: pos - counts[uid] for uid, pos in q.advance_counters(conn, counts).items()} if counts else {}
+    results: list[SendResult] = []
     inbox_rows = []
     newest: dict[int, tuple[int, int]] = {}  # group → (seq, id) of its newest message
-    read_to: dict[tuple[int, int], int] = {}  # (group, sender) → the sender's newest seq there
+    read_to: dict[tuple[int, int | None], int] = {}  # (group, sender) → the sender's newest seq there
     for s, seq, message_id in zip(accepted, seqs, ids):
+        kind = groups[s.group_id].kind
         cursors = {}
-        for uid in members[s.group_id]:
-            next_pos[uid] += 1
-            cursors[uid] = next_pos[uid]
-            inbox_rows.append((uid, next_pos[uid], message_id, s.group_id))
+        if kind in INBOX_KINDS:
+            for uid in members[s.group_id]:
+                next_pos[uid] += 1
+                cursors[uid] = next_pos[uid]
+                inbox_rows.append((uid, next_pos[uid], message_id, s.group_id))
         newest[s.group_id] = (seq, message_id)
         read_to[(s.group_id, s.sender_id)] = seq
-        sender = senders[s.sender_id]
-        author = {"id": s.sender_id, "nickname": sender.nickname, "avatar_url": sender.avatar_url}
+        sender = senders.get(s.sender_id) if s.sender_id is not None else None
+        author = None if sender is None else {"id": sender.id, "nickname": sender.nickname,
+                                              "avatar_url": sender.avatar_url}
         message = message_dict(id=message_id, group_id=s.group_id, seq=seq, sender=author, type=s.type,
                                body=s.body, ext=s.ext, client_id=s.client_id, created_at=now, recalled_at=None)
-        results[s.index] = SendResult(message=message, created=True, cursors=cursors, recipients=sorted(cursors),
-                                      group_kind=groups[s.group_id].kind)
-    q.add_inbox(conn, inbox_rows)
+        results.append(SendResult(message=message, created=True, cursors=cursors,
+                                  recipients=sorted(cursors) if cursors else sorted(members[s.group_id]),
+                                  group_kind=kind))
+    if inbox_rows:
+        q.add_inbox(conn, inbox_rows)
     q.move_groups(conn, newest, now)
-    record_arrivals(conn, list(results.values()))  # before the senders' read markers move
-    q.move_members(conn, {gid: list(members[gid]) for gid in newest}, read_to, now)
-    return refused, deferred, results
+    record_arrivals(conn, results)  # before the senders' read markers move
+    read_only = {s.group_id: s.read_only for s in accepted if s.read_only is not None}
+    if read_only:
+        q.set_read_only(conn, read_only)
+    # Inbox groups: every member's activity time (the conversation list orders by it) and each
+    # sender's read marker; rooms: the sender's read marker only.
+    q.move_members(conn, {gid: list(members[gid]) for gid in newest if groups[gid].kind in INBOX_KINDS},
+                   {(gid, sid): seq for (gid, sid), seq in read_to.items() if sid is not None}, now)
+    return results
 
 
-def _other_party(group: Any, sender_id: int) -> int | None:
-    if group is None:
+def _replay(conn: Connection, s: Send, sender_id: int, client_id: str) -> SendResult | ApiError:
+    """The message this sender stored under this client_id before (409 when it was in another group)."""
+    row = conn.execute(message_query().where(messages_t.c.sender_id == sender_id,
+                                             messages_t.c.client_id == client_id)).one()
+    if row.group_id != s.group_id:
+        return Conflict("This client_id was already used for a message in another group.",
+                        code="client_id_reused", details={"fields": {"client_id": ["Already used."]}})
+    pos = conn.scalar(select(inbox_t.c.pos).where(inbox_t.c.user_id == sender_id, inbox_t.c.message_id == row.id))
+    kind = conn.execute(select(groups_t.c.kind).where(groups_t.c.id == s.group_id)).scalar_one()
+    return SendResult(message=message_from_row(row), created=False,
+                      cursors={sender_id: pos} if pos is not None else {}, recipients=[], group_kind=kind)
+
+
+def check_sender(executor: Session | Connection, *, group_id: int, sender_id: int) -> None:
+    """Lock the group row and raise (404/403) unless the sender may post in it, as `append` checks a send."""
+    conn = executor.connection() if isinstance(executor, Session) else executor
+    refusals = posting.check(conn, batch_sql.for_connection(conn), [Send(0, sender_id, group_id, "", {})])[3]
+    if refusals:
+        raise refusals[0]
+
+
+def post_off_platform_notice(*, group_id: int) -> SendResult | None:
+    """The `system` warning against trading off the platform, unless the group got one within
+    NOTICE_EVERY (checked under the group's row lock, so processes racing post it once).
+
+    The message that prompted it is committed already: a failure here is logged, never raised.
+    """
+    try:
+        with db.core_transaction() as conn:
+            q = batch_sql.for_connection(conn)
+            q.read(conn, "lock_groups", [group_id])
+            if screening.notice_is_recent(conn, group_id=group_id):
+                return None
+            outcome = append(conn, [Send(0, None, group_id, "system", {"text": screening.OFF_PLATFORM_NOTICE},
+                                         screening.OFF_PLATFORM_EXT, checked=False)])[0]
+    except Exception:
+        log.exception("could not post the off-platform notice in group %s", group_id)
         return None
-    return other_party(kind=group.kind, buyer_id=group.buyer_id, seller_id=group.seller_id,
-                       direct_key=group.direct_key, user_id=sender_id)
-
-
-def _sender_view(group: Any, members: dict[int, dict[int, str]], muted: dict[tuple[int, int], Any], sender: Any,
-                 sender_id: int) -> Any:
-    """The fields `posting_refusal` reads, from the batch's group, member and sender rows."""
-    if group is None or sender is None:
-        return None
-    return SimpleNamespace(
-        kind=group.kind, read_only=group.read_only, buyer_id=group.buyer_id, seller_id=group.seller_id,
-        direct_key=group.direct_key, listing_final_at=group.listing_final_at, listing_status=group.listing_status,
-        role=members[group.id].get(sender_id), muted_until=muted.get((group.id, sender_id)),
-        banned_at=sender.banned_at, banned_until=sender.banned_until)
+    return outcome if isinstance(outcome, SendResult) else None

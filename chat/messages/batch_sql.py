@@ -1,9 +1,12 @@
-"""The batched send's statements, one implementation per backend, each step one statement for the whole batch.
+"""The batched append's statements: one interface (`BatchSql`), one implementation per backend, each step
+one statement for the whole batch. Every statement is built at import from the table objects of
+`chat/tables.py` (a renamed column fails at import, whatever the backend), and this module is the one
+place where SQL differs by dialect.
 
 PostgreSQL gets arrays: `= ANY(:ids)` reads and `unnest(...)` writes, so each statement's text is the
-same whatever the batch's size (psycopg converts and prepares it once) and a thousand rows cost one
-bound parameter per column, not one per value. SQLite runs the same steps with expanding IN lists,
-pairs joined from VALUES, and executemany, which its driver loops over in C.
+same whatever the batch's size (psycopg prepares it once) and a thousand rows cost one bound parameter
+per column, not one per value. SQLite runs the same steps with expanding IN lists, pairs read from
+`json_each`, and executemany, which its driver loops over in C.
 """
 from __future__ import annotations
 
@@ -11,18 +14,32 @@ import json
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import BigInteger, any_, bindparam, insert, select, text
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    String,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from chat.messages import statements as single
-from chat.tables import counters_t, groups_t, inbox_t, listings_t, members_t, messages_t, users_t
+from chat.tables import blocks_t, counters_t, groups_t, inbox_t, listings_t, members_t, messages_t, users_t
 
-g, m = groups_t.c, members_t.c
+g, m, msg, b = groups_t.c, members_t.c, messages_t.c, blocks_t.c
 
 #: a new message's row: (group_id, seq, sender_id, type, body, ext, client_id)
-MessageRow = tuple[int, int, int, str, dict, Any, str]
+MessageRow = tuple[int, int, int | None, str, dict, Any, str | None]
 
 
 def _reads(ids_in) -> dict[str, Any]:
@@ -36,56 +53,56 @@ def _reads(ids_in) -> dict[str, Any]:
             .where(ids_in(g.id, "ids")).order_by(g.id).with_for_update(of=groups_t)),
         "senders": select(users_t.c.id, users_t.c.nickname, users_t.c.avatar_url, users_t.c.banned_at,
                           users_t.c.banned_until).where(ids_in(users_t.c.id, "ids")),
-        "members_of": select(m.group_id, m.user_id, m.role, m.muted_until).where(ids_in(m.group_id, "ids")).order_by(m.group_id,  # noqa: E501
-                                                                                                          m.user_id),
+        "members_of": select(m.group_id, m.user_id, m.role, m.muted_until).where(ids_in(m.group_id, "ids"))
+                      .order_by(m.group_id, m.user_id),
     }
 
 
-def _pg_any(column, name: str) -> ColumnElement[bool]:
-    return column == any_(bindparam(name, type_=postgresql.ARRAY(BigInteger())))
-
-
-def _expanding_in(column, name: str) -> ColumnElement[bool]:
-    return column.in_(bindparam(name, expanding=True))
+# UPDATE parameters may not share a column's name: `gid`, `sid` (sender), `new_seq`, `mid`, `at`, `ro`.
+_SET_READ_ONLY = update(groups_t).where(g.id == bindparam("gid")).values(read_only=bindparam("ro"))
 
 
 class BatchSql:
-    """The steps of `chat.messages.batch._append_many` on SQLite (and the shape every backend follows)."""
+    """The steps of `chat.messages.batch.append`, as SQLite runs them (and the interface every backend has)."""
 
-    reads = _reads(_expanding_in)
-    insert_messages = insert(messages_t).returning(messages_t.c.id, sort_by_parameter_order=True)
+    reads = _reads(lambda col, name: col.in_(bindparam(name, expanding=True)))
+    insert_messages = insert(messages_t).returning(msg.id, sort_by_parameter_order=True)
     insert_inbox = insert(inbox_t)
-
-    def __init__(self) -> None:
-        counters = sqlite.insert(counters_t)
-        self.advance = (counters.on_conflict_do_update(
-            index_elements=[counters_t.c.user_id],
-            set_={"last_pos": counters_t.c.last_pos + counters.excluded.last_pos})
-            .returning(counters_t.c.user_id, counters_t.c.last_pos))
+    _counters = sqlite.insert(counters_t)
+    advance = (_counters.on_conflict_do_update(index_elements=[counters_t.c.user_id],
+                                               set_={"last_pos": counters_t.c.last_pos + _counters.excluded.last_pos})
+               .returning(counters_t.c.user_id, counters_t.c.last_pos))
+    move_group = update(groups_t).where(g.id == bindparam("gid")).values(
+        last_seq=bindparam("new_seq"), last_message_id=bindparam("mid"), last_message_at=bindparam("at"))
+    #: an item or direct group: every member's activity time, and the sender's read marker (sid None: the system)
+    move_activity = update(members_t).where(m.group_id == bindparam("gid")).values(
+        activity_at=bindparam("at"),
+        last_read_seq=case((and_(m.user_id == bindparam("sid"), m.last_read_seq < bindparam("new_seq")),
+                            bindparam("new_seq")), else_=m.last_read_seq))
+    #: a room: the sender's read marker only
+    move_read_marker = update(members_t).where(
+        m.group_id == bindparam("gid"), m.user_id == bindparam("sid"),
+        m.last_read_seq < bindparam("new_seq")).values(last_read_seq=bindparam("new_seq"))
+    # Pairs come from one JSON array parameter: SQLite probes the unique index once per pair (its plan
+    # for `(a, b) IN (VALUES …)` scans the whole table).
+    _pairs = func.json_each(bindparam("pairs")).table_valued("value").alias("v")
+    _first, _second = func.json_extract(_pairs.c.value, "$[0]"), func.json_extract(_pairs.c.value, "$[1]")
+    sent_pairs = select(msg.sender_id, msg.client_id).select_from(_pairs).join(
+        messages_t, and_(msg.sender_id == _first, msg.client_id == _second))
+    block_pairs = select(b.blocker_id, b.blocked_id).select_from(_pairs).join(
+        blocks_t, and_(b.blocker_id == _first, b.blocked_id == _second))
 
     def read(self, conn: Connection, name: str, ids: Iterable[int]) -> list[Any]:
         """Rows of one of `reads` for these ids."""
-        return conn.execute(self.reads[name], {"ids": sorted(set(ids))}).all()  # type: ignore[return-value]
+        return list(conn.execute(self.reads[name], {"ids": sorted(set(ids))}).all())
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""
-        return self._pairs_in(conn, "SELECT m.sender_id, m.client_id FROM (VALUES {values}) AS v JOIN chat_messages "
-                                    "AS m ON m.sender_id = v.column1 AND m.client_id = v.column2", pairs)
+        return set(conn.execute(self.sent_pairs, {"pairs": json.dumps(sorted(set(pairs)))}).all())
 
     def blocks(self, conn: Connection, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which of these (blocker_id, blocked_id) pairs are blocks."""
-        return self._pairs_in(conn, "SELECT b.blocker_id, b.blocked_id FROM (VALUES {values}) AS v JOIN blocks AS b "
-                                    "ON b.blocker_id = v.column1 AND b.blocked_id = v.column2", pairs)
-
-    @staticmethod
-    def _pairs_in(conn: Connection, sql: str, pairs: Iterable[tuple[Any, Any]]) -> set[tuple[Any, Any]]:
-        # Joined from VALUES, SQLite probes the unique index once per pair; `(a, b) IN (VALUES …)`
-        # scans the whole table instead (its plan: SCAN, then a list lookup per row).
-        pairs = sorted(set(pairs))
-        if not pairs:
-            return set()
-        values = ",".join(["(?, ?)"] * len(pairs))
-        return set(conn.exec_driver_sql(sql.format(values=values), tuple(x for pair in pairs for x in pair)).all())
+        return set(conn.execute(self.block_pairs, {"pairs": json.dumps(sorted(set(pairs)))}).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
         """Insert the messages; their ids in the rows' order."""
@@ -101,19 +118,47 @@ class BatchSql:
     def add_inbox(self, conn: Connection, rows: Iterable[tuple[int, int, int, int]]) -> None:
         """Inbox rows (user_id, pos, message_id, group_id)."""
         conn.execute(self.insert_inbox, [{"user_id": u, "pos": p, "message_id": mid, "group_id": gid}
-                                       for u, p, mid, gid in rows])
+                                         for u, p, mid, gid in rows])
 
     def move_groups(self, conn: Connection, last: dict[int, tuple[int, int]], at: datetime) -> None:
         """Each group's newest message: group → (seq, message id)."""
-        conn.execute(single.MOVE_GROUP, [{"gid": gid, "new_seq": seq, "mid": mid, "at": at}
-                                         for gid, (seq, mid) in sorted(last.items())])
+        conn.execute(self.move_group, [{"gid": gid, "new_seq": seq, "mid": mid, "at": at}
+                                       for gid, (seq, mid) in sorted(last.items())])
 
-    def move_members(self, conn: Connection, members: dict[int, list[int]], read_to: dict[tuple[int, int], int],
-                     at: datetime) -> None:
-        """Every member's activity time, and each sender's read marker up to their newest message."""
-        # (Every group of the batch has a sender in read_to.)
-        conn.execute(single.MOVE_ACTIVITY, [{"gid": gid, "sid": sid, "new_seq": seq, "at": at}
-                                            for (gid, sid), seq in sorted(read_to.items())])
+    def set_read_only(self, conn: Connection, read_only: dict[int, bool]) -> None:
+        """Open or close groups for posting: group → read_only."""
+        conn.execute(_SET_READ_ONLY, [{"gid": gid, "ro": ro} for gid, ro in sorted(read_only.items())])
+
+    def move_members(self, conn: Connection, inbox_members: dict[int, list[int]],
+                     read_to: dict[tuple[int, int], int], at: datetime) -> None:
+        """Every member's activity time in the item and direct groups `inbox_members` (group → member ids),
+        and each sender's read marker up to their newest message: (group, sender) → seq."""
+        senders: dict[int, list[tuple[int | None, int]]] = {gid: [] for gid in inbox_members}
+        rooms = []
+        for (gid, sid), seq in sorted(read_to.items()):
+            if gid in senders:
+                senders[gid].append((sid, seq))
+            else:
+                rooms.append({"gid": gid, "sid": sid, "new_seq": seq})
+        # One row per sender of each item or direct group (the system's: activity only).
+        activity = [{"gid": gid, "sid": sid, "new_seq": seq, "at": at}
+                    for gid in sorted(senders) for sid, seq in (senders[gid] or [(None, 0)])]
+        if activity:
+            conn.execute(self.move_activity, activity)
+        if rooms:
+            conn.execute(self.move_read_marker, rooms)
+
+
+def _unnest(**columns: Any) -> Any:
+    """`unnest(:a, :b, …) AS v(a, b, …)`: one array parameter per column, each named as its column."""
+    # psycopg's dialect casts each parameter to its type (`%(ids)s::BIGINT[]`), as unnest needs.
+    arrays = [bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in columns.items()]
+    return (func.unnest(*arrays).table_valued(*(column(name, type_) for name, type_ in columns.items()))
+            .render_derived(name="v"))
+
+
+def _pg_any(col, name: str) -> ColumnElement[bool]:
+    return col == any_(bindparam(name, type_=postgresql.ARRAY(BigInteger())))
 
 
 class PostgresBatchSql(BatchSql):
@@ -121,35 +166,38 @@ class PostgresBatchSql(BatchSql):
 
     reads = _reads(_pg_any)
     # Pairs are joined from unnest: one index probe per pair (two `= ANY` lists would probe their product).
-    sent_pairs = text(
-        "SELECT m.sender_id, m.client_id FROM unnest(CAST(:sender_ids AS BIGINT[]), CAST(:client_ids AS VARCHAR[])) "
-        "AS v(sender_id, client_id) JOIN chat_messages AS m ON m.sender_id = v.sender_id AND m.client_id = v.client_id")
-    block_pairs = text(
-        "SELECT b.blocker_id, b.blocked_id FROM unnest(CAST(:blockers AS BIGINT[]), CAST(:blocked AS BIGINT[])) "
-        "AS v(blocker_id, blocked_id) JOIN blocks AS b ON b.blocker_id = v.blocker_id AND b.blocked_id = v.blocked_id")
-    insert_messages = text(  # type: ignore[assignment]
-        "INSERT INTO chat_messages (group_id, seq, sender_id, type, body, ext, client_id, created_at) "
-        "SELECT v.group_id, v.seq, v.sender_id, v.type, CAST(v.body AS JSON), CAST(v.ext AS JSON), v.client_id, "
-        ":at FROM unnest(CAST(:group_ids AS BIGINT[]), CAST(:seqs AS INTEGER[]), CAST(:sender_ids AS BIGINT[]), "
-        "CAST(:types AS VARCHAR[]), CAST(:bodies AS TEXT[]), CAST(:exts AS TEXT[]), CAST(:client_ids AS VARCHAR[])) "
-        "AS v(group_id, seq, sender_id, type, body, ext, client_id) RETURNING id, group_id, seq")
-    advance_sql = text(
-        "INSERT INTO chat_inbox_counters (user_id, last_pos) "
-        "SELECT * FROM unnest(CAST(:user_ids AS BIGINT[]), CAST(:counts AS BIGINT[])) "
-        "ON CONFLICT (user_id) DO UPDATE SET last_pos = chat_inbox_counters.last_pos + excluded.last_pos "
-        "RETURNING user_id, last_pos")
-    inbox_sql = text(
-        "INSERT INTO chat_inbox (user_id, pos, message_id, group_id) SELECT * FROM unnest("
-        "CAST(:user_ids AS BIGINT[]), CAST(:positions AS BIGINT[]), CAST(:message_ids AS BIGINT[]), "
-        "CAST(:group_ids AS BIGINT[]))")
-    groups_sql = text(
-        "UPDATE chat_groups AS g SET last_seq = v.seq, last_message_id = v.message_id, last_message_at = :at "
-        "FROM unnest(CAST(:ids AS BIGINT[]), CAST(:seqs AS INTEGER[]), CAST(:message_ids AS BIGINT[])) "
-        "AS v(id, seq, message_id) WHERE g.id = v.id")
-    members_sql = text(
-        "UPDATE chat_members AS m SET activity_at = :at, last_read_seq = GREATEST(m.last_read_seq, v.seq) "
-        "FROM unnest(CAST(:group_ids AS BIGINT[]), CAST(:user_ids AS BIGINT[]), CAST(:seqs AS INTEGER[])) "
-        "AS v(group_id, user_id, seq) WHERE m.group_id = v.group_id AND m.user_id = v.user_id")
+    _sent = _unnest(sender_ids=BigInteger, client_ids=String)
+    sent_pairs = select(msg.sender_id, msg.client_id).select_from(_sent).join(
+        messages_t, and_(msg.sender_id == _sent.c.sender_ids, msg.client_id == _sent.c.client_ids))
+    _blocked = _unnest(blockers=BigInteger, blocked=BigInteger)
+    block_pairs = select(b.blocker_id, b.blocked_id).select_from(_blocked).join(
+        blocks_t, and_(b.blocker_id == _blocked.c.blockers, b.blocked_id == _blocked.c.blocked))
+    # Bodies travel as JSON text, as SQLAlchemy's JSON type would bind them (json.dumps; None is JSON null).
+    _new = _unnest(group_ids=BigInteger, seqs=Integer, sender_ids=BigInteger, types=String, bodies=Text, exts=Text,
+                   client_ids=String)
+    insert_messages = insert(messages_t).from_select(
+        ["group_id", "seq", "sender_id", "type", "body", "ext", "client_id", "created_at"],
+        select(_new.c.group_ids, _new.c.seqs, _new.c.sender_ids, _new.c.types, cast(_new.c.bodies, msg.body.type),
+               cast(_new.c.exts, msg.ext.type), _new.c.client_ids, bindparam("at", type_=msg.created_at.type))
+    ).returning(msg.id, msg.group_id, msg.seq)
+    _counts = _unnest(user_ids=BigInteger, counts=BigInteger)
+    _upsert = postgresql.insert(counters_t).from_select(["user_id", "last_pos"],
+                                                        select(_counts.c.user_ids, _counts.c.counts))
+    advance = (_upsert.on_conflict_do_update(index_elements=[counters_t.c.user_id],
+                                             set_={"last_pos": counters_t.c.last_pos + _upsert.excluded.last_pos})
+               .returning(counters_t.c.user_id, counters_t.c.last_pos))
+    _inbox = _unnest(user_ids=BigInteger, positions=BigInteger, message_ids=BigInteger, group_ids=BigInteger)
+    add_inbox_sql = insert(inbox_t).from_select(
+        ["user_id", "pos", "message_id", "group_id"],
+        select(_inbox.c.user_ids, _inbox.c.positions, _inbox.c.message_ids, _inbox.c.group_ids))
+    _last = _unnest(ids=BigInteger, seqs=Integer, message_ids=BigInteger)
+    move_groups_sql = update(groups_t).where(g.id == _last.c.ids).values(
+        last_seq=_last.c.seqs, last_message_id=_last.c.message_ids, last_message_at=bindparam("at"))
+    # One row per member to touch: `touch` moves the activity time (item and direct groups), `seq` the read marker.
+    _marks = _unnest(group_ids=BigInteger, user_ids=BigInteger, seqs=Integer, touch=postgresql.BOOLEAN)
+    move_members_sql = update(members_t).where(m.group_id == _marks.c.group_ids, m.user_id == _marks.c.user_ids).values(
+        activity_at=case((_marks.c.touch, bindparam("at", type_=m.activity_at.type)), else_=m.activity_at),
+        last_read_seq=func.greatest(m.last_read_seq, _marks.c.seqs))
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         senders, client_ids = _columns(sorted(set(pairs)), 2)
@@ -160,35 +208,36 @@ class PostgresBatchSql(BatchSql):
         return set(conn.execute(self.block_pairs, {"blockers": blockers, "blocked": blocked}).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
-        # JSON text as SQLAlchemy's JSON type would bind it (json.dumps; None is JSON null)
-        cols = list(zip(*rows))
+        cols = _columns(rows, 7)
         ids = {(gid, seq): mid for mid, gid, seq in conn.execute(self.insert_messages, {
-            "group_ids": list(cols[0]), "seqs": list(cols[1]), "sender_ids": list(cols[2]), "types": list(cols[3]),
-            "bodies": [json.dumps(b) for b in cols[4]], "exts": [json.dumps(e) for e in cols[5]],
-            "client_ids": list(cols[6]), "at": at})}
+            "group_ids": cols[0], "seqs": cols[1], "sender_ids": cols[2], "types": cols[3],
+            "bodies": [json.dumps(v) for v in cols[4]], "exts": [json.dumps(v) for v in cols[5]],
+            "client_ids": cols[6], "at": at})}
         return [ids[(gid, seq)] for gid, seq, *_ in rows]
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
-        users = sorted(counts)  # rows are locked in this order: ascending user id, as single sends lock them
-        return dict(conn.execute(self.advance_sql, {"user_ids": users, "counts": [counts[u] for u in users]}).all())
+        users = sorted(counts)  # rows are locked in this order: ascending user id, in every unit of work
+        return dict(conn.execute(self.advance, {"user_ids": users, "counts": [counts[u] for u in users]}).all())
 
     def add_inbox(self, conn: Connection, rows: Iterable[tuple[int, int, int, int]]) -> None:
-        cols = list(zip(*rows))
-        conn.execute(self.inbox_sql, {"user_ids": list(cols[0]), "positions": list(cols[1]),
-                                      "message_ids": list(cols[2]), "group_ids": list(cols[3])})
+        cols = _columns(list(rows), 4)
+        conn.execute(self.add_inbox_sql, {"user_ids": cols[0], "positions": cols[1], "message_ids": cols[2],
+                                          "group_ids": cols[3]})
 
     def move_groups(self, conn: Connection, last: dict[int, tuple[int, int]], at: datetime) -> None:
         ids = sorted(last)
-        conn.execute(self.groups_sql, {"ids": ids, "seqs": [last[i][0] for i in ids],
-                                       "message_ids": [last[i][1] for i in ids], "at": at})
+        conn.execute(self.move_groups_sql, {"ids": ids, "seqs": [last[i][0] for i in ids],
+                                            "message_ids": [last[i][1] for i in ids], "at": at})
 
-    def move_members(self, conn: Connection, members: dict[int, list[int]], read_to: dict[tuple[int, int], int],
-                     at: datetime) -> None:
-        # One row per member of every group: the activity time for all, the read marker for senders.
-        rows = [(gid, uid, read_to.get((gid, uid), 0)) for gid in sorted(members) for uid in members[gid]]
-        cols = list(zip(*rows))
-        conn.execute(self.members_sql, {"group_ids": list(cols[0]), "user_ids": list(cols[1]),
-                                        "seqs": list(cols[2]), "at": at})
+    def move_members(self, conn: Connection, inbox_members: dict[int, list[int]],
+                     read_to: dict[tuple[int, int], int], at: datetime) -> None:
+        rows = [(gid, uid, read_to.get((gid, uid), 0), True) for gid in sorted(inbox_members)
+                for uid in inbox_members[gid]]
+        rows += [(gid, sid, seq, False) for (gid, sid), seq in sorted(read_to.items()) if gid not in inbox_members]
+        if rows:
+            cols = _columns(rows, 4)
+            conn.execute(self.move_members_sql, {"group_ids": cols[0], "user_ids": cols[1], "seqs": cols[2],
+                                                 "touch": cols[3], "at": at})
 
 
 def _columns(rows: Sequence[tuple], width: int) -> list[list]:

@@ -6,7 +6,7 @@ each string inside `data`, at any depth) and every string inside `ext`. Keys and
 structure, not text, and are left alone. `block` rules refuse the message (403 `content_blocked`,
 `details.field` naming where, nothing stored), `mask` rules rewrite the matches with `*`. Phone
 numbers and WeChat ids (in any of those strings) are only detected: the message goes through and
-the group gets a `system` notice against trading off the platform (see `send.post_off_platform_notice`).
+the group gets a `system` notice against trading off the platform (see `batch.post_off_platform_notice`).
 The compiled rules come from the process's cache: no database query per message.
 
 The notice is an ordinary `system` message in the group: messages have no per-recipient
@@ -23,6 +23,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from chat.tables import messages_t
@@ -130,7 +131,7 @@ def screen_message(*, type: str, body: dict[str, Any], ext: dict[str, Any] | Non
                     off_platform=any(has_contact(text) for _, text in texts))
 
 
-def notice_is_recent(s: Session, *, group_id: int) -> bool:
+def notice_is_recent(s: Session | Connection, *, group_id: int) -> bool:
     """True when the group got the off-platform notice within NOTICE_EVERY (call under its row lock).
 
     Only the group's latest NOTICE_LOOKBACK messages are looked at (one bounded index range): a

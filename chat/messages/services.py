@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from chat.events import dispatch
+from chat.events import emit
 from chat.groups.access import (
     MODERATOR_ROLES,
     member_ids,
@@ -70,11 +70,12 @@ def mark_read(*, user: User, group_id: int, seq: int) -> bool:
             after = unread.unread_of(SimpleNamespace(last_read_seq=max(seq, before.last_read_seq),
                                                      hidden_until_seq=before.hidden_until_seq), before.last_seq)
             totals = unread.apply(s, {user.id: after - unread.unread_of(before, before.last_seq)})
-        # Read receipts matter between the parties of a chat, not across a whole room.
-        recipients = member_ids(s, group_id) if moved and group.kind in INBOX_KINDS else [user.id]
-    if moved:
-        dispatch([{"type": "read", "group_id": group_id, "user_id": user.id, "seq": seq,
-                   "recipients": recipients}] + unread.unread_events(totals))
+        if moved:
+            # Read receipts matter between the parties of a chat, not across a whole room.
+            recipients = member_ids(s, group_id) if group.kind in INBOX_KINDS else [user.id]
+            for event in [{"type": "read", "group_id": group_id, "user_id": user.id, "seq": seq,
+                           "recipients": recipients}] + unread.unread_events(totals):
+                emit(event)
     return moved
 
 
@@ -113,8 +114,7 @@ def recall_message(*, actor: User, group_id: int, message_id: int) -> dict[str, 
                              target_id=message_id,
                              details={"group_id": group_id, "seq": target.seq, "sender_id": target.sender_id})
         message = message_from_row(s.execute(message_query().where(messages_t.c.id == message_id)).one())
-        recipients = member_ids(s, group_id) if recalled_now else []
-    if recalled_now:
-        dispatch([{"type": "recall", "group_id": group_id, "message": message, "by": actor.id,
-                   "recipients": recipients}])
+        if recalled_now:
+            emit({"type": "recall", "group_id": group_id, "message": message, "by": actor.id,
+                  "recipients": member_ids(s, group_id)})
     return message

@@ -3,7 +3,8 @@
 Lock order in every unit of work here: the listing row, then offer rows, then group rows, then
 inbox counters. The listing lock serializes everything done to one listing's offers (two accepts
 at once: the second sees the listing reserved); the rest is the order of a message send. Each
-offer change and its `offer` messages commit together; the messages are published after commit.
+offer change and its `offer` messages commit together; the messages are published after commit
+(their events are raised in the unit of work).
 """
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from chat.events import dispatch
 from chat.groups.access import membership, require_member
 from chat.messages.send import SendResult, lock_for_sender, post_server_messages
 from chat.models import Offer
@@ -59,11 +59,10 @@ def make_offer(*, buyer: User, group_id: int, price_cents: int) -> Offer:
                           price_cents=price_cents, status=OPEN)
             s.add(offer)
             s.flush()
-            results = _post(s, sender=buyer, offers=[offer])
+            _post(s, sender=buyer, offers=[offer])
     except IntegrityError:
         # The partial unique index caught a duplicate the listing lock did not.
         raise Conflict("You already have a pending offer on this listing.", code="offer_exists") from None
-    dispatch([result.event() for result in results])
     return offer
 
 
@@ -98,8 +97,7 @@ def transition_offer(*, actor: User, offer_id: int, action: str) -> Offer:
                 other.status = OFFER_MOVES["decline"].to
         offer.status = move.to
         s.flush()
-        results = _post(s, sender=actor, offers=changed)
-    dispatch([result.event() for result in results])
+        _post(s, sender=actor, offers=changed)
     if old_status is not None:
         emit_listing_status_changed(listing_id=listing.id, old_status=old_status, new_status=listing.status,
                                     actor_id=actor.id)
@@ -116,9 +114,7 @@ def decline_open_offers(*, listing_id: int) -> list[SendResult]:
         for offer in offers:
             offer.status = OFFER_MOVES["decline"].to
         s.flush()
-        results = post_server_messages(s, sender=None, posts=[(o.group_id, "offer", offer_body(o)) for o in offers])
-    dispatch([result.event() for result in results])
-    return results
+        return post_server_messages(s, sender=None, posts=[(o.group_id, "offer", offer_body(o)) for o in offers])
 
 
 def list_offers(*, user: User, group_id: int, page: int, page_size: int, status: str | None = None) -> Page:

@@ -7,7 +7,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from chat.tables import blocks_t, groups_t, members_t
-from chat.ws.connection import dumps
+from chat.ws import frames
 from chat.ws.hub import frame_payload, user_channel
 from core.db import db
 
@@ -30,7 +30,7 @@ def shared_peer_ids(s: Session, user_id: int) -> list[int]:
 
 
 def presence_frame(user_id: int, online: bool) -> str:
-    return dumps({"op": "event", "type": "presence", "data": {"user_id": user_id, "online": online}})
+    return frames.event("presence", {"user_id": user_id, "online": online})
 
 
 def publish_presence(app: Flask, user_id: int, online: bool) -> int:

@@ -75,7 +75,7 @@ def join_room(*, user: User, room_id: int) -> RoomView:
             add_members(s, group_id=room_id, roles={user.id: "member"}, read_seq=room.last_seq)
             everyone = scene.member_ids()
             events.append(scene.event("member_joined", everyone, user_ids=[user.id], member_count=len(everyone)))
-    announce(events)
+        announce(events)
     return _view(room, user)
 
 
@@ -92,7 +92,7 @@ def leave_room(*, user: User, room_id: int) -> None:
         recipients = scene.member_ids()
         s.execute(delete(ChatMember).where(ChatMember.group_id == room_id, ChatMember.user_id == user.id))
         event = scene.event("member_left", recipients, user_id=user.id, member_count=len(recipients) - 1)
-    announce([event])
+        announce([event])
 
 
 def _room(room_id: int, *, lock: bool = False) -> ChatGroup:

@@ -145,4 +145,4 @@ def reset(app: Flask) -> None:
 def init_app(app: Flask) -> None:
     """The process's group cache and typing gate (WS_TYPING_INTERVAL_S)."""
     app.extensions[EXTENSION_KEY] = GroupCache()
-    app.extensions[GATE_KEY] = TypingGate(float(app.config.get("WS_TYPING_INTERVAL_S", 3.0)))
+    app.extensions[GATE_KEY] = TypingGate(float(app.config["WS_TYPING_INTERVAL_S"]))

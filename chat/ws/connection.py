@@ -9,13 +9,14 @@ from the database (sync replay, or a gap the broker skipped).
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
+from chat.ws import frames
+from chat.ws.frames import CLOSE_GOING_AWAY, CLOSE_NORMAL, REASON_HEARTBEAT
 from chat.ws.outbox import Item, Outbox, SendsInFlight
 from chat.ws.send_queue import QueuedSends
 from chat.ws.socket import Socket
@@ -23,42 +24,38 @@ from chat.ws.store import Positioned, Store
 
 log = logging.getLogger(__name__)
 
-CLOSE_NORMAL = 1000
-CLOSE_GOING_AWAY = 1001
-CLOSE_POLICY = 1008
 
-
-def dumps(frame: dict[str, Any]) -> str:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
-
-
-@dataclass
+@dataclass(frozen=True)
 class Settings:
-    """One process's socket settings; the defaults are production values."""
+    """One process's socket settings, from the app's WS_* configuration (config/settings.py holds each
+    default and the README's table says what each does)."""
 
-    heartbeat_s: float = 25.0  # ping interval, token re-check, and how long one send may block
+    heartbeat_s: float
     # A socket opened without a cursor holds positions after hello until the client's first frame, at most
     # this long: a first `sync` is then replayed before anything live, any other first frame (a send, a
     # ping) makes the socket live at once, and a client that only listens is live after this grace.
-    hello_grace_s: float = 2.0
+    hello_grace_s: float
     # after a partial replay (`more: true`) positions are held until the client asks for the next batch, at
     # most this long. Generous on purpose: a sync that arrives after the grace (a starved client or server)
     # would replay what already went out live.
-    sync_grace_s: float = 30.0
-    batch_size: int = 200  # messages per `synced` batch of a replay
-    queue_max: int = 1000  # frames queued for one socket before it counts as a slow consumer
-    # how often a live socket double-checks the database for positions the broker lost
-    catch_up_s: float = 25.0
-    # a client frame above this many UTF-8 bytes closes the socket with 1009
-    max_frame_bytes: int = 32 * 1024
-    # the kernel's send buffer per socket (None: the OS autotunes it, up to megabytes): what a client
-    # that stops reading may hold before its queue fills and it is cut off
-    send_buffer_bytes: int | None = 256 * 1024
-    # a position arriving ahead of a missing one waits this long for it (processes publish out of
-    # order) before the missing ones are read from the database (the broker lost them)
-    gap_wait_s: float = 0.2
-    # frames written to the socket in one send at most (frames queued together go out together)
-    coalesce: int = 64
+    sync_grace_s: float
+    batch_size: int
+    queue_max: int
+    catch_up_s: float
+    max_frame_bytes: int
+    send_buffer_bytes: int | None  # None: the OS autotunes it
+    gap_wait_s: float
+    coalesce: int
+    send_wait_s: float
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        return cls(heartbeat_s=config["WS_HEARTBEAT_S"], hello_grace_s=config["WS_HELLO_GRACE_S"],
+                   sync_grace_s=config["WS_SYNC_GRACE_S"], batch_size=config["WS_SYNC_BATCH"],
+                   queue_max=config["WS_QUEUE_MAX"], catch_up_s=config["WS_CATCH_UP_S"],
+                   max_frame_bytes=config["WS_MAX_FRAME_BYTES"],
+                   send_buffer_bytes=config["WS_SEND_BUFFER_BYTES"] or None, gap_wait_s=config["WS_GAP_WAIT_S"],
+                   coalesce=config["WS_COALESCE"], send_wait_s=config["WS_SEND_WAIT_S"])
 
 
 class Connection:
@@ -154,7 +151,7 @@ class Connection:
         return True
 
     # ----- the writer thread --------------------------------------------------------
-    def start(self, hello: dict[str, Any], hello_pos: int, resume_after: int | None = None) -> None:
+    def start(self, hello: str, hello_pos: int, resume_after: int | None = None) -> None:
         """Send `hello`; replay after `resume_after` first when the client resumes, else hold until it speaks."""
         self.wm = self._base = hello_pos
         if resume_after is None:
@@ -163,7 +160,7 @@ class Connection:
             self._first_frame_pending = False
             self._hold_until = time.monotonic() + self.settings.sync_grace_s
             self.request_sync(resume_after)  # positions queued before it are held, then merged in order
-        self._send(dumps(hello))
+        self._send(hello)
         self._flush()
 
     def run_writer(self) -> None:
@@ -212,7 +209,7 @@ class Connection:
             self._shutdown(ended.close_code, ended.message)
             return False
         if not self.ws.heartbeat():
-            self._shutdown(CLOSE_GOING_AWAY, "heartbeat timeout")
+            self._shutdown(CLOSE_GOING_AWAY, REASON_HEARTBEAT)
             return False
         return True
 
@@ -285,11 +282,10 @@ class Connection:
 
     def _frame(self, op: str, item: Positioned, client_id: str | None = None,
                cursor_pos: int | None = None) -> str:
-        # The message JSON was encoded once, by the publisher or the replay; splice it in.
-        cursor = dumps(self.store.encode_cursor(item.pos if cursor_pos is None else cursor_pos))  # type: ignore[arg-type]
+        cursor = self.store.encode_cursor(item.pos if cursor_pos is None else cursor_pos)
         if op == "ack":
-            return f'{{"op":"ack","client_id":{dumps(client_id)},"message":{item.message_json},"cursor":{cursor}}}'  # type: ignore[arg-type]
-        return f'{{"op":"message","message":{item.message_json},"cursor":{cursor}}}'
+            return frames.ack(client_id, item.message_json, cursor)
+        return frames.message(item.message_json, cursor)
 
     def _advance(self, pos: int) -> None:
         self.wm = pos
@@ -321,7 +317,7 @@ class Connection:
         for item in items:
             self._deliver(item)
         self._deliver_early()
-        self._send(dumps({"op": "synced", "cursor": self.store.encode_cursor(self.wm), "more": more}))
+        self._send(frames.synced(self.store.encode_cursor(self.wm), more))
         if more:
             self.live = False
             self._hold_until = time.monotonic() + self.settings.sync_grace_s
@@ -343,8 +339,7 @@ class Connection:
         more = last < self._base
         if not more:
             self._base = after_pos
-        self._send(dumps({"op": "synced", "cursor": self.store.encode_cursor(last if more else self.wm),
-                          "more": more}))
+        self._send(frames.synced(self.store.encode_cursor(last if more else self.wm), more))
 
     def _go_live(self) -> None:
         self.live = True

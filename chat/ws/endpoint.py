@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, Mapping
 
 from flask import Flask, current_app, request
 from flask_sock import Sock
@@ -12,7 +11,7 @@ from simple_websocket import ConnectionClosed
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import decode_cursor, encode_cursor
-from chat.ws import admission, chatter, ops
+from chat.ws import admission, chatter, frames, ops
 from chat.ws.connection import Connection, Settings
 from chat.ws.hub import Hub
 from chat.ws.linger import lingering_thread_class, wait_closed
@@ -32,11 +31,12 @@ from marketplace.users.tickets import redeem_ws_ticket
 log = logging.getLogger(__name__)
 sock = Sock()
 
-CLOSE_TOO_BIG = 1009
-UNAVAILABLE = SessionEnd(1013, "service_unavailable", "Live delivery is unavailable; try again shortly.")
+UNAVAILABLE = SessionEnd(frames.CLOSE_TRY_AGAIN, "service_unavailable",
+                         "Live delivery is unavailable; try again shortly.")
 # The database failed while the socket was being set up: an error frame and close, not an HTTP
 # error page written onto the upgraded connection.
-DB_UNAVAILABLE = SessionEnd(1013, "service_unavailable", "The service is temporarily unavailable; try again shortly.")
+DB_UNAVAILABLE = SessionEnd(frames.CLOSE_TRY_AGAIN, "service_unavailable",
+                            "The service is temporarily unavailable; try again shortly.")
 
 
 def _reject(server, end: SessionEnd) -> None:
@@ -51,7 +51,7 @@ def websocket(server) -> None:
     try:
         _serve(server)
     finally:
-        wait_closed(server, current_app.config.get("WS_CLOSE_LINGER_S", 2.0))
+        wait_closed(server, current_app.config["WS_CLOSE_LINGER_S"])
 
 
 def _serve(server) -> None:
@@ -97,8 +97,8 @@ def _serve(server) -> None:
         resume_after, bad_cursor = _resume_after(request.args.get("cursor"), hello_pos), None
     except ApiError as exc:
         resume_after, bad_cursor = None, exc  # said after hello; the socket holds as if no cursor was given
-    conn.start({"op": "hello", "user_id": user_id, "server_time": time.time(),
-                "heartbeat_s": settings.heartbeat_s, "cursor": encode_cursor(hello_pos)}, hello_pos, resume_after)
+    conn.start(frames.hello(user_id=user_id, server_time=time.time(), heartbeat_s=settings.heartbeat_s,
+                            cursor=encode_cursor(hello_pos)), hello_pos, resume_after)
     if bad_cursor is not None:
         conn.push_frame(error_frame(bad_cursor, None))
     writer = threading.Thread(target=conn.run_writer, name=f"ws-writer-{user_id}", daemon=True)
@@ -108,7 +108,7 @@ def _serve(server) -> None:
     except ConnectionClosed:
         pass
     finally:
-        conn.close(1000)
+        conn.close(frames.CLOSE_NORMAL)
         writer.join(timeout=5)
         hub.unregister(conn)
         db.remove()
@@ -135,7 +135,7 @@ def _read_loop(server, conn: Connection, broker, sends: SendQueue) -> None:
                 return
             continue
         if _too_big(raw, conn.settings.max_frame_bytes):
-            conn.close(CLOSE_TOO_BIG, "Message is too big")
+            conn.close(frames.CLOSE_TOO_BIG, frames.REASON_TOO_BIG)
             return
         conn.ws.seen()
         try:
@@ -152,7 +152,7 @@ def _read_loop(server, conn: Connection, broker, sends: SendQueue) -> None:
 
 def _answer_error(conn: Connection, exc: ApiError, raw: str | bytes) -> None:
     # After the answers to the socket's earlier sends: the client hears of its frames in order.
-    conn.queued_sends.wait(ops.SEND_WAIT_S)
+    conn.queued_sends.wait(conn.settings.send_wait_s)
     conn.push_frame(error_frame(exc, client_id_of(raw)))
 
 
@@ -163,31 +163,17 @@ def _too_big(raw: str | bytes, limit: int) -> bool:
     return len(raw.encode("utf-8", "surrogatepass")) > limit
 
 
-def settings_from_config(config: Mapping[str, Any]) -> Settings:
-    """Settings from WS_HEARTBEAT_S, WS_HELLO_GRACE_S, WS_SYNC_GRACE_S, WS_SYNC_BATCH, WS_QUEUE_MAX, WS_CATCH_UP_S,
-    WS_MAX_FRAME_BYTES and WS_SEND_BUFFER_BYTES; a missing key keeps its default."""
-    default = Settings()
-    return Settings(heartbeat_s=config.get("WS_HEARTBEAT_S", default.heartbeat_s),
-                    hello_grace_s=config.get("WS_HELLO_GRACE_S", default.hello_grace_s),
-                    sync_grace_s=config.get("WS_SYNC_GRACE_S", default.sync_grace_s),
-                    batch_size=config.get("WS_SYNC_BATCH", default.batch_size),
-                    queue_max=config.get("WS_QUEUE_MAX", default.queue_max),
-                    catch_up_s=config.get("WS_CATCH_UP_S", default.catch_up_s),
-                    max_frame_bytes=config.get("WS_MAX_FRAME_BYTES", default.max_frame_bytes),
-                    send_buffer_bytes=config.get("WS_SEND_BUFFER_BYTES", default.send_buffer_bytes))
-
-
 def init_app(app: Flask) -> None:
     """Mount `/ws` and build the process's hub on the app's broker."""
     cfg = app.config
-    settings = settings_from_config(cfg)
+    settings = Settings.from_config(cfg)
     cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": settings.max_frame_bytes,
-                                           "thread_class": lingering_thread_class(cfg.get("WS_CLOSE_LINGER_S", 2.0))})
+                                           "thread_class": lingering_thread_class(cfg["WS_CLOSE_LINGER_S"])})
     app.extensions["chat_ws_settings"] = settings
     chatter.init_app(app)
     app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"),
                                      on_membership=chatter.group_cache(app).forget,
-                                     max_per_user=cfg.get("WS_MAX_SOCKETS_PER_USER", 10))
+                                     max_per_user=cfg["WS_MAX_SOCKETS_PER_USER"])
     admission.init_app(app)
     app.extensions["chat_send_queue"] = SendQueue(app)
     sock.init_app(app)

@@ -1,4 +1,5 @@
-"""The process's sockets by user, fed by one broker subscription per connected user.
+"""A user's channel, both ends: committed events published as payloads on it, and the process's sockets by
+user, fed by one broker subscription per connected user.
 
 Payloads on a user's channel (`user:<id>`) are one of:
 - `p<json header>\\n<message json>`: a message at that user's inbox position,
@@ -12,16 +13,21 @@ import json
 import logging
 import threading
 from collections import defaultdict
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
+from flask import current_app
+
+from chat.inbox.unread import unread_events
+from chat.messages.views import encode_message
+from chat.ws import frames
 from chat.ws.connection import Connection
 from chat.ws.session import TOO_MANY_SOCKETS, session_end_for_close
 from chat.ws.store import Positioned
 
 log = logging.getLogger(__name__)
 SUBSCRIBE_TIMEOUT_S = 5.0
-#: event frames that change who is in a group (chat/ws/publish.py writes "op" then "type" first)
-MEMBERSHIP_FRAMES = ('{"op":"event","type":"member"', '{"op":"event","type":"group"')
+#: event frames that change who is in a group
+MEMBERSHIP_FRAMES = (frames.event_prefix("member"), frames.event_prefix("group"))
 
 
 def user_channel(user_id: int) -> str:
@@ -38,6 +44,44 @@ def frame_payload(frame_json: str) -> str:
 
 def control_payload(**control) -> str:
     return "c" + json.dumps(control)
+
+
+def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """(channel, payload) pairs for one committed event; the message JSON is encoded once."""
+    kind = event["type"]
+    if kind == "message":
+        message = event["message"]
+        encoded = event.get("message_json") or encode_message(message)
+        sender = message.get("sender")
+        sender_id = sender["id"] if sender else None
+        cursors = event["cursors"]
+        out = []
+        for uid in event["recipients"]:
+            pos = cursors.get(uid)
+            if pos is None:  # a room: live only, no cursor
+                out.append((user_channel(uid), frame_payload(frames.message(encoded))))
+            else:
+                out.append((user_channel(uid), positioned_payload(pos, sender_id, message.get("client_id"), encoded)))
+        for unread_event in unread_events(event.get("unread") or {}):
+            out += payloads_for(unread_event)
+        return out
+    data = {k: v for k, v in event.items() if k not in ("type", "recipients", "message_json")}
+    frame = frame_payload(frames.event(kind, data))
+    return [(user_channel(uid), frame) for uid in event.get("recipients", ())]
+
+
+def publish_events(events: list[dict[str, Any]]) -> None:
+    """The app's publisher (`core.db`): one commit's chat events through its broker, in one round trip."""
+    items = [item for event in events for item in payloads_for(event)]
+    if items:
+        current_app.extensions["broker"].publish_many(items)
+
+
+def publish_session_end(sender, *, user_id: int, token_id: int | None = None, **_kw: Any) -> None:
+    """Signal receiver: a revoked token (4401) or a ban (4403) closes the user's sockets everywhere."""
+    control = ({"close": frames.CLOSE_UNAUTHORIZED, "token_id": token_id} if token_id is not None
+               else {"close": frames.CLOSE_BANNED})
+    current_app.extensions["broker"].publish(user_channel(user_id), control_payload(**control))
 
 
 class Hub:

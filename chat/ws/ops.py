@@ -9,8 +9,9 @@ from chat.cursors import decode_cursor
 from chat.messages.batch import Outcome, SendRequest
 from chat.messages.services import mark_read
 from chat.sync import user_cursor
+from chat.ws import frames
 from chat.ws.chatter import check_read, typing_recipients
-from chat.ws.connection import Connection, dumps
+from chat.ws.connection import Connection
 from chat.ws.hub import frame_payload, user_channel
 from chat.ws.protocol import INTERNAL_ERROR, error_frame, parse_frame
 from chat.ws.send_queue import SendQueue
@@ -22,8 +23,6 @@ from marketplace.models import User
 from marketplace.uploads.urls import current_base_url
 
 log = logging.getLogger(__name__)
-PONG = dumps({"op": "pong"})
-SEND_WAIT_S = 60.0  # at most this long an op waits for the socket's earlier sends to commit
 
 
 class Unavailable(ServiceUnavailable):
@@ -36,9 +35,9 @@ def handle(conn: Connection, raw: str | bytes, broker, sends: SendQueue) -> None
     op = frame["op"]
     conn.frame_read(op)
     if op != "send":
-        conn.queued_sends.wait(SEND_WAIT_S)
+        conn.queued_sends.wait(conn.settings.send_wait_s)
     if op == "ping":
-        conn.push_frame(PONG)
+        conn.push_frame(frames.PONG)
     elif op == "sync":
         conn.request_sync(_sync_start(conn, frame["cursor"]))
     elif op == "send":
@@ -97,7 +96,7 @@ def answer_send(conn: Connection, client_id: str, outcome: Outcome) -> None:
     if pos is None:
         # Room messages are live-only: no inbox position, the ack carries no cursor.
         conn.abandon_send(client_id)
-        conn.push_frame(f'{{"op":"ack","client_id":{dumps(client_id)},"message":{outcome.message_json}}}')  # type: ignore[arg-type]
+        conn.push_frame(frames.ack(client_id, outcome.message_json))
     else:
         conn.push_ack(client_id, positioned(pos, outcome.message, outcome.message_json))
 
@@ -114,6 +113,6 @@ def _typing(conn: Connection, group_id: int, broker) -> None:
     # Rooms are not relayed (one publish per member per keystroke); see chat/ws/chatter.py.
     recipients = typing_recipients(conn.user_id, group_id)
     if recipients:
-        frame = dumps({"op": "event", "type": "typing", "data": {"group_id": group_id, "user_id": conn.user_id}})
+        frame = frames.event("typing", {"group_id": group_id, "user_id": conn.user_id})
         broker.publish_many((user_channel(uid), frame_payload(frame)) for uid in recipients)
 

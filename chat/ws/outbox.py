@@ -9,9 +9,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-log = logging.getLogger(__name__)
+from chat.ws.frames import CLOSE_TRY_AGAIN, REASON_SLOW_CONSUMER
 
-CLOSE_TRY_AGAIN = 1013
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Outbox:
             pass
         if not force:
             log.warning("%s is not reading; closing it", self._owner)
-            item = Item("close", (CLOSE_TRY_AGAIN, "slow consumer"))
+            item = Item("close", (CLOSE_TRY_AGAIN, REASON_SLOW_CONSUMER))
         self._drain()
         try:
             self._queue.put_nowait(item)

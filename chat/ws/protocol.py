@@ -1,4 +1,4 @@
-"""Client → server frames of `/ws`: parsing and validation, and the error frame."""
+"""Client → server frames of `/ws`: parsing and validation (the frames we send are built in `frames.py`)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from chat.ws.connection import dumps
+from chat.ws import frames
 from core.errors import ApiError, ValidationError
 from core.input import MAX_BIGINT, ROW_ID, SEQ, loads_strict
 
@@ -115,8 +115,5 @@ INTERNAL_ERROR = ApiError("Something went wrong on our side.", status=500, code=
 
 
 def error_frame(exc: ApiError, client_id: str | None = None) -> str:
-    frame: dict[str, Any] = {"op": "error"}
-    if client_id is not None:
-        frame["client_id"] = client_id
-    frame["error"] = {"code": exc.code, "message": exc.message, "details": exc.details}
-    return dumps(frame)
+    """The `error` frame answering an op that raised `exc`."""
+    return frames.error(exc.code, exc.message, exc.details, client_id=client_id)

@@ -49,14 +49,18 @@ class SendQueue:
     outcome. Nothing is answered before its commit.
 
     The queue is bounded: when it is full, the socket reader submitting waits (backpressure). The
-    worker starts with the first send and ends after `idle_s` without one.
+    worker starts with the first send and ends after `idle_s` without one. Unset sizes and waits come
+    from the app's WS_SEND_BATCH, WS_SEND_QUEUE_MAX and WS_SEND_IDLE_S.
     """
 
-    def __init__(self, app: Flask, *, max_batch: int = 100, max_queued: int = 5000, idle_s: float = 30.0) -> None:
+    def __init__(self, app: Flask, *, max_batch: int | None = None, max_queued: int | None = None,
+                 idle_s: float | None = None) -> None:
+        cfg = app.config
         self._app = app
-        self._queue: queue.Queue[tuple[SendRequest, Done]] = queue.Queue(maxsize=max_queued)
-        self._max_batch = max_batch
-        self._idle_s = idle_s
+        self._queue: queue.Queue[tuple[SendRequest, Done]] = queue.Queue(
+            maxsize=max_queued if max_queued is not None else cfg["WS_SEND_QUEUE_MAX"])
+        self._max_batch = max_batch if max_batch is not None else cfg["WS_SEND_BATCH"]
+        self._idle_s = idle_s if idle_s is not None else cfg["WS_SEND_IDLE_S"]
         self._lock = threading.Lock()
         self._running = False
 

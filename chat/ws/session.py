@@ -1,24 +1,21 @@
 """How a WebSocket session ends: its close codes, the `error` frame sent first, and the periodic re-check.
 
 A socket is authenticated once, at connect. Revocations and bans reach it at once as
-broker controls (see `publish.py`), and the writer also re-reads the token at every
+broker controls (see `hub.py`, `publish_session_end`), and the writer also re-reads the token at every
 heartbeat (one primary-key lookup), so an expired token, or a ban whose signal was
 lost, ends the session within one heartbeat.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from chat.ws import frames
+from chat.ws.frames import CLOSE_BANNED, CLOSE_TOO_MANY_SOCKETS, CLOSE_UNAUTHORIZED
 from core import error_codes
 from core.db import db, utcnow
 from marketplace.models import Token, User
-
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_BANNED = 4403
-CLOSE_TOO_MANY_SOCKETS = 4429
 
 
 @dataclass(frozen=True)
@@ -34,8 +31,7 @@ class SessionEnd:
         error_codes.check(self.error_code, self.close_code - 4000 if 4400 <= self.close_code < 4600 else None)
 
     def frame(self) -> str:
-        return json.dumps({"op": "error", "error": {"code": self.error_code, "message": self.message}},
-                          ensure_ascii=False, separators=(",", ":"))
+        return frames.error(self.error_code, self.message)
 
 
 UNAUTHORIZED = SessionEnd(CLOSE_UNAUTHORIZED, "unauthorized", "A valid access token is required.")

@@ -15,10 +15,9 @@ from typing import Any
 
 from flask import Flask
 
-log = logging.getLogger(__name__)
+from chat.ws.frames import CLOSE_GOING_AWAY, REASON_SHUTDOWN
 
-CLOSE_GOING_AWAY = 1001
-REASON = "Server shutting down; reconnect and sync."
+log = logging.getLogger(__name__)
 
 
 def close_sockets(app: Flask, *, wait_s: float = 2.0) -> int:
@@ -27,7 +26,7 @@ def close_sockets(app: Flask, *, wait_s: float = 2.0) -> int:
     Returns how many sockets were open."""
     hub = app.extensions["chat_hub"]
     count = len(hub.all_connections())
-    hub.close_all(CLOSE_GOING_AWAY, REASON)
+    hub.close_all(CLOSE_GOING_AWAY, REASON_SHUTDOWN)
     deadline = time.monotonic() + wait_s
     while hub.all_connections() and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -16,7 +16,7 @@ from marketplace.users.services import live_token
 
 
 def ticket_ttl_s() -> int:
-    return int(current_app.config.get("WS_TICKET_TTL_S", 30))
+    return int(current_app.config["WS_TICKET_TTL_S"])
 
 
 def issue_ws_ticket(*, access_token: str) -> dict[str, object]:

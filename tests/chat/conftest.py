@@ -5,7 +5,6 @@ from contextlib import ExitStack
 
 import pytest
 
-from chat import events
 from tests.chat.helpers import ChatHelper
 from tests.support.wsclient import WsClient
 
@@ -25,13 +24,24 @@ def inquiry_pair(factory, client):
     return seller, buyer, r.get_json()["id"]
 
 
+def wrap_publisher(app, monkeypatch, before) -> None:
+    """Run `before(events)` on every commit's events, then publish them as the app does."""
+    state = app.extensions["db"]
+    publish = state.publish
+
+    def wrapped(events: list[dict]) -> None:
+        before(events)
+        if publish is not None:
+            publish(events)
+    monkeypatch.setattr(state, "publish", wrapped)
+
+
 @pytest.fixture
-def recorded():
-    """Events handed to the after-commit hooks during the test."""
+def recorded(clean_app, monkeypatch):
+    """Events the app published after commit during the test (published as usual too)."""
     seen: list[dict] = []
-    events.after_commit_hooks.append(seen.append)
-    yield seen
-    events.after_commit_hooks.remove(seen.append)
+    wrap_publisher(clean_app, monkeypatch, seen.extend)
+    return seen
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from chat import events
 from chat.models import ChatMember
 from core.db import db
+from tests.chat.conftest import wrap_publisher
 from tests.chat.helpers import API
 from tests.support.wsclient import WsClient
 
@@ -127,17 +127,14 @@ def test_hidden_conversation_comes_back_with_only_the_new_messages_unread(client
     assert unread(client, tablet, group_id) == 0
 
 
-def test_hiding_sends_no_read_receipt_and_keeps_the_read_marker(client, chat, devices):
+def test_hiding_sends_no_read_receipt_and_keeps_the_read_marker(client, chat, devices, monkeypatch):
     phone, _, seller, group_id = devices
     chat.send(seller, group_id, "一")
     chat.send(seller, group_id, "二")
     seen: list[dict] = []
-    events.after_commit_hooks.append(seen.append)
-    try:
-        hide(client, phone, group_id)
-        hide(client, phone, group_id)  # idempotent
-    finally:
-        events.after_commit_hooks.remove(seen.append)
+    wrap_publisher(client.application, monkeypatch, seen.extend)
+    hide(client, phone, group_id)
+    hide(client, phone, group_id)  # idempotent
     # No read receipt: only the hider's own badge moves (once: the second hide changes nothing).
     assert seen == [{"type": "unread", "unread_total": 0, "recipients": [phone.id]}]
     with client.application.app_context():

@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from chat import events
 from chat.models import ChatMessage, Offer
 from core.db import db
+from tests.chat.conftest import wrap_publisher
 from tests.chat.helpers import API
 
 PRICE = 230000
@@ -68,20 +68,17 @@ def test_buyer_offer_is_pending_and_shown_as_an_offer_message_from_the_buyer(cli
     assert groups[buyer.id]["unread_count"] == 0 and groups[seller.id]["unread_count"] == 2
 
 
-def test_offer_message_is_dispatched_after_commit_to_both_parties(client, factory, chat, recorded):
+def test_offer_message_is_published_after_commit_to_both_parties(client, factory, chat, recorded, monkeypatch):
     seller, buyer = factory.user(), factory.user()
     group_id = chat.item_group(buyer, seller)
     seen_committed = []
 
-    def check(event):
+    def check(_events):
         with db.engine.connect() as conn:  # another connection: only committed rows are visible
             seen_committed.append(conn.scalar(select(func.count()).select_from(Offer)))
 
-    events.after_commit_hooks.append(check)
-    try:
-        offer = make_offer(client, buyer, group_id)
-    finally:
-        events.after_commit_hooks.remove(check)
+    wrap_publisher(client.application, monkeypatch, check)
+    offer = make_offer(client, buyer, group_id)
     (event,) = [e for e in recorded if e["type"] == "message"]
     assert event["group_id"] == group_id and event["message"]["body"]["offer_id"] == offer["id"]
     assert sorted(event["recipients"]) == sorted([buyer.id, seller.id])

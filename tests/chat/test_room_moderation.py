@@ -88,8 +88,7 @@ def test_room_member_cap(client, factory, chat, app):
         join(client, a, room)  # joining twice is no second seat
         r = client.post(f"{API}/rooms/{room}/join", headers=b.headers)
         assert r.status_code == 409 and r.get_json()["error"] == {
-            "code": "room_full", "message": "This room holds at most 2 members.",
-            "details": {"limit": 2, "request_id": r.headers["X-Request-ID"]}}
+            "code": "room_full", "message": "This room holds at most 2 members.", "details": {"limit": 2, "request_id": r.headers["X-Request-ID"]}}
     finally:
         app.config["ROOM_MAX_MEMBERS"] = old
 

@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import pytest
 
-from chat import events
 from chat.cursors import decode_cursor
 from chat.messages.views import encode_message
 from chat.ws import store
 from chat.ws.hub import positioned_payload, user_channel
-from chat.ws.publish import publish_events
 from tests.support.wsclient import WsClient
 
 
 @pytest.fixture
-def unpublished():
+def unpublished(clean_app, monkeypatch):
     """Messages committed meanwhile are not published (the test publishes them by hand)."""
-    events.after_commit_batch_hooks.remove(publish_events)
-    yield
-    events.after_commit_batch_hooks.append(publish_events)
+    monkeypatch.setattr(clean_app.extensions["db"], "publish", None)
 
 
 @pytest.fixture

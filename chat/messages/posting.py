@@ -1,0 +1,84 @@
+"""Who may post where: the checks of a send, made on the rows the batched append locks and reads."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, Sequence
+
+from sqlalchemy.engine import Connection
+
+from chat.conversations.archive import is_archived
+from chat.groups.access import not_found, other_party
+from chat.messages.batch_sql import BatchSql
+from core.db import utcnow
+from core.errors import ApiError, Forbidden
+from marketplace.models import User
+
+
+def check(conn: Connection, q: BatchSql, sends: Sequence[Any]) -> tuple[dict[int, Any], dict[int, dict[int, str]],
+                                                                        dict[int, Any], dict[int, ApiError]]:
+    """Lock the sends' groups (ascending id) and read what posting takes: (groups, members' roles by group,
+    senders, refusals by send index). A missing group refuses every send; `posting_refusal` a checked one."""
+    groups = {row.id: row for row in q.read(conn, "lock_groups", [s.group_id for s in sends])}
+    members: dict[int, dict[int, str]] = {gid: {} for gid in groups}
+    muted: dict[tuple[int, int], datetime] = {}  # (group, user) → muted_until, for the muted ones
+    for row in q.read(conn, "members_of", groups):
+        members[row.group_id][row.user_id] = row.role
+        if row.muted_until is not None:
+            muted[(row.group_id, row.user_id)] = row.muted_until
+    senders = {row.id: row for row in q.read(conn, "senders", {s.sender_id for s in sends if s.sender_id})}
+    parties = set()
+    for s in sends:
+        group = groups.get(s.group_id)
+        other = s.checked and group and other_party(kind=group.kind, buyer_id=group.buyer_id,
+                                                    seller_id=group.seller_id, direct_key=group.direct_key,
+                                                    user_id=s.sender_id)
+        if other:
+            parties.add((s.sender_id, other))
+    found = q.blocks(conn, parties | {(b, a) for a, b in parties}) if parties else set()
+    refusals: dict[int, ApiError] = {}
+    for s in sends:
+        group = groups.get(s.group_id)
+        refusal: ApiError | None = not_found() if group is None else None
+        if refusal is None and s.checked:
+            refusal = posting_refusal(group, role=members[s.group_id].get(s.sender_id),
+                                      muted_until=muted.get((s.group_id, s.sender_id)),
+                                      sender=senders.get(s.sender_id), sender_id=s.sender_id,
+                                      blocked=_blocked_between(found, s.sender_id))
+        if refusal is not None:
+            refusals[s.index] = refusal
+    return groups, members, senders, refusals
+
+
+def _blocked_between(found: set[tuple[int, int]], me: int) -> Callable[[int], bool]:
+    """Whether `me` and another user blocked each other, as the blocks `found` say."""
+    return lambda other: (me, other) in found or (other, me) in found
+
+
+def posting_refusal(group: Any, *, role: str | None, sender: Any, sender_id: int,
+                    blocked: Callable[[int], bool],
+                    muted_until: datetime | None = None) -> ApiError | None:
+    """Why the sender may not post in this group (404/403), or None when they may.
+
+    `group` has the group's kind, read_only, party ids, listing_final_at and listing_status; `role` is
+    the sender's there (None: not a member), `muted_until` when they are muted there; `sender` their
+    user row (banned_at, banned_until) as stored now; `blocked(other)` tells whether the sender and the
+    other party of an item or direct group blocked each other.
+    """
+    if group is None or role is None or sender is None:
+        return not_found()
+    if group.read_only:
+        return Forbidden("This conversation is read-only.", code="read_only")
+    if is_archived(listing_final_at=group.listing_final_at, listing_status=group.listing_status):
+        return Forbidden("This conversation is archived: its listing closed long ago. History stays readable.",
+                         code="archived")
+    other = other_party(kind=group.kind, buyer_id=group.buyer_id, seller_id=group.seller_id,
+                        direct_key=group.direct_key, user_id=sender_id)
+    if other is not None and blocked(other):
+        return Forbidden("You cannot send messages to this user.", code="blocked")
+    if muted_until is not None and muted_until > utcnow():
+        return Forbidden("You are muted in this group.", code="muted",
+                         details={"muted_until": muted_until.isoformat()})
+    # The ban as stored now: a WebSocket connection may hold a User loaded long ago.
+    if User.is_banned(sender):
+        return ApiError("This account is banned.", status=403, code="banned")
+    return None
