@@ -1,25 +1,10 @@
 // How a chat message looks, shared by /chat and the admin console's conversation view.
-import { h, shortTime, yuan } from "/web/dom.js";
+import { h, shortTime } from "/web/dom.js";
 
-const OFFER_STATUS = { pending: "待处理", accepted: "已接受", declined: "已拒绝", withdrawn: "已撤回" };
-
-// One line of text for a message: list previews, toasts, and the body of types without a picture.
-export function messageSummary(message) {
-  const body = message.body || {};
-  if (message.recalled) return "[消息已撤回]";
-  switch (message.type) {
-    case "txt": return body.text || "";
-    case "system": return body.text || "";
-    case "img": return "[图片]";
-    case "audio": return "[语音]";
-    case "video": return "[视频]";
-    case "location": return `[位置] ${body.address || ""}`.trim();
-    case "file": return `[文件] ${body.name || ""}`.trim();
-    case "offer": return `[报价] ${yuan(body.price_cents || 0)} ${OFFER_STATUS[body.status] || body.status || ""}`.trim();
-    case "custom": return `[${body.event || "custom"}]`;
-    default: return `[${message.type}]`;
-  }
-}
+// One line of text for a message (list previews, toasts, the body of types without a picture): the SDK's,
+// so the pages and every client word a message alike.
+const { preview } = await globalThis.paipaiSdk.load("core/util.js");
+export const messageSummary = preview;
 
 function bodyNode(message) {
   if (message.type === "img" && !message.recalled && message.body && message.body.url) {
