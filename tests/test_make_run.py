@@ -2,7 +2,6 @@
 in-process broker, and no development-server warning. Run as a user runs it: the Makefile, a fresh instance dir."""
 from __future__ import annotations
 
-import http.client
 import os
 import signal
 import subprocess
@@ -12,21 +11,10 @@ from pathlib import Path
 import pytest
 
 from tests.support.databases import free_port
-from tests.support.servers import ROOT, HttpApi
+from tests.support.servers import ROOT, HttpApi, healthy
 from tests.support.wsclient import WsClient
 
 START_TIMEOUT_S = 180.0  # `make run` may first reinstall the pinned requirements (all present: quick)
-
-
-def _healthy(port: int) -> bool:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        conn.request("GET", "/healthz")
-        return conn.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        conn.close()
 
 
 @pytest.fixture
@@ -43,7 +31,7 @@ def make_run(tmp_path: Path):
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while process.poll() is None and time.monotonic() < deadline:
-            if _healthy(port):
+            if healthy(port):
                 break
             time.sleep(0.1)
         else:

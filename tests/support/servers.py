@@ -26,9 +26,9 @@ from sqlalchemy.pool import NullPool
 
 import core.models_registry  # noqa: F401 - the whole schema for create_all
 from core.db import Base
-from tests.support.databases import free_port, pg_schema
-from tests.support.apps import make_app
 from tests.factories import PASSWORD, Actor
+from tests.support.apps import make_app
+from tests.support.databases import free_port, pg_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 30.0
@@ -121,14 +121,7 @@ class GunicornServer:
         raise RuntimeError(f"gunicorn did not become healthy on port {self.port}:\n{self.log_tail()}")
 
     def _healthy(self) -> bool:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-        try:
-            conn.request("GET", "/healthz")
-            return conn.getresponse().status == 200
-        except OSError:
-            return False
-        finally:
-            conn.close()
+        return healthy(self.port)
 
     def stop(self, timeout: float = STOP_TIMEOUT_S) -> None:
         """SIGTERM the master (graceful), then SIGKILL its process group if it is still there."""
@@ -242,3 +235,15 @@ class HttpApi:
         """POST a txt message; the stored message (201 new, 200 for a repeated client_id)."""
         return self.expect(status, "POST", f"/groups/{group_id}/messages",
                            {"client_id": client_id, "type": "txt", "body": {"text": text}}, actor.token)
+
+
+def healthy(port: int) -> bool:
+    """Whether a server on `port` answers /healthz with 200."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", "/healthz")
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
