@@ -176,7 +176,8 @@ MESSAGE_EXAMPLE = {
     "id": 5120, "group_id": 88, "seq": 12,
     "sender": {"id": 31, "nickname": "买家小王", "avatar_url": None},
     "type": "txt", "body": {"text": "还在吗?能便宜点吗?"}, "ext": None, "client_id": "c7f3e1d2-0001",
-    "created_at": "2026-11-28T10:02:45.301000+00:00", "recalled": False,
+    "created_at": "2026-11-28T10:02:45.301000+00:00", "recalled": False, "reply_to": None, "mentions": None,
+    "edited_at": None, "revision": 0,
 }
 CONVERSATION_EXAMPLE = {
     "group_id": 88, "kind": "item",
@@ -188,7 +189,7 @@ CONVERSATION_EXAMPLE = {
     "last_message": {"id": 5120, "seq": 12, "type": "txt", "preview": "还在吗?能便宜点吗?", "sender_id": 31,
                      "created_at": "2026-11-28T10:02:45.301000+00:00"},
     "unread_count": 0, "updated_at": "2026-11-28T10:02:45.301000+00:00", "read_only": False,
-    "muted": False, "pinned": False, "peer_read_seq": 12, "name": None, "member_count": 2,
+    "muted": False, "pinned": False, "mentioned": False, "peer_read_seq": 12, "name": None, "member_count": 2,
 }
 
 
