@@ -41,6 +41,7 @@ DB_UNAVAILABLE = SessionEnd(frames.CLOSE_TRY_AGAIN, "service_unavailable",
 
 
 def _reject(server, end: SessionEnd) -> None:
+    admission.refused()
     socket_session().closing(end.close_code)
     server.send(end.frame())
     server.close(end.close_code, end.message)
