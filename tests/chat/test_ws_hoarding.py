@@ -13,9 +13,8 @@ import websocket
 from flask import Flask
 from sqlalchemy import text
 
-from core.db import WRITE_OPTION
-
 from chat.ws.session import CLOSE_TOO_MANY_SOCKETS
+from core.db import WRITE_OPTION
 from tests.support.wsclient import WsClient, serve, tuned_app, wait_until
 
 
