@@ -1,14 +1,15 @@
 """The per-user socket cap (WS_MAX_SOCKETS_PER_USER): which of a user's sockets close when they open one too many.
 
 `SocketCap` counts the sockets of this process only (no REDIS_URL: one process is the whole service).
-`RedisSocketCap` counts them in every process sharing the Redis of the presence: `<PRESENCE_PREFIX>sockets:<user
-id>` is a sorted set of `<process id>|<socket id>`, scored by when each socket opened (Redis's clock, in µs).
-One script per new socket, atomic in Redis, drops the entries of processes whose presence heartbeat key is gone
-(so a killed process's sockets stop counting within PRESENCE_TTL_S), adds the new one and takes out the oldest
-beyond the cap wherever they live: the hub closes this process's ones itself and publishes a control
-`{"close": 4429, "socket": "<id>"}` on the user's channel for the others. The presence worker's beat re-adds this
-process's sockets (after a Redis restart or outage) and keeps the set alive while a process holds the user; held by
-no live process, it expires. If Redis does not answer, the cap counts this process's sockets only.
+`RedisSocketCap` counts them in every process sharing the Redis of the presence: `presence:sockets:<user id>`
+(after the presence's prefix) is a sorted set of `<process id>|<socket id>`, scored by when each socket opened
+(Redis's clock, in µs). One script per new socket, atomic in Redis, drops the entries of processes whose
+presence heartbeat key is gone (so a killed process's sockets stop counting within PRESENCE_TTL_S), adds the new
+one and takes out the oldest beyond the cap wherever they live: the hub closes this process's ones itself and
+publishes a control `{"close": 4429, "socket": "<id>"}` on the user's channel for the others. The presence
+worker's beat re-adds this process's sockets (after a Redis restart or outage) and keeps the set alive while a
+process holds the user; held by no live process, it expires. If Redis does not answer, the cap counts this
+process's sockets only.
 """
 from __future__ import annotations
 
