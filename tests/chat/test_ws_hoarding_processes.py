@@ -1,7 +1,8 @@
 """The per-user socket cap holds across processes: two gunicorn gevent servers sharing one Redis (and the
 database), one user opening sockets on both. Past WS_MAX_SOCKETS_PER_USER the oldest socket is closed with 4429
 wherever it lives (in the process that opened one too many, or in the other one, by a control on the user's
-channel), the others stay; the sockets of a killed process stop counting once its heartbeat key expires."""
+channel), the others stay; the sockets of a killed process stop counting once its heartbeat key expires; and a
+process puts its sockets back in the count after Redis restarted empty."""
 from __future__ import annotations
 
 import pytest
@@ -10,7 +11,7 @@ import redis
 from chat.ws.frames import CLOSE_TOO_MANY_SOCKETS
 from tests.chat.broker_support import RedisServer, wait_until
 from tests.support.servers import GunicornServer, HttpApi, shared_database
-from tests.support.wsclient import WsClient
+from tests.support.wsclient import WsClient, serve, tuned_app
 
 pytestmark = pytest.mark.slow
 
@@ -76,3 +77,32 @@ def test_the_cap_counts_a_users_sockets_in_every_process_and_forgets_a_killed_on
             for ws in sockets:
                 ws.close()
             inspect.close()
+
+
+def test_after_a_redis_restart_each_process_puts_its_sockets_back_in_the_count(clean_app, factory, tmp_path):
+    with RedisServer(tmp_path / "redis") as redis_server, \
+            tuned_app(clean_app, REDIS_URL=redis_server.url, WS_MAX_SOCKETS_PER_USER=2, PRESENCE_TTL_S=1) as app, \
+            serve(app) as server:
+        user = factory.user()
+        key = f"presence:sockets:{user.id}"
+        inspect = redis.Redis.from_url(redis_server.url, decode_responses=True)
+        first, second = open_socket(server, user.token), open_socket(server, user.token)
+        sockets = [first, second]
+        try:
+            assert inspect.zcard(key) == 2
+            redis_server.restart()  # nothing saved: the count is gone
+            assert wait_until(lambda: _zcard(inspect, key) == 2, timeout=15)  # the presence beat put both back
+            sockets.append(open_socket(server, user.token))
+            assert evicted(first)  # still the oldest: it came back with its opening time
+            assert all(alive(ws) for ws in sockets[1:])
+        finally:
+            for ws in sockets:
+                ws.close()
+            inspect.close()
+
+
+def _zcard(client: redis.Redis, key: str) -> int:
+    try:
+        return int(client.zcard(key))
+    except (redis.RedisError, OSError):  # Redis is still coming back
+        return -1
