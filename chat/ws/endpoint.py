@@ -19,6 +19,7 @@ from chat.ws.protocol import INTERNAL_ERROR, client_id_of, error_frame
 from chat.ws.send_queue import SendQueue
 from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
 from chat.ws.socket import Socket
+from chat.ws.socket_cap import make_socket_cap
 from chat.ws.store import Store
 from core.access import socket_session
 from core.auth import bearer_token
@@ -40,6 +41,7 @@ DB_UNAVAILABLE = SessionEnd(frames.CLOSE_TRY_AGAIN, "service_unavailable",
 
 
 def _reject(server, end: SessionEnd) -> None:
+    admission.refused()
     socket_session().closing(end.close_code)
     server.send(end.frame())
     server.close(end.close_code, end.message)
@@ -171,9 +173,10 @@ def init_app(app: Flask) -> None:
                                            "thread_class": lingering_thread_class(cfg["WS_CLOSE_LINGER_S"])})
     app.extensions["chat_ws_settings"] = settings
     chatter.init_app(app)
-    app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"),
+    presence = app.extensions.get("presence")
+    app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=presence,
                                      on_membership=chatter.group_cache(app).forget,
-                                     max_per_user=cfg["WS_MAX_SOCKETS_PER_USER"])
+                                     cap=make_socket_cap(cfg["WS_MAX_SOCKETS_PER_USER"], presence))
     admission.init_app(app)
     app.extensions["chat_send_queue"] = SendQueue(app)
     sock.init_app(app)
