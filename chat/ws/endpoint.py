@@ -82,7 +82,9 @@ def _serve(server) -> None:
     hub: Hub = app.extensions["chat_hub"]
     settings: Settings = app.extensions["chat_ws_settings"]
     store = Store(app)
-    conn = Connection(Socket(server, settings.heartbeat_s, settings.send_buffer_bytes), user_id=user_id,
+    ws_socket = Socket(server, settings.heartbeat_s, settings.send_buffer_bytes,
+                       extensions_offered=bool(request.headers.get("Sec-WebSocket-Extensions")))
+    conn = Connection(ws_socket, user_id=user_id,
                       token_id=token_id, store=store, settings=settings, on_close=hub.unregister)
     if not hub.register(conn):
         hub.unregister(conn)
