@@ -61,6 +61,7 @@ RULES: dict[str, list[Rule]] = {
         Rule(403, "blocked", "not between users who blocked each other"),
         Rule(403, "content_blocked", "not text a `block` keyword rule matches"),
         Rule(400, "reply_not_found", "`reply_to.id` names a message of this group", ("reply_to",)),
+        Rule(400, "validation_error", "`mentions` is a list of at most 50 user ids or \"all\"", ("mentions",)),
         Rule(400, "mentions_not_allowed", "`mentions` only in user groups and rooms", ("mentions",)),
         Rule(400, "mention_not_member", "every user of `mentions` is a member", ("mentions",)),
         Rule(403, "mention_all_forbidden", "`mentions: \"all\"` by the owner or an admin only"),
@@ -77,6 +78,9 @@ RULES: dict[str, list[Rule]] = {
         Rule(400, "invalid_emoji", "`emoji` is one emoji of at most 32 bytes", ("emoji",)),
         Rule(409, "reaction_limit_reached", "at most `REACTIONS_MAX_DISTINCT` distinct emoji a message"),
         Rule(409, "message_recalled", "not on a recalled message"),
+    ],
+    "DELETE /groups/{group_id}/messages/{message_id}/reactions/{emoji}": [
+        Rule(400, "invalid_emoji", "`emoji` is one emoji of at most 32 bytes", ("emoji",)),
     ],
     "GET /groups/{group_id}/messages/{message_id}/reads": [
         Rule(409, "receipts_unavailable", "item, direct and user groups only (not rooms)"),

@@ -34,10 +34,8 @@ class ReactionSchema(ma.Schema):
     me = fields.Boolean(required=True, metadata={"description": "the caller is among them"})
 
 
-MENTIONS_DOC = {"description": f"user ids mentioned (at most {MENTIONS_MAX}, members) or \"all\" (owner and "
-                               "admins); user groups and rooms only",
-                "oneOf": [{"type": "array", "items": {"type": "integer"}, "maxItems": MENTIONS_MAX},
-                          {"type": "string", "enum": ["all"]}]}
+MENTIONS_DOC = f"user ids mentioned (at most {MENTIONS_MAX}, members) or \"all\" (owner and admins); user groups " \
+               "and rooms only"
 
 
 class MessageSchema(ma.Schema):
@@ -55,7 +53,7 @@ class MessageSchema(ma.Schema):
     created_at = fields.String(required=True, metadata={"format": "date-time"})
     recalled = fields.Boolean(required=True)
     reply_to = fields.Nested(QuoteSchema, allow_none=True, required=True)
-    mentions = fields.Raw(allow_none=True, required=True, metadata={**MENTIONS_DOC, "nullable": True})
+    mentions = fields.Raw(allow_none=True, required=True, metadata={"description": MENTIONS_DOC})
     edited_at = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
     revision = fields.Integer(required=True, metadata={"description": "how many times it was edited"})
     reactions = fields.List(fields.Nested(ReactionSchema),
@@ -92,9 +90,9 @@ class SendMessageSchema(ma.Schema):
     body = fields.Dict(required=True, metadata={"description": "shape depends on type (API.md)"})
     ext = fields.Dict(allow_none=True, load_default=None,
                       metadata={"description": f"any JSON object up to {EXT_MAX_BYTES} bytes, kept verbatim"})
-    reply_to = fields.Nested(ReplyToSchema, allow_none=True, load_default=None,
-                             metadata={"description": "the message of this group it answers"})
-    mentions = fields.Raw(allow_none=True, load_default=None, metadata={**MENTIONS_DOC, "nullable": True})
+    # Input without JSON Schema composition (anyOf/oneOf): `mentions` is checked by the send (its rule says how).
+    reply_to = fields.Nested(ReplyToSchema, metadata={"description": "the message of this group it answers"})
+    mentions = fields.Raw(allow_none=True, metadata={"description": MENTIONS_DOC})
 
 
 class EditMessageSchema(ma.Schema):
