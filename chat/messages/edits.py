@@ -12,6 +12,7 @@ from chat.messages import batch_sql, posting, screening
 from chat.messages.batch import Send, post_off_platform_notice
 from chat.messages.bodies import validate_content
 from chat.messages.changes import fan_out
+from chat.messages.extras import snapshot
 from chat.messages.views import message_from_row, message_query
 from chat.models import INBOX_EDIT
 from chat.tables import messages_t
@@ -56,8 +57,11 @@ def edit_message(*, actor_id: int, group_id: int, message_id: int, body: Any) ->
                            code="edit_limit_reached", details={"limit": config["EDIT_MAX_REVISIONS"]})
         conn.execute(update(messages_t).where(msg.id == message_id)
                      .values(body=screened.body, edited_at=now, revision=msg.revision + 1))
-        message = message_from_row(conn.execute(message_query().where(msg.id == message_id)).one())
+        row = conn.execute(message_query().where(msg.id == message_id)).one()
+        message = message_from_row(row)
         kind = groups[group_id].kind
+        # the quotes of its replies show the new text (only replies have a reply_to_id: an index probe)
+        conn.execute(update(messages_t).where(msg.reply_to_id == message_id).values(reply_to=snapshot(row, kind)))
         cursors = fan_out(conn, q, group_id=group_id, group_kind=kind, member_ids=members[group_id],
                           message_id=message_id, kind=INBOX_EDIT)
         emit({"type": "edit", "group_id": group_id, "message": message, "cursors": cursors,

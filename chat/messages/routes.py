@@ -64,11 +64,11 @@ def send(data, group_id: int):
 
     `reply_to: {id}` names a message of this group the message answers (400 `reply_not_found` otherwise):
     the message carries a snapshot of it (`reply_to`: id, seq, sender, type, a one-line preview), which
-    says `recalled: true` (and loses its preview) once that message is recalled. `mentions` (user groups
-    and rooms only, else 400 `mentions_not_allowed`) names up to 50 members (400 `mention_not_member`
-    otherwise), or is `"all"`, which only the owner and admins may say (403 `mention_all_forbidden`); a
-    mentioned member's conversation item shows `mentioned: true` until they read past the message, and a
-    mention notifies them even in a muted chat.
+    says `recalled: true` (and loses its preview) once that message is recalled, and follows its edits.
+    `mentions` (user groups and rooms only, else 400 `mentions_not_allowed`) names up to 50 members (400
+    `mention_not_member` otherwise), or is `"all"`, which only the owner and admins may say (403
+    `mention_all_forbidden`); a mentioned member's conversation item shows `mentioned: true` until they read
+    past the message, and a mention notifies them even in a muted chat.
     """
     result = send_message(sender=current_user(), group_id=group_id, **data)
     return result.message, 201 if result.created else 200

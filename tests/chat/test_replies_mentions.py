@@ -32,6 +32,10 @@ def test_a_reply_carries_the_quote_and_says_recalled_once_the_original_is(client
     assert reply["reply_to"] == {"id": original["id"], "seq": original["seq"],
                                  "sender": {"id": seller.id, "nickname": "卖家"}, "type": "txt",
                                  "preview": "还在的, 可以小刀", "recalled": False}
+    r = client.patch(f"{API}/groups/{group_id}/messages/{original['id']}", json={"body": {"text": "还在的"}},
+                     headers=seller.headers)
+    assert r.status_code == 200
+    assert chat.history(buyer, group_id)["items"][-1]["reply_to"]["preview"] == "还在的"  # quotes follow edits
     r = client.post(f"{API}/groups/{group_id}/messages/{original['id']}/recall", headers=seller.headers)
     assert r.status_code == 200
     late = send(chat, buyer, group_id, "人呢", reply_to={"id": original["id"]})  # replying to a recalled one
