@@ -131,7 +131,8 @@ class ChatMessage(Base):
     #: the user ids mentioned, or "all"
     mentions: Mapped[list | str | None] = mapped_column(JSON)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Server defaults only: the send path's insert binds no value for them.
+    revision: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("group_id", "seq"),
@@ -164,7 +165,7 @@ class InboxEntry(Base):
     pos: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     message_id: Mapped[int] = mapped_column(ForeignKey("chat_messages.id", ondelete="CASCADE"))
     group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(1), default=INBOX_MESSAGE, server_default=INBOX_MESSAGE)
+    kind: Mapped[str] = mapped_column(String(1), server_default=INBOX_MESSAGE)
 
     __table_args__ = (Index("ix_chat_inbox_message", "message_id"),)
 
