@@ -37,6 +37,9 @@ def main() -> None:
         port = free_port()
         server = make_server("127.0.0.1", port, app, threaded=True)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+        # The test process holds our stdin: when it ends, however it ends (a forced exit skips its
+        # handlers), the pipe reads EOF and this server stops too.
+        threading.Thread(target=lambda: (sys.stdin.read(), server.shutdown()), daemon=True).start()
         print(f"http://127.0.0.1:{port}", flush=True)
         server.serve_forever(poll_interval=0.05)
         app.extensions["chat_hub"].close_all(1001, "server going away")

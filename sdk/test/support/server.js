@@ -14,7 +14,7 @@ function serverUrl() {
   if (!started) {
     started = new Promise((resolve, reject) => {
       const python = fs.existsSync(path.join(ROOT, ".venv/bin/python")) ? path.join(ROOT, ".venv/bin/python") : "python3";
-      const child = spawn(python, [path.join(__dirname, "serve.py")], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+      const child = spawn(python, [path.join(__dirname, "serve.py")], { cwd: ROOT, stdio: ["pipe", "pipe", "inherit"] });
       child.unref();
       process.on("exit", () => child.kill("SIGTERM"));
       let out = "";
@@ -24,6 +24,7 @@ function serverUrl() {
         if (!out.includes("\n")) return;
         child.stdout.removeAllListeners("data");
         child.stdout.unref();  // the test process may exit while the server still runs (killed on exit)
+        child.stdin.unref();   // held open until this process ends: the server stops at its EOF
         resolve(line.trim());
       });
       child.on("exit", (code) => reject(new Error(`serve.py exited with ${code}`)));
