@@ -20,6 +20,7 @@ from chat.ws.send_queue import SendQueue
 from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
 from chat.ws.socket import Socket
 from chat.ws.store import Store
+from chat.ws.watch import Watch
 from core.access import socket_session
 from core.auth import bearer_token
 from core.db import db
@@ -86,6 +87,7 @@ def _serve(server) -> None:
         hub.unregister(conn)
         _reject(server, UNAVAILABLE)
         return
+    app.extensions["chat_ws_watch"].ensure_running()
     try:
         hello_pos = store.latest_pos(user_id)
     except SQLAlchemyError:
@@ -174,6 +176,7 @@ def init_app(app: Flask) -> None:
     app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"),
                                      on_membership=chatter.group_cache(app).forget,
                                      max_per_user=cfg["WS_MAX_SOCKETS_PER_USER"])
+    app.extensions["chat_ws_watch"] = Watch(app.extensions["chat_hub"], Store(app), settings)
     admission.init_app(app)
     app.extensions["chat_send_queue"] = SendQueue(app)
     sock.init_app(app)
