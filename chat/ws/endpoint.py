@@ -23,6 +23,7 @@ from chat.ws.store import Store
 from chat.ws.watch import Watch
 from core.access import socket_session
 from core.auth import bearer_token
+from core.current import this_app
 from core.db import db
 from core.errors import ApiError, ValidationError
 from core.logging import note_user
@@ -56,7 +57,7 @@ def websocket(server) -> None:
 
 
 def _serve(server) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = this_app()
     raw = bearer_token() or request.args.get("access_token")
     ticket = request.args.get("ticket")
     try:
