@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 from flask import current_app
 
+from chat.broker.base import Subscription
 from chat.inbox.unread import unread_events
 from chat.messages.views import encode_message
 from chat.ws import frames
@@ -96,7 +97,7 @@ class Hub:
         self._lock = threading.Lock()
         # Per user, in the order they registered (a dict keeps it): the first is the oldest.
         self._conns: dict[int, dict[Connection, None]] = defaultdict(dict)
-        self._subs: dict[int, object] = {}
+        self._subs: dict[int, Subscription] = {}
         broker.on_reconnect(self._after_broker_reconnect)
 
     def register(self, conn: Connection) -> bool:
@@ -119,7 +120,7 @@ class Hub:
             log.info("user %s has more than %s sockets here: closing the oldest", conn.user_id, self.max_per_user)
             old.push_frame(TOO_MANY_SOCKETS.frame())
             old.close(TOO_MANY_SOCKETS.close_code, TOO_MANY_SOCKETS.message)
-        return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)  # type: ignore[attr-defined]
+        return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)
 
     def unregister(self, conn: Connection) -> None:
         with self._lock:
@@ -133,7 +134,7 @@ class Hub:
                     self.presence.left(conn.user_id)
                 sub = self._subs.pop(conn.user_id, None)
                 if sub is not None:
-                    sub.close()  # type: ignore[attr-defined]
+                    sub.close()
 
     def connections(self, user_id: int) -> list[Connection]:
         with self._lock:
