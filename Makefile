@@ -51,8 +51,11 @@ sdk/node_modules/.package-lock.json: sdk/package-lock.json
 
 sdk-deps: sdk/node_modules/.package-lock.json
 
+# The suite in PYTEST_WORKERS processes (pytest-xdist): most tests wait on sockets, servers and databases,
+# so two workers on two cores take about half the time of one.
+PYTEST_WORKERS ?= 2
 test: install-dev sdk-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS)
 
 # Lint (ruff: pycodestyle, pyflakes, import order, bugbear) and types (mypy) of the application code;
 # both configured in pyproject.toml. .ci/run runs it before the tests.

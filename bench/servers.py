@@ -59,7 +59,10 @@ class Process:
     def stop(self, timeout: float = 10.0) -> None:
         if self.popen.poll() is not None:
             return
-        self.popen.send_signal(signal.SIGTERM)
+        try:  # the whole group: `make run` passes no signal on to the gunicorn it started
+            os.killpg(self.popen.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
         try:
             self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -193,17 +196,21 @@ class Gunicorn(Process):
     def __init__(self, app: str, *, workers: int, env: dict[str, str], directory: Path, name: str,
                  health_path: str = "/healthz", extra_args: tuple[str, ...] = (),
                  command: list[str] | None = None) -> None:
-        """`command` (with a `{port}` placeholder in its bind address) replaces the default command line."""
+        """`command` (a `{port}` placeholder in its arguments or in `env`'s values is the chosen port)
+        replaces the default command line, and runs with the app's own log settings."""
         directory.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.health_path = health_path
         full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "APP_ENV")}
-        full_env.update(PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING", **env)
+        full_env["PYTHONUNBUFFERED"] = "1"
         cmd = [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", str(workers), "-b", f"127.0.0.1:{self.port}",
                "--no-control-socket", "--graceful-timeout", "3", "--log-level", "warning", *extra_args, app]
-        if command is not None:
+        if command is None:
+            full_env["LOG_LEVEL"] = "WARNING"
+        else:
             cmd = [part.replace("{port}", str(self.port)) for part in command]
             full_env.setdefault("XDG_RUNTIME_DIR", str(directory))  # gunicorn's control socket: ours alone
+        full_env.update({k: v.replace("{port}", str(self.port)) for k, v in env.items()})
         super().__init__(cmd, env=full_env, log=directory / f"{name}.log")
         try:
             wait_until(lambda: not self.alive() or self._healthy(), 60, f"{name} on port {self.port}")
@@ -228,7 +235,16 @@ class Gunicorn(Process):
             conn.close()
 
     def workers(self) -> list[int]:
-        return children_of(self.pid)
+        """The gunicorn workers: the leaves of the process tree below this command (gunicorn's master
+        forks them; `make run` puts make and a shell above it)."""
+        leaves, todo = [], children_of(self.pid)
+        while todo:
+            pid = todo.pop()
+            below = children_of(pid)
+            todo += below
+            if not below:
+                leaves.append(pid)
+        return leaves
 
 
 def children_of(pid: int) -> list[int]:

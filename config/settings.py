@@ -181,8 +181,14 @@ class Config:
         self.WS_CLOSE_LINGER_S = env_float("WS_CLOSE_LINGER_S", 2.0)
         # Lifetime of a /ws ticket (POST /api/v1/ws/ticket), used once.
         self.WS_TICKET_TTL_S = _env_int("WS_TICKET_TTL_S", 30)
-        # Sockets one user may hold open in one process; the oldest is closed (4429) beyond.
+        # Sockets one user may hold open, in every process together when REDIS_URL is set (in this one
+        # otherwise); the oldest is closed (4429) beyond.
         self.WS_MAX_SOCKETS_PER_USER = _env_int("WS_MAX_SOCKETS_PER_USER", 10)
+        # /ws handshakes from one address not yet authenticated, in one process; the next gets 429.
+        self.WS_MAX_PENDING_HANDSHAKES_PER_ADDRESS = _env_int("WS_MAX_PENDING_HANDSHAKES_PER_ADDRESS", 20, minimum=1)
+        # A process's presence heartbeat lives this long (refreshed every third of it): a process that dies
+        # stops holding its users online, and their sockets stop counting against the cap, within it.
+        self.PRESENCE_TTL_S = env_float("PRESENCE_TTL_S", 45.0, minimum=1.0)
 
     def as_dict(self) -> dict:
         """Every upper-case setting, class defaults and instance values alike."""

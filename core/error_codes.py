@@ -100,6 +100,9 @@ _CODES = (
     # WebSocket frames
     ErrorCode("too_many_sockets", 429, "The user opened more than `WS_MAX_SOCKETS_PER_USER` sockets: sent to the "
                                        "oldest before it closes with 4429."),
+    ErrorCode("too_many_handshakes", 429, "More `/ws` handshakes from this address are being set up at once than "
+                                          "`WS_MAX_PENDING_HANDSHAKES_PER_ADDRESS`: refused before the upgrade, "
+                                          "retry after `Retry-After` seconds (`details.retry_after`)."),
     ErrorCode("invalid_frame", 400, "The WebSocket frame is not a JSON object with an `op` (or is binary)."),
     ErrorCode("unknown_op", 400, "The frame's `op` is not one the server knows (`details.ops` lists them)."),
     # Moderation

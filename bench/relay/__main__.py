@@ -1,18 +1,21 @@
 """Relay benchmark: PaiPai's /ws against Flask-SocketIO + Redis (bench/reference), same workload, same run.
 
-For each target it starts the server(s) fresh, makes P buyer–seller pairs (for PaiPai: real users,
-listings and inquiry groups through the REST API), opens both sides' sockets from `--procs`
-load processes, keeps W messages in flight per sender for `--warmup` + `--duration` seconds and
-prints delivered msgs/s, send-to-receive latency p50/p99 at the receivers, lost/duplicated
-counts, the CPU each party used, and the ratios PaiPai / reference.
+It starts every target at once, as its users start it, makes P buyer–seller pairs on each (for
+PaiPai: real users, listings and inquiry groups through the REST API), then runs each repeat of
+each load on each target in turn (the machine's background load falls on all alike): both sides'
+sockets opened from `--procs` load processes, W messages in flight per sender for `--warmup` +
+`--duration` seconds. It prints delivered msgs/s, send-to-receive latency p50/p99 at the
+receivers, lost/duplicated counts, the CPU each party used, and the ratios PaiPai / reference.
 
     make bench-relay                       # or:
     .venv/bin/python -m bench.relay --pg postgresql://root@127.0.0.1:5432/test --repeat 3
 
-Targets: `pg` (gunicorn -k gevent -w 2, PostgreSQL in a private schema, Redis), `sqlite` (the
-embedded default: one gevent worker, SQLite file, in-process broker) and `reference`
-(Flask-SocketIO, gunicorn -k gevent -w 2, Redis message queue; `reference1` is the docs' literal
-single worker). Every run gets its own Redis server on a free port.
+Targets: `sqlite` is `make run` (one gevent worker, the embedded SQLite file, the in-process broker),
+`pg` the README's production command (gunicorn.conf.py) with `-w 2`, APP_ENV=production, PostgreSQL
+(a private schema) and Redis; both with only the per-user send and per-address registration limits
+off. `reference` is Flask-SocketIO with its Redis message queue under gunicorn -k gevent -w 2, its
+Redis pool uncapped; `reference1` is its docs' literal single worker. Every Redis is private to
+the run, on a free port.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import time
 from array import array
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -41,15 +45,37 @@ from bench.servers import (
     postgres_bindir,
     private_redis,
 )
+from tests.support.production import serve_command
 
 TARGETS = {
-    "pg": {"label": "PaiPai, PostgreSQL + Redis, 2 workers", "workers": 2, "db": "postgresql", "redis": True},
-    "sqlite": {"label": "PaiPai, embedded (SQLite, in-process broker), 1 worker", "workers": 1, "db": "sqlite",
+    "pg": {"label": "PaiPai: the README's production command, 2 workers, PostgreSQL + Redis",
+           "db": "postgresql", "redis": True},
+    "sqlite": {"label": "PaiPai: `make run` (one gevent worker, SQLite file, in-process broker)", "db": "sqlite",
                "redis": False},
     "reference": {"label": "Flask-SocketIO + Redis queue, 2 workers", "workers": 2, "db": None, "redis": True},
     "reference1": {"label": "Flask-SocketIO + Redis queue, 1 worker (docs)", "workers": 1, "db": None,
                    "redis": True},
 }
+#: the only settings changed from what a user runs: the per-user send limits (60/min) and the registrations
+#: per address (20/hour) would refuse the benchmark's traffic, which is what they are for
+UNLIMITED = {"RATE_LIMIT_SEND": "off", "RATE_LIMIT_SEND_SUSTAINED": "off", "RATE_LIMIT_REGISTER_IP": "off"}
+#: Flask-SocketIO's Redis client pool, uncapped: redis-py 8 caps a pool at 100 connections, and past
+#: them the queue's publishes fail and are dropped (at-most-once)
+REFERENCE_POOL = "max_connections=10000"
+
+
+@dataclass
+class Target:
+    """One started server: where it answers, its worker and infrastructure processes, its pairs."""
+
+    name: str
+    server: Gunicorn
+    infra_fixed: list[int]
+    infra_named: list[str]
+    pairs: list[dict]
+
+    def infra_pids(self) -> list[int]:
+        return self.infra_fixed + [pid for n in self.infra_named for pid in pids_named(n)]
 
 
 def percentile(samples, q: float) -> float:
@@ -134,46 +160,60 @@ def profile(pid: int, duration: float, directory: Path) -> subprocess.Popen:
                             stderr=subprocess.DEVNULL)
 
 
-def run_target(target: str, loads: list[tuple[int, int]], args, tmp: Path) -> list[dict]:
+def start_target(target: str, args, tmp: Path, stack: ExitStack, pairs: int) -> Target:
+    """Start one target as its users start it and make its pairs; stopped when `stack` closes."""
     spec = TARGETS[target]
+    env: dict[str, str] = {}
+    infra_fixed: list[int] = []
+    infra_named: list[str] = []
+    if spec["redis"]:
+        redis_url, redis_proc = stack.enter_context(private_redis(tmp))
+        env["REDIS_URL"] = redis_url
+        infra_fixed.append(redis_proc.pid)
+    directory = tmp / target
+    if spec["db"] is None:
+        env["REDIS_URL"] += ("&" if "?" in env["REDIS_URL"] else "?") + REFERENCE_POOL
+        server = Gunicorn("bench.reference.app:create_app()", workers=spec["workers"], env=env, directory=directory,
+                          name=target, health_path="/")
+    elif spec["db"] == "sqlite":  # `make run` on its embedded default, its data in a folder of this run
+        env.update(UNLIMITED, HOST="127.0.0.1", PORT="{port}", INSTANCE_DIR=str(directory / "instance"))
+        server = Gunicorn("", workers=1, env=env, directory=directory, name=target, command=["make", "-s", "run"])
+    else:  # the README's production command with two workers
+        db_url = stack.enter_context(database(spec["db"], tmp, args.pg))
+        env.update(UNLIMITED, APP_ENV="production", SECRET_KEY=f"relay-bench-{os.getpid()}-{time.time_ns()}",
+                   DATABASE_URL=db_url, INSTANCE_DIR=str(directory / "instance"))
+        infra_named.append("postgres")  # with --pg URL this counts every postgres process of that server
+        server = Gunicorn("", workers=2, env=env, directory=directory, name=target,
+                          command=serve_command(workers=2, bind="127.0.0.1:{port}"))
+    stack.callback(server.stop)
+    time.sleep(1.0)  # let every worker finish booting
+    return Target(target, server, infra_fixed, infra_named, make_pairs(target, server.url, pairs))
+
+
+def run_all(targets: list[str], loads: list[tuple[int, int]], args, tmp: Path) -> list[dict]:
+    """Every target started at once, then each repeat of each load run on each target in turn, so that
+    the machine's changing background load falls on all of them alike."""
     out = []
     with ExitStack() as stack:
-        env: dict[str, str] = {}
-        infra_fixed: list[int] = []
-        infra_named: list[str] = []
-        if spec["redis"]:
-            redis_url, redis_proc = stack.enter_context(private_redis(tmp))
-            env["REDIS_URL"] = redis_url
-            infra_fixed.append(redis_proc.pid)
-        if spec["db"] is None:
-            app = "bench.reference.app:create_app()"
-            health = "/"
-        else:
-            db_url = stack.enter_context(database(spec["db"], tmp, args.pg))
-            env.update(APP_ENV="testing", DATABASE_URL=db_url, INSTANCE_DIR=str(tmp / target),
-                       UPLOAD_DIR=str(tmp / target / "uploads"))
-            app, health = "app:create_app()", "/healthz"
-            if spec["db"] == "postgresql":  # with --pg URL this counts every postgres process of that server
-                infra_named.append("postgres")
-        server = Gunicorn(app, workers=spec["workers"], env=env, directory=tmp / target, name=target,
-                          health_path=health)
-        stack.callback(server.stop)
-        time.sleep(1.0)  # let every worker finish booting
-        pairs = make_pairs(target, server.url, max(p for p, _ in loads))
-        for p, w in loads:
-            for r in range(args.repeat):
-                res = run_load(target, server.url, pairs[:p], in_flight=w, procs=args.procs, warmup=args.warmup,
-                               duration=args.duration, server_pids=server.workers(),
-                               infra_pids=lambda: infra_fixed + [pid for n in infra_named for pid in pids_named(n)],
-                               profile_dir=Path(args.profile) / f"{target}-{p}x{w}-{r + 1}" if args.profile else None)
-                res.update(target=target, pairs=p, in_flight=w, run=r + 1)
-                out.append(res)
-                print(f"  {target:<10} P={p:<4} W={w:<3} run {r + 1}: {res['msgs_s']:8.0f} msgs/s  "
-                      f"p50 {res['p50_ms']:7.2f} ms  p99 {res['p99_ms']:7.2f} ms  lost {res['lost']}  "
-                      f"dup {res['dups']}  cpu server {res['cpu']['server']:.2f} infra {res['cpu']['infra']:.2f} "
-                      f"clients {res['cpu']['clients']:.2f}", flush=True)
-        if not server.alive():
-            raise RuntimeError(f"{target} died:\n{server.tail()}")
+        started = []
+        for target in targets:
+            print(f"{target}: {TARGETS[target]['label']}", flush=True)
+            started.append(start_target(target, args, tmp, stack, max(p for p, _ in loads)))
+        for r in range(args.repeat):
+            for p, w in loads:
+                for t in started:
+                    profile_dir = Path(args.profile) / f"{t.name}-{p}x{w}-{r + 1}" if args.profile else None
+                    res = run_load(t.name, t.server.url, t.pairs[:p], in_flight=w, procs=args.procs,
+                                   warmup=args.warmup, duration=args.duration, server_pids=t.server.workers(),
+                                   infra_pids=t.infra_pids, profile_dir=profile_dir)
+                    res.update(target=t.name, pairs=p, in_flight=w, run=r + 1)
+                    out.append(res)
+                    print(f"  {t.name:<10} P={p:<4} W={w:<3} run {r + 1}: {res['msgs_s']:8.0f} msgs/s  "
+                          f"p50 {res['p50_ms']:7.2f} ms  p99 {res['p99_ms']:7.2f} ms  lost {res['lost']}  "
+                          f"dup {res['dups']}  cpu server {res['cpu']['server']:.2f} infra {res['cpu']['infra']:.2f} "
+                          f"clients {res['cpu']['clients']:.2f}", flush=True)
+                    if not t.server.alive():
+                        raise RuntimeError(f"{t.name} died:\n{t.server.tail()}")
     return out
 
 
@@ -235,11 +275,8 @@ def main() -> None:
         print("pg skipped: no PostgreSQL server binaries for a private cluster; give --pg URL")
         targets.remove("pg")
     loads = parse_loads(args.loads)
-    results = []
-    for target in targets:
-        print(f"{target}: {TARGETS[target]['label']}", flush=True)
-        with tempfile.TemporaryDirectory(prefix=f"relay-{target}-") as tmp:
-            results += run_target(target, loads, args, Path(tmp))
+    with tempfile.TemporaryDirectory(prefix="relay-") as tmp:
+        results = run_all(targets, loads, args, Path(tmp))
     summary = summarize(results, targets, loads)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
-from sqlalchemy import BigInteger, bindparam, case, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from chat.events import Event
 from chat.groups.access import dialect_insert
+from chat.messages import batch_sql
 from chat.tables import counters_t, groups_t, members_t
 
 c = counters_t.c
@@ -49,11 +50,9 @@ def apply(s: Session | Connection, deltas: Mapping[int, int]) -> dict[int, int]:
     changed = {uid: d for uid, d in deltas.items() if d}
     if not changed:
         return {}
-    delta = case({uid: bindparam(f"d{uid}", d, type_=BigInteger()) for uid, d in changed.items()},
-                 value=c.user_id, else_=0)
-    rows = s.execute(update(counters_t).where(c.user_id.in_(sorted(changed)))
-                     .values(unread_total=c.unread_total + delta).returning(c.user_id, c.unread_total))
-    return {uid: max(int(total), 0) for uid, total in rows.all()}
+    conn = s.connection() if isinstance(s, Session) else s
+    totals = batch_sql.for_connection(conn).add_unread(conn, changed)
+    return {uid: max(int(total), 0) for uid, total in totals.items()}
 
 
 def total_of(s: Session | Connection, user_id: int) -> int:

@@ -92,6 +92,13 @@ class BatchSql:
     block_pairs = select(b.blocker_id, b.blocked_id).select_from(_pairs).join(
         blocks_t, and_(b.blocker_id == _first, b.blocked_id == _second))
 
+    # Unread totals: each user's delta looked up in one JSON object parameter ({"<user id>": delta}), so
+    # the statement is the same whatever the users (a CASE with a parameter per user compiled anew each time).
+    add_unread_sql = (update(counters_t).where(counters_t.c.user_id.in_(bindparam("ids", expanding=True)))
+                      .values(unread_total=counters_t.c.unread_total + cast(func.json_extract(
+                          bindparam("deltas"), '$."' + cast(counters_t.c.user_id, String) + '"'), BigInteger))
+                      .returning(counters_t.c.user_id, counters_t.c.unread_total))
+
     def read(self, conn: Connection, name: str, ids: Iterable[int]) -> list[Any]:
         """Rows of one of `reads` for these ids."""
         return list(conn.execute(self.reads[name], {"ids": sorted(set(ids))}).all())
@@ -103,6 +110,12 @@ class BatchSql:
     def blocks(self, conn: Connection, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which of these (blocker_id, blocked_id) pairs are blocks."""
         return set(conn.execute(self.block_pairs, {"pairs": json.dumps(sorted(set(pairs)))}).all())
+
+    def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
+        """Add each user's delta to their unread total (their counter rows locked); user → new total."""
+        return dict(conn.execute(self.add_unread_sql, {"ids": sorted(deltas),
+                                                       "deltas": json.dumps({str(u): d for u, d in deltas.items()})})
+                    .all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
         """Insert the messages; their ids in the rows' order."""
@@ -198,6 +211,16 @@ class PostgresBatchSql(BatchSql):
     move_members_sql = update(members_t).where(m.group_id == _marks.c.group_ids, m.user_id == _marks.c.user_ids).values(
         activity_at=case((_marks.c.touch, bindparam("at", type_=m.activity_at.type)), else_=m.activity_at),
         last_read_seq=func.greatest(m.last_read_seq, _marks.c.seqs))
+
+    _deltas = _unnest(user_ids=BigInteger, deltas=BigInteger)
+    add_unread_sql = (update(counters_t).where(counters_t.c.user_id == _deltas.c.user_ids)
+                      .values(unread_total=counters_t.c.unread_total + _deltas.c.deltas)
+                      .returning(counters_t.c.user_id, counters_t.c.unread_total))
+
+    def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
+        users = sorted(deltas)
+        return dict(conn.execute(self.add_unread_sql, {"user_ids": users, "deltas": [deltas[u] for u in users]})
+                    .all())
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         senders, client_ids = _columns(sorted(set(pairs)), 2)

@@ -29,6 +29,7 @@ class Presence(ABC):
     def __init__(self, *, beat_s: float) -> None:
         self.beat_s = beat_s
         self.on_change: ChangeCallback | None = None
+        self.beat_hooks: list[Callable[[], None]] = []  # also run on the worker thread at each beat
         self._lock = threading.Lock()
         self._local: set[int] = set()
         self._written: set[int] = set()  # worker thread only: users whose shared state says "here"
@@ -138,6 +139,8 @@ class Presence(ABC):
         for user_id in self._beat():
             if self.on_change is not None:
                 self._safely(self.on_change, user_id, False)
+        for hook in self.beat_hooks:
+            self._safely(hook)
 
     def _beat(self) -> list[int]:
         """Keep this process's shared state alive; the users who went offline because another

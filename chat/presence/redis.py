@@ -137,6 +137,16 @@ class RedisPresence(Presence):
     def process_key(self) -> str:
         return f"{self._proc_prefix}{self.process_id}"
 
+    @property
+    def process_key_prefix(self) -> str:
+        """Followed by a process id: that process's heartbeat key (alive while it exists)."""
+        return self._proc_prefix
+
+    @property
+    def client(self) -> redis.Redis:
+        """This presence's Redis client (string replies), for data kept alongside it (e.g. the socket cap)."""
+        return self._client
+
     def online(self, user_ids: Iterable[int]) -> set[int]:
         """This process's own users from memory, everyone else's in one script call (one round trip);
         only the local ones when Redis does not answer."""

@@ -131,8 +131,11 @@ CHANNEL_DESCRIPTION = (
     "Authenticate with `Authorization: Bearer <token>`, a single-use `?ticket=` (POST /api/v1/ws/ticket) or "
     "`?access_token=`; `?cursor=` resumes after a cursor "
     "(a replay ending in `synced` comes before anything live). Frames are JSON text. Close codes: 4401 bad or "
-    "revoked token, 4403 banned (each after an `error` frame), 1001 server going away (reconnect and resume), "
-    "1009 frame too large.")
+    "revoked token, 4403 banned, 4429 the user's oldest socket past WS_MAX_SOCKETS_PER_USER (each after an "
+    "`error` frame), 1001 server going away (reconnect and resume), 1009 frame too large, 1013 try again later. "
+    "The upgrade itself may be refused with HTTP 429 (`rate_limited`: too many failed handshakes from the "
+    "address; `too_many_handshakes`: too many in flight from it) or 503 (`service_unavailable`: the process "
+    "is full), each with Retry-After.")
 
 
 def build(openapi: dict[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from chat.ws.protocol import INTERNAL_ERROR, client_id_of, error_frame
 from chat.ws.send_queue import SendQueue
 from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
 from chat.ws.socket import Socket
+from chat.ws.socket_cap import make_socket_cap
 from chat.ws.store import Store
 from chat.ws.watch import Watch
 from core.access import socket_session
@@ -42,6 +43,7 @@ DB_UNAVAILABLE = SessionEnd(frames.CLOSE_TRY_AGAIN, "service_unavailable",
 
 
 def _reject(server, end: SessionEnd) -> None:
+    admission.refused()
     socket_session().closing(end.close_code)
     server.send(end.frame())
     server.close(end.close_code, end.message)
@@ -83,7 +85,9 @@ def _serve(server) -> None:
     hub: Hub = app.extensions["chat_hub"]
     settings: Settings = app.extensions["chat_ws_settings"]
     store = Store(app)
-    conn = Connection(Socket(server, settings.heartbeat_s, settings.send_buffer_bytes), user_id=user_id,
+    ws_socket = Socket(server, settings.heartbeat_s, settings.send_buffer_bytes,
+                       extensions_offered=bool(request.headers.get("Sec-WebSocket-Extensions")))
+    conn = Connection(ws_socket, user_id=user_id,
                       token_id=token_id, store=store, settings=settings, on_close=hub.unregister)
     if not hub.register(conn):
         hub.unregister(conn)
@@ -175,9 +179,10 @@ def init_app(app: Flask) -> None:
                                            "thread_class": lingering_thread_class(cfg["WS_CLOSE_LINGER_S"])})
     app.extensions["chat_ws_settings"] = settings
     chatter.init_app(app)
-    app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=app.extensions.get("presence"),
+    presence = app.extensions.get("presence")
+    app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=presence,
                                      on_membership=chatter.group_cache(app).forget,
-                                     max_per_user=cfg["WS_MAX_SOCKETS_PER_USER"])
+                                     cap=make_socket_cap(cfg["WS_MAX_SOCKETS_PER_USER"], presence))
     app.extensions["chat_ws_watch"] = Watch(app.extensions["chat_hub"], Store(app), settings)
     admission.init_app(app)
     app.extensions["chat_send_queue"] = SendQueue(app)

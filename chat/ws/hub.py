@@ -5,7 +5,8 @@ Payloads on a user's channel (`user:<id>`) are one of:
 - `p<json header>\\n<message json>`: a message at that user's inbox position,
   header `[pos, sender_id, client_id]`;
 - `f<frame json>`: a ready frame (events, room messages), sent as is;
-- `c<json>`: control, e.g. `{"close": 4401, "token_id": 7}` or `{"close": 4403}`.
+- `c<json>`: control, e.g. `{"close": 4401, "token_id": 7}`, `{"close": 4403}`, or `{"close": 4429, "socket":
+  "<id>"}` (one socket, past the user's cap: see `socket_cap.py`).
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from chat.messages.views import encode_message
 from chat.ws import frames
 from chat.ws.connection import Connection
 from chat.ws.session import TOO_MANY_SOCKETS, session_end_for_close
+from chat.ws.socket_cap import Eviction, SocketCap
 from chat.ws.store import Positioned
 
 log = logging.getLogger(__name__)
@@ -89,11 +91,11 @@ class Hub:
     """Registers connections, subscribes their users' channels, and routes payloads to them."""
 
     def __init__(self, broker, presence=None, on_membership: Callable[[int], None] | None = None,
-                 max_per_user: int | None = None) -> None:
+                 cap: SocketCap | None = None) -> None:
         self.broker = broker
         self.presence = presence  # told of each user's first and last socket here, under our lock
         self.on_membership = on_membership  # told the group id of each member/group event routed here
-        self.max_per_user = max_per_user  # sockets of one user here; the oldest is closed beyond
+        self.cap = cap or SocketCap(None)  # sockets of one user; the oldest are closed beyond
         self._lock = threading.Lock()
         # Per user, in the order they registered (a dict keeps it): the first is the oldest.
         self._conns: dict[int, dict[Connection, None]] = defaultdict(dict)
@@ -103,23 +105,19 @@ class Hub:
     def register(self, conn: Connection) -> bool:
         """Add a connection; True once its user's channel is subscribed (confirmed by the broker).
 
-        Past `max_per_user` sockets of the user, the oldest ones are closed with 4429."""
+        Past the cap of sockets of the user, the oldest ones are closed with 4429, here or elsewhere."""
         with self._lock:
             conns = self._conns[conn.user_id]
             if not conns and self.presence is not None:
                 self.presence.arrived(conn.user_id)
             conns[conn] = None
-            excess = len(conns) - self.max_per_user if self.max_per_user else 0
-            evicted = list(conns)[:excess] if excess > 0 else []
+            here = list(conns)
             sub = self._subs.get(conn.user_id)
             if sub is None:
                 uid = conn.user_id
                 sub = self.broker.subscribe(user_channel(uid), lambda payload: self._route(uid, payload))
                 self._subs[uid] = sub
-        for old in evicted:
-            log.info("user %s has more than %s sockets here: closing the oldest", conn.user_id, self.max_per_user)
-            old.push_frame(TOO_MANY_SOCKETS.frame())
-            old.close(TOO_MANY_SOCKETS.close_code, TOO_MANY_SOCKETS.message)
+        self._evict(conn.user_id, self.cap.opened(conn, here))  # outside our lock: it may ask Redis
         return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)
 
     def unregister(self, conn: Connection) -> None:
@@ -127,6 +125,7 @@ class Hub:
             conns = self._conns.get(conn.user_id)
             if conns is None:
                 return
+            known = conn in conns
             conns.pop(conn, None)
             if not conns:
                 del self._conns[conn.user_id]
@@ -135,6 +134,19 @@ class Hub:
                 sub = self._subs.pop(conn.user_id, None)
                 if sub is not None:
                     sub.close()
+        if known:
+            self.cap.closed(conn)
+
+    def _evict(self, user_id: int, eviction: Eviction) -> None:
+        for old in eviction.here:
+            log.info("user %s has more than %s sockets: closing the oldest", user_id, self.cap.limit)
+            old.push_frame(TOO_MANY_SOCKETS.frame())
+            old.close(TOO_MANY_SOCKETS.close_code, TOO_MANY_SOCKETS.message)
+        for socket_id in eviction.elsewhere:
+            log.info("user %s has more than %s sockets: closing the oldest in another process", user_id,
+                     self.cap.limit)
+            self.broker.publish(user_channel(user_id),
+                                control_payload(close=TOO_MANY_SOCKETS.close_code, socket=socket_id))
 
     def connections(self, user_id: int) -> list[Connection]:
         with self._lock:
@@ -173,13 +185,15 @@ class Hub:
         else:
             log.warning("unknown payload on %s: %.40r", user_channel(user_id), payload)
 
-    @staticmethod
-    def _control(conns: Iterable[Connection], control: dict) -> None:
+    def _control(self, conns: Iterable[Connection], control: dict) -> None:
         code = control.get("close")
         if code is None:
             return
         end = session_end_for_close(code, control.get("reason"))
+        socket_id = control.get("socket")
         for conn in conns:
+            if socket_id is not None and self.cap.socket_id(conn) != socket_id:
+                continue
             if control.get("token_id") in (None, conn.token_id):
                 conn.push_frame(end.frame())
                 conn.close(end.close_code, end.message)

@@ -44,8 +44,8 @@ TOO_MANY_SOCKETS = SessionEnd(CLOSE_TOO_MANY_SOCKETS, "too_many_sockets",
 
 
 def session_end_for_close(code: int, reason: str | None = None) -> SessionEnd:
-    """The end announced by a broker control (4401 a revoked token, 4403 a ban)."""
-    base = BANNED if code == CLOSE_BANNED else TOKEN_ENDED
+    """The end announced by a broker control (4401 a revoked token, 4403 a ban, 4429 past the socket cap)."""
+    base = {CLOSE_BANNED: BANNED, CLOSE_TOO_MANY_SOCKETS: TOO_MANY_SOCKETS}.get(code, TOKEN_ENDED)
     return SessionEnd(code, base.error_code, reason or base.message)
 
 

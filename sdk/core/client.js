@@ -36,7 +36,7 @@ class Client extends Emitter {
     this.list = new Conversations();
     this.outbox = null;
     this.session = this.storage.get(this._key("session"));  // {access_token, user}
-    this._refreshes = [];   // live messages seen while a conversation list request is on its way
+    this._refreshes = [];   // live messages and badge totals seen while a conversation list request is on its way
     this._timers = {};
     this._badge = null;     // the last total told by the `unread` event
     this.connection = new Connection({

@@ -102,11 +102,14 @@ class Connection {
     if (this.platform.socketHeaders) {
       headers.Authorization = `Bearer ${token}`;
     } else {
+      // A ticket request that never answers must not leave the client connecting forever.
+      this.timers.hello = setTimeout(() => this._abandon("no ticket in time"), this.options.helloTimeoutMs);
       try {
         Object.assign(query, await this._authQuery(token));
       } catch (err) {
         if (ref !== this.ref) return;
         this.ref = null;
+        clearTimeout(this.timers.hello);
         if (err.status === 401 || err.code === "banned") this._fatal(err);
         else this._lost(`auth: ${err.code}`);
         return;
@@ -120,6 +123,7 @@ class Connection {
       message: (text) => this._onText(ref, text),
       close: (code, reason) => this._onClose(ref, code, reason),
     });
+    clearTimeout(this.timers.hello);
     this.timers.hello = setTimeout(() => this._abandon("no hello in time"), this.options.helloTimeoutMs);
   }
 

@@ -15,12 +15,16 @@ class Conversations {
     return this.items.find((c) => c.group_id === groupId) || null;
   }
 
-  // A fresh first page from the server; `since` are the live messages applied while it was on its way.
+  // A fresh first page from the server; `since` are the live messages ({message, own}) and badge totals
+  // ({unreadTotal}) that arrived while it was on its way, newer than the page or as new.
   replace(items, since, unreadTotal) {
     this.items = items.slice();
     if (typeof unreadTotal === "number") this.serverTotal = unreadTotal;
     for (const c of this.items) this._capUnread(c);
-    for (const entry of since || []) this.applyMessage(entry.message, entry.own);
+    for (const entry of since || []) {
+      if (entry.message) this.applyMessage(entry.message, entry.own);
+      else this.serverTotal = entry.unreadTotal;
+    }
     this._sort();
   }
 

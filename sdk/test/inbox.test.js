@@ -4,6 +4,7 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const { bindWechat, subscribeWithWechat } = require("../adapters/wechat.js");
+const { Conversations } = require("../core/conversations.js");
 const { wechatRun, live } = require("./support/clients.js");
 const { call, newUser, until } = require("./support/server.js");
 
@@ -116,4 +117,17 @@ test("bindWechat and recordSubscription post the contract's bodies; refusals car
   assert.deepEqual(asked, [["tmpl-A"]]);
   assert.deepEqual(requests[4].data, { template_id: "tmpl-A", accepted: false });
   a.client.destroy();
+});
+
+test("a conversation page that left before a live message and its badge total does not undo them", () => {
+  // The race a live server hits now and then: the page is read, then a message commits and its frames
+  // (the message, then `unread` with the new total) arrive before the page's answer does.
+  const list = new Conversations();
+  const message = { id: 9, group_id: 3, seq: 1, type: "txt", body: { text: "在吗" }, sender: { id: 2 },
+                    created_at: "2026-12-03T10:00:00+00:00" };
+  const stale = [{ group_id: 3, kind: "direct", unread_count: 0, last_message: null, updated_at: "2026-12-03T09:00:00+00:00" }];
+  list.replace(stale, [], 0);
+  list.replace(stale, [{ message, own: false }, { unreadTotal: 1 }], 0);
+  assert.equal(list.get(3).unread_count, 1);
+  assert.equal(list.unreadTotal(), 1);
 });

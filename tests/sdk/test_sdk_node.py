@@ -15,6 +15,8 @@ import pytest
 
 SDK = Path(__file__).resolve().parents[2] / "sdk"
 pytestmark = pytest.mark.slow
+PER_TEST_TIMEOUT_S = 120
+RUN_TIMEOUT_S = 600
 
 
 def _counts(tap: str) -> dict[str, int]:
@@ -42,11 +44,22 @@ def test_the_sdk_node_tests_pass_against_the_live_server(live_server):
     node = _node_with("ws")
     files = sorted(str(p.relative_to(SDK)) for p in (SDK / "test").glob("*.test.js"))
     env = {**os.environ, "PAIPAI_TEST_URL": live_server.url}
-    result = subprocess.run([node, "--test", "--test-reporter=tap", *files], cwd=SDK, env=env,
-                            capture_output=True, check=False, text=True, timeout=900)
-    counts = _counts(result.stdout)
+    # Each test is bounded, so one that hangs fails under its own name and the rest still run; and the
+    # runner exits when the tests are done even if a client a failed test never destroyed keeps a timer.
+    command = [node, "--test", "--test-reporter=tap", f"--test-timeout={PER_TEST_TIMEOUT_S * 1000}",
+               "--test-force-exit", *files]
+    with subprocess.Popen(command, cwd=SDK, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            stdout, stderr = process.communicate()
+            pytest.fail(f"the SDK tests ran over {RUN_TIMEOUT_S} s; what they printed:\n"
+                        f"{stdout[-8000:]}\n{stderr[-3000:]}")
+    counts = _counts(stdout)
     print(f"sdk node tests: {counts}")
-    failures = "\n".join(line for line in result.stdout.splitlines() if line.startswith("not ok"))
-    assert result.returncode == 0 and counts.get("fail") == 0, (
-        f"{counts}\n{failures}\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}")
+    failures = "\n".join(line for line in stdout.splitlines() if line.startswith("not ok"))
+    assert process.returncode == 0 and counts.get("fail") == 0, (
+        f"{counts}\n{failures}\n{stdout[-6000:]}\n{stderr[-3000:]}")
     assert counts["pass"] == counts["tests"] >= 10
