@@ -4,6 +4,10 @@ Every event is a small dict with a `type`:
 - `{"type": "message", "group_id", "group_kind", "message": {...}, "cursors": {user_id: pos},
   "recipients": [user_id, ...]}` for each new message (`cursors` is empty for rooms);
 - `{"type": "recall", "group_id", "message": {...}, "by": user_id, "recipients": [...]}`;
+- `{"type": "edit", "group_id", "message": {...}, "cursors": {user_id: pos}, "recipients": [...]}` when a
+  message is edited, and `{"type": "reaction", "group_id", "state": {group_id, message_id, seq},
+  "rows": [(user_id, emoji), ...], "change": {user_id, emoji, action}, "cursors", "recipients"}` when its
+  reactions change (`cursors`: each member's inbox entry of the change; empty for rooms);
 - `{"type": "read", "group_id", "user_id", "seq", "recipients": [...]}` when a read marker moves;
 - `{"type": "group", "group_id", "kind", "action": "created", "recipients": [...]}` when an admin
   opens a group for its members;

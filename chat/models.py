@@ -86,6 +86,8 @@ class ChatMember(Base):
     pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     #: groups and rooms: the member's sends are refused (403 `muted`) until then
     muted_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the newest seq whose message mentioned this member (`mentioned` in the list while above the read marker)
+    mention_seq: Mapped[int | None] = mapped_column(Integer)
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -123,6 +125,14 @@ class ChatMessage(Base):
     client_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the message this one answers, and a snapshot of it ({id, seq, sender, type, preview, recalled})
+    reply_to_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    reply_to: Mapped[dict | None] = mapped_column(JSON)
+    #: the user ids mentioned, or "all"
+    mentions: Mapped[list | str | None] = mapped_column(JSON)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Server defaults only: the send path's insert binds no value for them.
+    revision: Mapped[int] = mapped_column(Integer, server_default="0")
 
     __table_args__ = (
         UniqueConstraint("group_id", "seq"),
@@ -142,8 +152,12 @@ class InboxCounter(Base):
     unread_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
+#: what an inbox entry is: a new message, an edit of one, or a change of its reactions
+INBOX_MESSAGE, INBOX_EDIT, INBOX_REACTION = "m", "e", "r"
+
+
 class InboxEntry(Base):
-    """One message of an item or direct group, at a gap-free per-user position."""
+    """One message of an item, direct or user group, or a change of one, at a gap-free per-user position."""
 
     __tablename__ = "chat_inbox"
 
@@ -151,8 +165,20 @@ class InboxEntry(Base):
     pos: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     message_id: Mapped[int] = mapped_column(ForeignKey("chat_messages.id", ondelete="CASCADE"))
     group_id: Mapped[int] = mapped_column(ForeignKey("chat_groups.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(1), server_default=INBOX_MESSAGE)
 
     __table_args__ = (Index("ix_chat_inbox_message", "message_id"),)
+
+
+class ChatReaction(Base):
+    """One user's emoji reaction to one message."""
+
+    __tablename__ = "chat_reactions"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("chat_messages.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    emoji: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ChatNotification(Base):

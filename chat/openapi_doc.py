@@ -60,6 +60,30 @@ RULES: dict[str, list[Rule]] = {
         Rule(403, "archived", "not in an archived item chat"),
         Rule(403, "blocked", "not between users who blocked each other"),
         Rule(403, "content_blocked", "not text a `block` keyword rule matches"),
+        Rule(400, "reply_not_found", "`reply_to.id` names a message of this group", ("reply_to",)),
+        Rule(400, "validation_error", "`mentions` is a list of at most 50 user ids or \"all\"", ("mentions",)),
+        Rule(400, "mentions_not_allowed", "`mentions` only in user groups and rooms", ("mentions",)),
+        Rule(400, "mention_not_member", "every user of `mentions` is a member", ("mentions",)),
+        Rule(403, "mention_all_forbidden", "`mentions: \"all\"` by the owner or an admin only"),
+    ],
+    "PATCH /groups/{group_id}/messages/{message_id}": [
+        Rule(403, "not_sender", "only the sender edits"),
+        Rule(403, "edit_window_passed", "within `EDIT_WINDOW_S` of sending"),
+        Rule(409, "edit_limit_reached", "at most `EDIT_MAX_REVISIONS` edits"),
+        Rule(409, "message_recalled", "not a recalled message"),
+        Rule(400, "not_editable", "only `txt` messages"),
+        Rule(403, "content_blocked", "not text a `block` keyword rule matches"),
+    ],
+    "PUT /groups/{group_id}/messages/{message_id}/reactions/{emoji}": [
+        Rule(400, "invalid_emoji", "`emoji` is one emoji of at most 32 bytes", ("emoji",)),
+        Rule(409, "reaction_limit_reached", "at most `REACTIONS_MAX_DISTINCT` distinct emoji a message"),
+        Rule(409, "message_recalled", "not on a recalled message"),
+    ],
+    "DELETE /groups/{group_id}/messages/{message_id}/reactions/{emoji}": [
+        Rule(400, "invalid_emoji", "`emoji` is one emoji of at most 32 bytes", ("emoji",)),
+    ],
+    "GET /groups/{group_id}/messages/{message_id}/reads": [
+        Rule(409, "receipts_unavailable", "item, direct and user groups only (not rooms)"),
     ],
     "POST /groups/{group_id}/read": [
         Rule(400, "seq_out_of_range", "`seq` is at most the group's `last_seq`", ("seq",)),
@@ -176,7 +200,8 @@ MESSAGE_EXAMPLE = {
     "id": 5120, "group_id": 88, "seq": 12,
     "sender": {"id": 31, "nickname": "买家小王", "avatar_url": None},
     "type": "txt", "body": {"text": "还在吗?能便宜点吗?"}, "ext": None, "client_id": "c7f3e1d2-0001",
-    "created_at": "2026-11-28T10:02:45.301000+00:00", "recalled": False,
+    "created_at": "2026-11-28T10:02:45.301000+00:00", "recalled": False, "reply_to": None, "mentions": None,
+    "edited_at": None, "revision": 0,
 }
 CONVERSATION_EXAMPLE = {
     "group_id": 88, "kind": "item",
@@ -188,7 +213,7 @@ CONVERSATION_EXAMPLE = {
     "last_message": {"id": 5120, "seq": 12, "type": "txt", "preview": "还在吗?能便宜点吗?", "sender_id": 31,
                      "created_at": "2026-11-28T10:02:45.301000+00:00"},
     "unread_count": 0, "updated_at": "2026-11-28T10:02:45.301000+00:00", "read_only": False,
-    "muted": False, "pinned": False, "peer_read_seq": 12, "name": None, "member_count": 2,
+    "muted": False, "pinned": False, "mentioned": False, "peer_read_seq": 12, "name": None, "member_count": 2,
 }
 
 

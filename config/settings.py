@@ -97,6 +97,11 @@ class Config:
         # Members a user group (kind "group") and a room may hold at most.
         self.GROUP_MAX_MEMBERS = _env_int("GROUP_MAX_MEMBERS", 500)
         self.ROOM_MAX_MEMBERS = _env_int("ROOM_MAX_MEMBERS", 5000)
+        # Message edits: by the sender within this many seconds of sending, at most this many times.
+        self.EDIT_WINDOW_S = _env_int("EDIT_WINDOW_S", 900)
+        self.EDIT_MAX_REVISIONS = _env_int("EDIT_MAX_REVISIONS", 10)
+        # Distinct emoji reactions one message may carry.
+        self.REACTIONS_MAX_DISTINCT = _env_int("REACTIONS_MAX_DISTINCT", 20)
         # A user kicked out of a room cannot join it again for this long.
         self.ROOM_KICK_SECONDS = _env_int("ROOM_KICK_SECONDS", 3600)
         # Largest document (`file` message: PDF, Office, text, zip) accepted by POST /uploads.

@@ -73,8 +73,22 @@ _CODES = (
     ErrorCode("ext_too_large", 400, "The message's `ext` is over 4 KB of JSON."),
     ErrorCode("client_id_reused", 409, "The client_id already named a message of the sender's in another group."),
     ErrorCode("seq_out_of_range", 400, "The read marker's seq is beyond the group's last message."),
-    ErrorCode("not_sender", 403, "Only the sender (or a group or site admin) may recall a message."),
+    ErrorCode("not_sender", 403, "Only the sender may edit a message; only the sender (or a group or site admin) "
+                                 "may recall one."),
     ErrorCode("recall_window_passed", 403, "The sender may recall a message only within 2 minutes."),
+    # Replies, mentions, edits, reactions, read receipts
+    ErrorCode("reply_not_found", 400, "`reply_to.id` names no message of this group."),
+    ErrorCode("mention_not_member", 400, "`mentions` names a user who is not a member of the group."),
+    ErrorCode("mentions_not_allowed", 400, "Mentions are made in user groups and rooms only."),
+    ErrorCode("mention_all_forbidden", 403, "Only the owner and admins of a group or room may mention \"all\"."),
+    ErrorCode("not_editable", 400, "Only `txt` messages are edited."),
+    ErrorCode("message_recalled", 409, "The message was recalled: it takes no edits or reactions."),
+    ErrorCode("edit_window_passed", 403, "The sender may edit a message only within `EDIT_WINDOW_S` of sending it."),
+    ErrorCode("edit_limit_reached", 409, "The message was edited `EDIT_MAX_REVISIONS` times already."),
+    ErrorCode("invalid_emoji", 400, "A reaction is a short run of emoji (at most 32 bytes of UTF-8)."),
+    ErrorCode("reaction_limit_reached", 409, "The message carries `REACTIONS_MAX_DISTINCT` distinct emoji already "
+                                             "(`details.limit`)."),
+    ErrorCode("receipts_unavailable", 409, "Rooms keep no read receipts."),
     ErrorCode("owner_cannot_leave", 409, "The owner of a room or user group cannot leave or be removed."),
     # Members of user groups and rooms
     ErrorCode("muted", 403, "The sender is muted in this group or room until `details.muted_until`."),

@@ -20,6 +20,42 @@ export interface Message {
   client_id: string | null;
   created_at: string;
   recalled: boolean;
+  /** The message this one answers, as it was (`recalled`, with an empty preview, once that one is recalled). */
+  reply_to: Quote | null;
+  /** User ids mentioned, or "all". */
+  mentions: number[] | "all" | null;
+  edited_at: string | null;
+  /** How many times it was edited. */
+  revision: number;
+  /** History pages (and after a `reaction` event): each emoji, how many, and whether you are among them. */
+  reactions?: Reaction[];
+}
+
+export interface Quote {
+  id: number;
+  seq: number;
+  sender: { id: number; nickname: string } | null;
+  type: MessageType;
+  preview: string;
+  recalled: boolean;
+}
+
+export interface Reaction { emoji: string; count: number; me: boolean }
+
+/** A message's reactions now; `change` on live events only (a replay after a reconnect has none). */
+export interface ReactionEvent {
+  group_id: number;
+  message_id: number;
+  seq: number;
+  reactions: Reaction[];
+  change?: { user_id: number; emoji: string; action: "add" | "remove" };
+}
+
+export interface SendOptions {
+  /** The id of the message of this group being answered. */
+  replyTo?: number;
+  /** Members to mention (user groups and rooms), or "all" (owner and admins). */
+  mentions?: number[] | "all";
 }
 
 export interface Conversation {
@@ -36,6 +72,8 @@ export interface Conversation {
   muted: boolean;
   /** Heads the list (pinned chats by activity among themselves). */
   pinned: boolean;
+  /** A message after your read marker mentions you (user groups and rooms). */
+  mentioned?: boolean;
   /** The other party's read marker: your messages up to this seq are "已读" (null in rooms). */
   peer_read_seq: number | null;
 }
@@ -55,6 +93,8 @@ export interface SendFrame {
   type: MessageType;
   body: Record<string, any>;
   ext?: Record<string, any>;
+  reply_to?: { id: number };
+  mentions?: number[] | "all";
 }
 
 /** A send waiting in the persisted outbox, with the promise of this run (restored ones too). */
@@ -107,6 +147,9 @@ export interface ClientEvents {
   message: (message: Message, info: { own: boolean; replay: boolean }) => void;
   ack: (message: Message, clientId: string) => void;
   recall: (message: Message) => void;
+  /** A message was edited (the cached copy is replaced by seq); once per revision. */
+  edit: (message: Message) => void;
+  reaction: (data: ReactionEvent) => void;
   read: (data: { group_id: number; user_id: number; seq: number }) => void;
   typing: (data: { group_id: number; user_id: number }) => void;
   presence: (data: { user_id: number; online: boolean }) => void;
@@ -165,8 +208,9 @@ export declare class Client {
   off<K extends keyof ClientEvents>(name: K, listener: ClientEvents[K]): void;
   listen(handlers: CompatHandlers): () => void;
 
-  send(groupId: number, type: MessageType, body: Record<string, any>, ext?: Record<string, any>): SendPromise;
-  sendText(groupId: number, text: string, ext?: Record<string, any>): SendPromise;
+  send(groupId: number, type: MessageType, body: Record<string, any>, ext?: Record<string, any>,
+       options?: SendOptions): SendPromise;
+  sendText(groupId: number, text: string, ext?: Record<string, any>, options?: SendOptions): SendPromise;
   sendLocation(groupId: number, location: { lat: number; lng: number; address?: string }, ext?: Record<string, any>): SendPromise;
   sendCustom(groupId: number, event: string, data: any, ext?: Record<string, any>): SendPromise;
   sendImage(groupId: number, file: UploadFile, size?: { width?: number; height?: number }, ext?: Record<string, any>): Promise<Message>;
@@ -194,6 +238,10 @@ export declare class Client {
   openInquiry(listingId: number): Promise<{ id: number; kind: string; [key: string]: any }>;
   openDirect(userId: number): Promise<{ id: number; kind: string; [key: string]: any }>;
   recall(groupId: number, messageId: number): Promise<Message>;
+  /** PATCH the text of your message (within the server's edit window); every member's devices hear `edit`. */
+  editMessage(groupId: number, messageId: number, text: string): Promise<Message>;
+  react(groupId: number, messageId: number, emoji: string): Promise<{ group_id: number; message_id: number; seq: number; reactions: Reaction[] }>;
+  unreact(groupId: number, messageId: number, emoji: string): Promise<null>;
   upload(file: UploadFile): Promise<{ url: string; content_type: string; size: number }>;
 }
 

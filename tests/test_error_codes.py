@@ -18,6 +18,7 @@ import pytest
 from core import error_codes
 from core.error_codes import ERROR_CODES, HTTP_ERROR, HTTP_STATUS_CODES, UnregisteredErrorCode, status_agrees
 from core.errors import ApiError
+from tests.support.source import parse, parse_file
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("core", "marketplace", "chat", "config")
@@ -127,7 +128,7 @@ def scan() -> tuple[list[Found], list[str]]:
     found, dynamic = [], []
     for path in _source_files():
         scanner = _Scanner(path, classes)
-        scanner.visit(ast.parse(path.read_text(encoding="utf-8"), str(path)))
+        scanner.visit(parse_file(path))
         found += scanner.found
         dynamic += scanner.dynamic
     return found, dynamic
@@ -200,7 +201,7 @@ def f(x):
 def test_the_scan_sees_each_way_a_code_is_made():
     path = ROOT / "snippet.py"  # the scanner names files relative to the repository
     scanner = _Scanner(path, _api_error_classes())
-    scanner.visit(ast.parse(SNIPPET))
+    scanner.visit(parse(SNIPPET))
     assert {(f.code, f.status) for f in scanner.found} == {
         ("gone_away", 404), ("teapot", 418), ("new_conflict", 409), ("pay_up", 402), ("one", 403),
         ("other", 403), ("legal", 451), ("timeout", 408), ("in_a_dict", None)}

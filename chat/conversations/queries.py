@@ -44,6 +44,7 @@ from sqlalchemy import (
 
 from chat.conversations.archive import archived_clause
 from chat.conversations.cursor import Filters, Snapshot
+from chat.models import INBOX_MESSAGE
 from chat.tables import (
     blocks_t,
     counters_t,
@@ -168,7 +169,8 @@ def _member_branch(shape: Shape) -> Select:
             .where(me == USER))
     stmt = _not_pinned(_common(stmt, shape, m, g, l), shape, m)
     if shape.after:
-        since = select(inbox_t.c.group_id).where(inbox_t.c.user_id == USER, inbox_t.c.pos > INBOX_POS)
+        since = select(inbox_t.c.group_id).where(inbox_t.c.user_id == USER, inbox_t.c.pos > INBOX_POS,
+                                                 inbox_t.c.kind == _const(INBOX_MESSAGE))
         stmt = stmt.where(tuple_(m.c.activity_at, m.c.group_id) < tuple_(AFTER_KEY, AFTER_GROUP),
                           m.c.group_id.not_in(since))
     return stmt.order_by(m.c.activity_at.desc(), m.c.group_id.desc()).limit(LIMIT)
@@ -178,7 +180,7 @@ def _changed_branch(shape: Shape) -> Select:
     m, g, l, prev = members_t, groups_t, listings_t, messages_t.alias("prev")
     new = (select(inbox_t.c.group_id, func.min(messages_t.c.seq).label("first_seq"))
            .select_from(inbox_t.join(messages_t, messages_t.c.id == inbox_t.c.message_id))
-           .where(inbox_t.c.user_id == USER, inbox_t.c.pos > INBOX_POS)
+           .where(inbox_t.c.user_id == USER, inbox_t.c.pos > INBOX_POS, inbox_t.c.kind == _const(INBOX_MESSAGE))
            .group_by(inbox_t.c.group_id).subquery("new_entries"))
     then = case((prev.c.created_at > m.c.joined_at, prev.c.created_at), else_=m.c.joined_at)
     stmt = (select(m.c.group_id, then.label("key"), literal(CHANGED).label("src"))
@@ -233,7 +235,7 @@ def list_statement(shape: Shape) -> Select | None:
                    g.c.seller_id,
                    g.c.read_only, g.c.last_seq, g.c.last_message_id, g.c.listing_final_at,
                    case((g.c.kind == "room", g.c.last_message_at), else_=m.c.activity_at).label("activity"),
-                   m.c.role, m.c.last_read_seq, m.c.hidden_until_seq, m.c.muted, m.c.pinned,
+                   m.c.role, m.c.last_read_seq, m.c.hidden_until_seq, m.c.muted, m.c.pinned, m.c.mention_seq,
                    peer_id.label("peer_id"))
             .select_from(cand.join(g, g.c.id == cand.c.group_id)
                          .join(m, and_(m.c.group_id == cand.c.group_id, m.c.user_id == USER)))

@@ -62,6 +62,8 @@ class ConversationSchema(ma.Schema):
     muted = fields.Boolean(required=True, metadata={
         "description": "left out of unread_total and never notified (PUT /conversations/{group_id})"})
     pinned = fields.Boolean(required=True, metadata={"description": "listed before the others"})
+    mentioned = fields.Boolean(required=True, metadata={
+        "description": "a message after your read marker mentions you (by id or as \"all\")"})
     peer_read_seq = fields.Integer(allow_none=True, required=True, metadata={
         "description": "the other party's read marker: your messages up to this seq are read (已读); "
                        "null in rooms and across a block"})

@@ -37,6 +37,11 @@ def unread_count(row: Any) -> int:
     return max(row.last_seq - seen, 0)
 
 
+def mentioned(row: Any) -> bool:
+    """A message after the member's read marker mentions them (by id or as "all")."""
+    return (row.mention_seq or 0) > max(row.last_read_seq, row.hidden_until_seq or 0)
+
+
 def _listing(row: Any) -> dict[str, Any] | None:
     if row.listing_id is None:
         return None
@@ -72,6 +77,7 @@ def conversation_item(row: Any, *, user_id: int, snapshot_at: datetime, online: 
             "role": role_of(row, user_id), "last_message": _last_message(row, user_id),
             "unread_count": unread_count(row), "updated_at": row.activity,
             "read_only": bool(row.read_only) or archived, "muted": bool(row.muted), "pinned": bool(row.pinned),
+            "mentioned": mentioned(row),
             # the peer's read marker ("已读" on your messages up to it); not shared across a block
             "peer_read_seq": (row.peer_read_seq or 0) if row.peer_read_seq is not None
             and not (row.blocked_by_me or row.blocked_me) else None}

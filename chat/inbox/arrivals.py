@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 def record_arrivals(conn: Connection, results: Sequence["SendResult"]) -> None:
     """Move the members' unread totals (the `unread` events go out with the last message's event) and
-    queue a notification for each member with no socket in this process who has not muted the chat.
+    queue a notification for each member with no socket in this process who has not muted the chat (or whom
+    the message mentions).
 
     Whether a member is online anywhere is asked again by the notification worker before it sends
     (so nothing here waits on Redis); members online in this process are known for free.
@@ -37,10 +38,15 @@ def record_arrivals(conn: Connection, results: Sequence["SendResult"]) -> None:
         return
     wanted = [(uid, group_id, r.message["id"]) for r, (group_id, _, sender_id) in zip(inbox, messages)
               if sender_id is not None
-              for uid, member in members.get(group_id, {}).items() if uid != sender_id and not member.muted]
+              for uid, member in members.get(group_id, {}).items()
+              if uid != sender_id and (not member.muted or _mentions(r.message.get("mentions"), uid))]
     presence = current_app.extensions.get("presence")
     here = presence.here({uid for uid, _, _ in wanted}) if presence is not None and wanted else set()
     queue.enqueue(conn, [arrival for arrival in wanted if arrival[0] not in here])
+
+
+def _mentions(mentions: list[int] | str | None, user_id: int) -> bool:
+    return mentions == "all" or (isinstance(mentions, list) and user_id in mentions)
 
 
 def _sender_id(result: "SendResult") -> int | None:

@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session
 
 from chat.events import Event, emit
 from chat.inbox.arrivals import record_arrivals
-from chat.messages import batch_sql, posting, screening
+from chat.messages import batch_sql, extras, posting, screening
 from chat.messages.bodies import validate_client_id, validate_content
 from chat.messages.views import encode_message, message_dict, message_from_row, message_query
-from chat.models import INBOX_KINDS
+from chat.models import INBOX_KINDS, INBOX_MESSAGE
 from chat.tables import groups_t, inbox_t, messages_t
 from core.db import db, utcnow
 from core.errors import ApiError, Conflict
@@ -51,6 +51,8 @@ class SendRequest:
     ext: Any = None
     # the base URL of the socket's request: media URLs in the body are checked against it
     base_url: str | None = None
+    reply_to: Any = None  # {"id": message id}
+    mentions: Any = None  # [user id, ...] or "all"
 
 
 @dataclass
@@ -102,6 +104,8 @@ class Send:
     refusal: ApiError | None = None
     off_platform: bool = False
     read_only: bool | None = None  # set on the group with the message (None: leave it)
+    reply_to_id: int | None = None
+    mentions: list[int] | str | None = None
 
 
 def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
@@ -145,12 +149,13 @@ def _prepare(index: int, r: SendRequest) -> Send:
     client_id = validate_client_id(r.client_id)
     with request_base_url(r.base_url):
         type, body, ext = validate_content(type=r.type, body=r.body, ext=r.ext)
+    reply_to_id, mentions = extras.validate_reply_to(r.reply_to), extras.validate_mentions(r.mentions)
     try:
         screened = screening.screen_message(type=type, body=body, ext=ext)
     except screening.ContentBlocked as blocked:
         return Send(index, r.sender_id, r.group_id, type, body, ext, client_id, refusal=blocked)
     return Send(index, r.sender_id, r.group_id, type, screened.body, screened.ext, client_id,
-                off_platform=screened.off_platform)
+                off_platform=screened.off_platform, reply_to_id=reply_to_id, mentions=mentions)
 
 
 def _is_new(outcome: Outcome | None) -> bool:
@@ -196,25 +201,33 @@ def append(executor: Session | Connection, sends: Sequence[Send]) -> dict[int, O
         return outcomes
 
     groups, members, senders, refusals = posting.check(conn, q, fresh)
+    snapshots: dict[int, dict] = {}
+    extra = [s for s in fresh if s.index not in refusals and (s.reply_to_id is not None or s.mentions is not None)]
+    if extra:
+        snapshots, refused = extras.check(conn, extra, groups, members)
+        refusals.update(refused)
     accepted = [s for s in fresh if s.index not in refusals]
     outcomes.update(refusals)
     if accepted:
-        for s, result in zip(accepted, _store(conn, q, accepted, groups, members, senders)):
+        for s, result in zip(accepted, _store(conn, q, accepted, groups, members, senders, snapshots)):
             outcomes[s.index] = result
             emit(result.event())
     return outcomes
 
 
 def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups: dict[int, Any],
-           members: dict[int, dict[int, str]], senders: dict[int, Any]) -> list[SendResult]:
-    """Insert the accepted sends (their group rows locked) and fan each out to its members' inboxes."""
+           members: dict[int, dict[int, str]], senders: dict[int, Any],
+           snapshots: dict[int, dict]) -> list[SendResult]:
+    """Insert the accepted sends (their group rows locked), fan each out to its members' inboxes, and move
+    the mentioned members' markers."""
     now = utcnow()
     last_seq = {gid: row.last_seq for gid, row in groups.items()}
     seqs = []
     for s in accepted:
         last_seq[s.group_id] += 1
         seqs.append(last_seq[s.group_id])
-    ids = q.add_messages(conn, [(s.group_id, seq, s.sender_id, s.type, s.body, s.ext, s.client_id)
+    ids = q.add_messages(conn, [(s.group_id, seq, s.sender_id, s.type, s.body, s.ext, s.client_id,
+                                 s.reply_to_id, snapshots.get(s.index), s.mentions)
                                 for s, seq in zip(accepted, seqs)], now)
 
     inbox = [s for s in accepted if groups[s.group_id].kind in INBOX_KINDS]
@@ -240,7 +253,8 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
         author = None if sender is None else {"id": sender.id, "nickname": sender.nickname,
                                               "avatar_url": sender.avatar_url}
         message = message_dict(id=message_id, group_id=s.group_id, seq=seq, sender=author, type=s.type,
-                               body=s.body, ext=s.ext, client_id=s.client_id, created_at=now, recalled_at=None)
+                               body=s.body, ext=s.ext, client_id=s.client_id, created_at=now, recalled_at=None,
+                               reply_to=snapshots.get(s.index), mentions=s.mentions)
         results.append(SendResult(message=message, created=True, cursors=cursors,
                                   recipients=sorted(cursors) if cursors else sorted(members[s.group_id]),
                                   group_kind=kind))
@@ -255,6 +269,9 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
     # sender's read marker; rooms: the sender's read marker only.
     q.move_members(conn, {gid: list(members[gid]) for gid in newest if groups[gid].kind in INBOX_KINDS},
                    {(gid, sid): seq for (gid, sid), seq in read_to.items() if sid is not None}, now)
+    mentioned = [(s.group_id, seq, s.sender_id, s.mentions) for s, seq in zip(accepted, seqs) if s.mentions]
+    if mentioned:
+        extras.record_mentions(conn, mentioned)
     return results
 
 
@@ -265,7 +282,8 @@ def _replay(conn: Connection, s: Send, sender_id: int, client_id: str) -> SendRe
     if row.group_id != s.group_id:
         return Conflict("This client_id was already used for a message in another group.",
                         code="client_id_reused", details={"fields": {"client_id": ["Already used."]}})
-    pos = conn.scalar(select(inbox_t.c.pos).where(inbox_t.c.user_id == sender_id, inbox_t.c.message_id == row.id))
+    pos = conn.scalar(select(inbox_t.c.pos).where(inbox_t.c.user_id == sender_id, inbox_t.c.message_id == row.id,
+                                                  inbox_t.c.kind == INBOX_MESSAGE))
     kind = conn.execute(select(groups_t.c.kind).where(groups_t.c.id == s.group_id)).scalar_one()
     return SendResult(message=message_from_row(row), created=False,
                       cursors={sender_id: pos} if pos is not None else {}, recipients=[], group_kind=kind)

@@ -38,8 +38,8 @@ from chat.tables import blocks_t, counters_t, groups_t, inbox_t, listings_t, mem
 
 g, m, msg, b = groups_t.c, members_t.c, messages_t.c, blocks_t.c
 
-#: a new message's row: (group_id, seq, sender_id, type, body, ext, client_id)
-MessageRow = tuple[int, int, int | None, str, dict, Any, str | None]
+#: a new message's row: (group_id, seq, sender_id, type, body, ext, client_id, reply_to_id, reply_to, mentions)
+MessageRow = tuple[int, int, int | None, str, dict, Any, str | None, int | None, dict | None, Any]
 
 
 def _reads(ids_in) -> dict[str, Any]:
@@ -121,7 +121,8 @@ class BatchSql:
         """Insert the messages; their ids in the rows' order."""
         return list(conn.execute(self.insert_messages, [
             {"group_id": gid, "seq": seq, "sender_id": sid, "type": type, "body": body, "ext": ext,
-             "client_id": cid, "created_at": at} for gid, seq, sid, type, body, ext, cid in rows]).scalars())
+             "client_id": cid, "created_at": at, "reply_to_id": rid, "reply_to": quote, "mentions": mentions}
+            for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows]).scalars())
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         """Move each user's inbox counter by their count, in ascending user id; user → new last position."""
@@ -137,6 +138,11 @@ class BatchSql:
         """Each group's newest message: group → (seq, message id)."""
         conn.execute(self.move_group, [{"gid": gid, "new_seq": seq, "mid": mid, "at": at}
                                        for gid, (seq, mid) in sorted(last.items())])
+
+    def add_changes(self, conn: Connection, rows: Iterable[tuple[int, int, int, int, str]]) -> None:
+        """Inbox rows of changes to messages (user_id, pos, message_id, group_id, kind): edits, reactions."""
+        conn.execute(self.insert_inbox, [{"user_id": u, "pos": p, "message_id": mid, "group_id": gid, "kind": kind}
+                                         for u, p, mid, gid, kind in rows])
 
     def set_read_only(self, conn: Connection, read_only: dict[int, bool]) -> None:
         """Open or close groups for posting: group → read_only."""
@@ -187,11 +193,13 @@ class PostgresBatchSql(BatchSql):
         blocks_t, and_(b.blocker_id == _blocked.c.blockers, b.blocked_id == _blocked.c.blocked))
     # Bodies travel as JSON text, as SQLAlchemy's JSON type would bind them (json.dumps; None is JSON null).
     _new = _unnest(group_ids=BigInteger, seqs=Integer, sender_ids=BigInteger, types=String, bodies=Text, exts=Text,
-                   client_ids=String)
+                   client_ids=String, reply_to_ids=BigInteger, reply_tos=Text, mentions=Text)
     insert_messages = insert(messages_t).from_select(
-        ["group_id", "seq", "sender_id", "type", "body", "ext", "client_id", "created_at"],
+        ["group_id", "seq", "sender_id", "type", "body", "ext", "client_id", "created_at", "reply_to_id", "reply_to",
+         "mentions"],
         select(_new.c.group_ids, _new.c.seqs, _new.c.sender_ids, _new.c.types, cast(_new.c.bodies, msg.body.type),
-               cast(_new.c.exts, msg.ext.type), _new.c.client_ids, bindparam("at", type_=msg.created_at.type))
+               cast(_new.c.exts, msg.ext.type), _new.c.client_ids, bindparam("at", type_=msg.created_at.type),
+               _new.c.reply_to_ids, cast(_new.c.reply_tos, msg.reply_to.type), cast(_new.c.mentions, msg.mentions.type))
     ).returning(msg.id, msg.group_id, msg.seq)
     _counts = _unnest(user_ids=BigInteger, counts=BigInteger)
     _upsert = postgresql.insert(counters_t).from_select(["user_id", "last_pos"],
@@ -231,11 +239,14 @@ class PostgresBatchSql(BatchSql):
         return set(conn.execute(self.block_pairs, {"blockers": blockers, "blocked": blocked}).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
-        cols = _columns(rows, 7)
+        cols = _columns(rows, 10)
         ids = {(gid, seq): mid for mid, gid, seq in conn.execute(self.insert_messages, {
             "group_ids": cols[0], "seqs": cols[1], "sender_ids": cols[2], "types": cols[3],
             "bodies": [json.dumps(v) for v in cols[4]], "exts": [json.dumps(v) for v in cols[5]],
-            "client_ids": cols[6], "at": at})}
+            "client_ids": cols[6], "at": at, "reply_to_ids": cols[7],
+            # SQL NULL, not JSON null, where there is none (as the SQLite path stores them)
+            "reply_tos": [None if v is None else json.dumps(v) for v in cols[8]],
+            "mentions": [None if v is None else json.dumps(v) for v in cols[9]]})}
         return [ids[(gid, seq)] for gid, seq, *_ in rows]
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:

@@ -35,16 +35,18 @@ class Sender(Protocol):
 
 
 def send_message(*, sender: Sender, group_id: int, client_id: str, type: str, body: Any,
-                 ext: Any = None) -> SendResult:
+                 ext: Any = None, reply_to: Any = None, mentions: Any = None) -> SendResult:
     """Send a client message into a group the sender belongs to; idempotent per (sender, client_id).
 
     404 for non-members, 403 `read_only`, `blocked` (between the two parties of an item or
     direct group) or `banned`; 400 for a bad type/body/ext (`ext_too_large` beyond 4 KB);
     409 `client_id_reused` when the client_id already named a message in another group;
-    403 `content_blocked` on a keyword rule (`mask` rules rewrite the body instead).
+    403 `content_blocked` on a keyword rule (`mask` rules rewrite the body instead); replies and mentions
+    as `chat.messages.extras` checks them.
     """
     outcome = send_many([SendRequest(sender_id=sender.id, group_id=group_id, client_id=client_id, type=type,
-                                     body=body, ext=ext, base_url=current_base_url())])[0]
+                                     body=body, ext=ext, base_url=current_base_url(), reply_to=reply_to,
+                                     mentions=mentions)])[0]
     if isinstance(outcome, Exception):
         raise outcome
     return outcome

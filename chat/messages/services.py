@@ -17,6 +17,8 @@ from chat.groups.access import (
     require_member,
 )
 from chat.inbox import unread
+from chat.messages.extras import snapshot
+from chat.messages.reactions import page_reactions
 from chat.messages.views import message_from_row, message_query, messages_t
 from chat.models import INBOX_KINDS, ChatGroup
 from chat.tables import members_t
@@ -32,12 +34,14 @@ def list_messages(*, user: User, group_id: int, before_seq: int | None = None, a
                   limit: int = 50) -> dict[str, Any]:
     """A page of a group's messages in ascending seq, with `next_cursor` (see the route's docs)."""
     require_member(db.session, group_id=group_id, user_id=user.id)
-    return message_page(db.session, group_id=group_id, before_seq=before_seq, after_seq=after_seq, limit=limit)
+    return message_page(db.session, group_id=group_id, before_seq=before_seq, after_seq=after_seq, limit=limit,
+                        viewer_id=user.id)
 
 
 def message_page(s: Session, *, group_id: int, before_seq: int | None, after_seq: int | None,
-                 limit: int) -> dict[str, Any]:
-    """One history page of a group, whoever asks (the caller checks who may read it)."""
+                 limit: int, viewer_id: int | None = None) -> dict[str, Any]:
+    """One history page of a group, whoever asks (the caller checks who may read it), with each message's
+    reactions (`me`: the viewer's) from one aggregate query for the page."""
     seq = messages_t.c.seq
     stmt = message_query().where(messages_t.c.group_id == group_id)
     if before_seq is not None:
@@ -50,7 +54,9 @@ def message_page(s: Session, *, group_id: int, before_seq: int | None, after_seq
         rows = s.execute(stmt.order_by(seq.desc()).limit(limit + 1)).all()
         page, more = rows[:limit][::-1], len(rows) > limit
         next_cursor = str(page[0].seq) if more else None
-    return {"items": [message_from_row(row) for row in page], "next_cursor": next_cursor}
+    reactions = page_reactions(s, [row.id for row in page], viewer_id)
+    items = [{**message_from_row(row), "reactions": reactions.get(row.id, [])} for row in page]
+    return {"items": items, "next_cursor": next_cursor}
 
 
 def mark_read(*, user: User, group_id: int, seq: int) -> bool:
@@ -80,7 +86,8 @@ def mark_read(*, user: User, group_id: int, seq: int) -> bool:
 
 
 def recall_message(*, actor: User, group_id: int, message_id: int) -> dict[str, Any]:
-    """Recall a message: its body (and ext) emptied for everyone, `recalled: true`; idempotent.
+    """Recall a message: its body (and ext) emptied for everyone, `recalled: true`, and so is its quote in the
+    replies to it; idempotent.
 
     The sender may recall within 2 minutes; group owners/admins and site admins at any time.
     A site admin's recall is audit-logged in the same transaction, like every admin action.
@@ -113,8 +120,12 @@ def recall_message(*, actor: User, group_id: int, message_id: int) -> dict[str, 
                 record_audit(s, actor_id=actor.id, action="message.recall", target_type="message",
                              target_id=message_id,
                              details={"group_id": group_id, "seq": target.seq, "sender_id": target.sender_id})
-        message = message_from_row(s.execute(message_query().where(messages_t.c.id == message_id)).one())
+        row = s.execute(message_query().where(messages_t.c.id == message_id)).one()
+        message = message_from_row(row)
         if recalled_now:
+            # the quotes of its replies say so too (only replies have a reply_to_id: an index probe)
+            s.execute(update(messages_t).where(messages_t.c.reply_to_id == message_id)
+                      .values(reply_to=snapshot(row, group.kind)))
             emit({"type": "recall", "group_id": group_id, "message": message, "by": actor.id,
                   "recipients": member_ids(s, group_id)})
     return message

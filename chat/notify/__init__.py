@@ -3,8 +3,8 @@
 The send transaction queues a row per offline member and conversation (`queue.py`, nothing else on
 the send path); a worker (`worker.py`: a thread started with the app, or `flask notify-worker`)
 claims due rows, checks again that the member is still offline, has not read it, not muted the chat
-and not blocked the sender, and hands it to the configured channel (`channels.py`, `wechat.py`)
-with retries and backoff.
+(unless a message not read yet mentions them) and not blocked the sender, and hands it to the
+configured channel (`channels.py`, `wechat.py`) with retries and backoff.
 """
 from __future__ import annotations
 

@@ -36,8 +36,8 @@ def _context(item: queue.Claimed) -> Any:
         and_(blocks_t.c.blocker_id == item.user_id, blocks_t.c.blocked_id == msg.sender_id),
         and_(blocks_t.c.blocker_id == msg.sender_id, blocks_t.c.blocked_id == item.user_id)))
     stmt = (select(msg.seq, msg.type, msg.body, msg.sender_id, msg.created_at, msg.recalled_at, g.kind, g.listing_id,
-                   listings_t.c.title.label("listing_title"), users_t.c.nickname, m.muted, m.last_read_seq,
-                   m.hidden_until_seq, blocked.label("blocked"))
+                   listings_t.c.title.label("listing_title"), users_t.c.nickname, m.muted, m.mention_seq,
+                   m.last_read_seq, m.hidden_until_seq, blocked.label("blocked"))
             .select_from(messages_t.join(groups_t, g.id == msg.group_id)
                          .join(members_t, and_(m.group_id == g.id, m.user_id == item.user_id))
                          .join(users_t, users_t.c.id == msg.sender_id)
@@ -50,11 +50,12 @@ def _decide(item: queue.Claimed, row: Any, online: set[int]) -> Note | str:
     """The note to send, or the outcome that means none is sent."""
     if row is None:
         return "gone"
-    if row.muted:
+    seen = max(row.last_read_seq, row.hidden_until_seq or 0)
+    if row.muted and (row.mention_seq or 0) <= seen:  # a mention not read yet notifies a muted chat
         return "muted"
     if row.blocked:
         return "blocked"
-    if max(row.last_read_seq, row.hidden_until_seq or 0) >= row.seq:
+    if seen >= row.seq:
         return "read"
     if item.user_id in online:
         return "online"

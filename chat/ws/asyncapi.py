@@ -32,11 +32,16 @@ def _frame(op: str, properties: dict[str, Any], required: tuple[str, ...] = ()) 
             "properties": {"op": {"const": op}, **properties}}
 
 
-def _event(kind: str, data: dict[str, Any], description: str) -> dict[str, Any]:
+def _event(kind: str, data: dict[str, Any], description: str, optional: tuple[str, ...] = (),
+           positioned: bool = False) -> dict[str, Any]:
     # `data` may gain fields: a client reads the ones it knows.
-    payload = {"type": "object", "required": list(data), "properties": data}
-    return {**_frame("event", {"type": {"const": kind}, "data": payload}, ("type", "data")),
+    payload = {"type": "object", "required": [k for k in data if k not in optional], "properties": data}
+    extra = {"cursor": CURSOR} if positioned else {}
+    return {**_frame("event", {"type": {"const": kind}, "data": payload, **extra}, ("type", "data")),
             "description": description}
+
+
+REACTIONS = {"type": "array", "items": {"$ref": SCHEMAS + "Reaction"}}
 
 
 EVENTS = {
@@ -64,6 +69,17 @@ EVENTS = {
             "a member was muted until a time (null: unmuted)"),
            ("group_renamed", {"name": {"type": "string"}}, "the group's name changed"),
            ("group_dissolved", {}, "the group was dissolved: read-only from now on"))},
+    "edit": _event("edit", {"message": {"$ref": SCHEMAS + "Message"}},
+                   "a message was edited: `message` as it is now (same seq, `edited_at`, `revision`). In item, "
+                   "direct and user groups it is an entry of your inbox: `cursor` is your position after it "
+                   "(resume and sync replay it once, in order); rooms: live only, no cursor", positioned=True),
+    "reaction": _event("reaction", {
+        "group_id": ROW_ID, "message_id": ROW_ID, "seq": SEQ, "reactions": REACTIONS,
+        "change": {"type": "object", "required": ["user_id", "emoji", "action"], "properties": {
+            "user_id": ROW_ID, "emoji": {"type": "string"}, "action": {"enum": ["add", "remove"]}}}},
+        "a message's reactions changed: all of them now (`me`: yours among them) and the `change`. An inbox "
+        "entry with a `cursor` like `edit`; a replay (sync, resume) carries the reactions as they are then, "
+        "without `change`", optional=("change",), positioned=True),
     "unread": _event("unread", {"unread_total": {"type": "integer", "minimum": 0}},
                      "your badge changed: unread messages in item and direct chats that are not muted"),
 }
@@ -106,6 +122,10 @@ def _client_frames(openapi_schemas: dict[str, Any]) -> dict[str, dict[str, Any]]
         "read": _frame("read", {"group_id": ROW_ID, "seq": SEQ}, ("group_id", "seq")),
         "typing": _frame("typing", {"group_id": ROW_ID}, ("group_id",)),
         "ping": _frame("ping", {}),
+        "edit": _frame("edit", {"group_id": ROW_ID, "message_id": ROW_ID,
+                                "body": {"$ref": SCHEMAS + "TxtMessageBody"}}, ("group_id", "message_id", "body")),
+        **{op: _frame(op, {"group_id": ROW_ID, "message_id": ROW_ID, "emoji": {"type": "string", "minLength": 1}},
+                      ("group_id", "message_id", "emoji")) for op in ("react", "unreact")},
     }
     assert set(frames) == set(CLIENT_OPS), "every op the server parses is described"
     return frames
@@ -115,7 +135,7 @@ SERVER_SUMMARIES = {
     "hello": "First frame: who you are, the heartbeat, and your latest cursor (where a new device starts).",
     "message": "A message in one of your groups (your other devices' included); room messages carry no cursor.",
     "ack": "The answer to your `send`: the stored message (the first one, for a repeated client_id).",
-    "event": "A group, member, membership (user groups and rooms), recall, read, typing, presence or unread (badge) event.",  # noqa: E501
+    "event": "A group, member, membership (user groups and rooms), recall, edit, reaction, read, typing, presence or unread (badge) event.",  # noqa: E501
     "synced": "The end of a replay batch (`more`: ask again from this cursor).",
     "pong": "The answer to `ping`.",
     "error": "A frame could not be served (the socket stays open), or, before a close, why the session ends.",
@@ -126,6 +146,11 @@ CLIENT_SUMMARIES = {
     "read": "Move your read marker in a group.",
     "typing": "Tell a group's members you are typing.",
     "ping": "Ask for a `pong`.",
+    "edit": "Edit your `txt` message (as PATCH /groups/{group_id}/messages/{message_id}); answered by the "
+            "`edit` event, or an `error` frame.",
+    "react": "Add your reaction (as PUT …/reactions/{emoji}); answered by the `reaction` event when it changed.",
+    "unreact": "Remove your reaction (as DELETE …/reactions/{emoji}); answered by the `reaction` event when it "
+               "changed.",
 }
 CHANNEL_DESCRIPTION = (
     "Authenticate with `Authorization: Bearer <token>`, a single-use `?ticket=` (POST /api/v1/ws/ticket) or "

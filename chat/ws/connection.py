@@ -271,6 +271,8 @@ class Connection:
     def _frame(self, op: str, item: Positioned, client_id: str | None = None,
                cursor_pos: int | None = None) -> str:
         cursor = self.store.encode_cursor(item.pos if cursor_pos is None else cursor_pos)
+        if item.event is not None:
+            return frames.positioned_event(item.event, item.message_json, cursor)
         if op == "ack":
             return frames.ack(client_id, item.message_json, cursor)
         return frames.message(item.message_json, cursor)

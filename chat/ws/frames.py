@@ -60,6 +60,16 @@ def event(type: str, data: dict[str, Any]) -> str:
     return dumps({"op": "event", "type": type, "data": data})
 
 
+def event_json(type: str, data_json: str) -> str:
+    """An event whose data is JSON encoded already (once for every recipient)."""
+    return f'{{"op":"event","type":{dumps(type)},"data":{data_json}}}'
+
+
+def positioned_event(type: str, data_json: str, cursor: str) -> str:
+    """An event at the recipient's inbox position (an edit, a reaction change); `data_json` is encoded once."""
+    return f'{{"op":"event","type":{dumps(type)},"data":{data_json},"cursor":{dumps(cursor)}}}'
+
+
 def event_prefix(type: str) -> str:
     """How every `event` frame of this type starts (`event` writes "op", then "type", first)."""
     return f'{{"op":"event","type":{dumps(type)}'

@@ -3,7 +3,8 @@ user, fed by one broker subscription per connected user.
 
 Payloads on a user's channel (`user:<id>`) are one of:
 - `p<json header>\\n<message json>`: a message at that user's inbox position,
-  header `[pos, sender_id, client_id]`;
+  header `[pos, sender_id, client_id]`; or header `[pos, null, null, type]` and the event's data JSON:
+  an `edit` or `reaction` event at that position;
 - `f<frame json>`: a ready frame (events, room messages), sent as is;
 - `c<json>`: control, e.g. `{"close": 4401, "token_id": 7}`, `{"close": 4403}`, or `{"close": 4429, "socket":
   "<id>"}` (one socket, past the user's cap: see `socket_cap.py`).
@@ -20,6 +21,7 @@ from flask import current_app
 
 from chat.broker.base import Subscription
 from chat.inbox.unread import unread_events
+from chat.messages.reactions import summarize
 from chat.messages.views import encode_message
 from chat.ws import frames
 from chat.ws.connection import Connection
@@ -29,6 +31,8 @@ from chat.ws.store import Positioned
 
 log = logging.getLogger(__name__)
 SUBSCRIBE_TIMEOUT_S = 5.0
+#: events about a message that members get at a position of their inbox (chat/messages/changes.py)
+POSITIONED_EVENTS = ("edit", "reaction")
 #: event frames that change who is in a group
 MEMBERSHIP_FRAMES = (frames.event_prefix("member"), frames.event_prefix("group"))
 
@@ -37,8 +41,10 @@ def user_channel(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def positioned_payload(pos: int, sender_id: int | None, client_id: str | None, message_json: str) -> str:
-    return "p" + json.dumps([pos, sender_id, client_id], ensure_ascii=False) + "\n" + message_json
+def positioned_payload(pos: int, sender_id: int | None, client_id: str | None, message_json: str,
+                       event: str | None = None) -> str:
+    header = [pos, sender_id, client_id] if event is None else [pos, None, None, event]
+    return "p" + json.dumps(header, ensure_ascii=False) + "\n" + message_json
 
 
 def frame_payload(frame_json: str) -> str:
@@ -68,9 +74,26 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
         for unread_event in unread_events(event.get("unread") or {}):
             out += payloads_for(unread_event)
         return out
+    if kind in POSITIONED_EVENTS:
+        return _positioned_event_payloads(event)
     data = {k: v for k, v in event.items() if k not in ("type", "recipients", "message_json")}
     frame = frame_payload(frames.event(kind, data))
     return [(user_channel(uid), frame) for uid in event.get("recipients", ())]
+
+
+def _positioned_event_payloads(event: dict[str, Any]) -> list[tuple[str, str]]:
+    """An edit or a reaction change, at each recipient's inbox position (rooms: live, without one)."""
+    kind, cursors = event["type"], event["cursors"]
+    shared = frames.dumps({"message": event["message"]}) if kind == "edit" else ""
+    out = []
+    for uid in event["recipients"]:
+        data_json = shared or frames.dumps({**event["state"], "reactions": summarize(event["rows"], uid),
+                                            "change": event["change"]})
+        pos = cursors.get(uid)
+        payload = (frame_payload(frames.event_json(kind, data_json)) if pos is None
+                   else positioned_payload(pos, None, None, data_json, kind))
+        out.append((user_channel(uid), payload))
+    return out
 
 
 def publish_events(events: list[dict[str, Any]]) -> None:
@@ -171,8 +194,9 @@ class Hub:
         kind, rest = payload[:1], payload[1:]
         if kind == "p":
             header, _, message_json = rest.partition("\n")
-            pos, sender_id, client_id = json.loads(header)
-            item = Positioned(pos=pos, message_json=message_json, sender_id=sender_id, client_id=client_id)
+            pos, sender_id, client_id, *event = json.loads(header)
+            item = Positioned(pos=pos, message_json=message_json, sender_id=sender_id, client_id=client_id,
+                              event=event[0] if event else None)
             for conn in conns:
                 conn.push_positioned(item)
         elif kind == "f":

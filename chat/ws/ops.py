@@ -7,6 +7,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import decode_cursor
 from chat.messages.batch import Outcome, SendRequest
+from chat.messages.edits import edit_message
+from chat.messages.reactions import set_reaction
 from chat.messages.services import mark_read
 from chat.sync import user_cursor
 from chat.ws import frames
@@ -46,6 +48,12 @@ def handle(conn: Connection, raw: str | bytes, broker, sends: SendQueue) -> None
         _read(conn, frame["group_id"], frame["seq"])
     elif op == "typing":
         _typing(conn, frame["group_id"], broker)
+    elif op == "edit":  # answered by the `edit` event, on every device of every member
+        edit_message(actor_id=conn.user_id, group_id=frame["group_id"], message_id=frame["message_id"],
+                     body=frame["body"])
+    elif op in ("react", "unreact"):  # answered by the `reaction` event (when something changed)
+        set_reaction(actor_id=conn.user_id, group_id=frame["group_id"], message_id=frame["message_id"],
+                     emoji=frame["emoji"], add=op == "react")
 
 
 def _sync_start(conn: Connection, cursor: str | None) -> int:
@@ -78,7 +86,8 @@ def _send(conn: Connection, frame: dict, sends: SendQueue) -> None:
 
     sends.submit(SendRequest(sender_id=conn.user_id, group_id=frame["group_id"], client_id=client_id,
                              type=frame["type"], body=frame["body"], ext=frame.get("ext"),
-                             base_url=current_base_url()), done)
+                             base_url=current_base_url(), reply_to=frame.get("reply_to"),
+                             mentions=frame.get("mentions")), done)
 
 
 def answer_send(conn: Connection, client_id: str, outcome: Outcome) -> None:

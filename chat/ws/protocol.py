@@ -27,6 +27,9 @@ class SendFrame(_Frame):
     type = fields.String(required=True)
     body = fields.Dict(required=True)
     ext = fields.Dict(allow_none=True)
+    # checked with the send (chat/messages/extras.py), as REST sends are
+    reply_to = fields.Raw(allow_none=True)
+    mentions = fields.Raw(allow_none=True)
 
 
 class SyncFrame(_Frame):
@@ -46,9 +49,22 @@ class PingFrame(_Frame):
     pass
 
 
+class EditFrame(_Frame):
+    group_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
+    message_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
+    body = fields.Dict(required=True)
+
+
+class ReactFrame(_Frame):
+    group_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
+    message_id = fields.Integer(required=True, strict=True, validate=ROW_ID)
+    emoji = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
 SCHEMAS: dict[str, ma.Schema] = {
     "send": SendFrame(), "sync": SyncFrame(), "read": ReadFrame(),
-    "typing": TypingFrame(), "ping": PingFrame(),
+    "typing": TypingFrame(), "ping": PingFrame(), "edit": EditFrame(), "react": ReactFrame(),
+    "unreact": ReactFrame(),
 }
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from chat.cursors import encode_cursor
 from chat.messages.views import encode_message
 from chat.sync import sync_batch, user_cursor, user_cursors
+from chat.ws.frames import dumps
 from chat.ws.session import CHECK_CHUNK, SessionEnd, ended_sessions
 from core.db import db
 
@@ -20,12 +21,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Positioned:
-    """A message at one user's inbox position, its JSON encoded once."""
+    """A message at one user's inbox position, its JSON encoded once; or, with `event`, the data JSON of the
+    event at that position (`edit`, `reaction`: a change of a message, delivered like one)."""
 
     pos: int
     message_json: str
     sender_id: int | None
     client_id: str | None
+    event: str | None = None
 
 
 def positioned(pos: int, message: dict, encoded: str | None = None) -> Positioned:
@@ -47,7 +50,8 @@ class Store:
         with self.app.app_context():
             try:
                 items, more = sync_batch(user=SimpleNamespace(id=user_id), after_pos=after_pos, limit=limit)  # type: ignore[arg-type]
-                return [positioned(item.pos, item.message) for item in items], more
+                return [positioned(item.pos, item.message) if item.event is None
+                        else Positioned(item.pos, dumps(item.data), None, None, item.event) for item in items], more
             finally:
                 db.remove()
 

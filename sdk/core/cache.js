@@ -34,6 +34,20 @@ class MessageCache {
     return "new";
   }
 
+  // A newer state of a cached message (an edit, its reactions): merged in by seq; false when not cached.
+  update(groupId, seq, fields) {
+    const group = this.groups.get(groupId);
+    const had = group && group.get(seq);
+    if (!had) return false;
+    group.set(seq, Object.assign({}, had, fields));
+    return true;
+  }
+
+  get(groupId, seq) {
+    const group = this.groups.get(groupId);
+    return (group && group.get(seq)) || null;
+  }
+
   has(groupId, seq) {
     const group = this.groups.get(groupId);
     return Boolean(group && group.has(seq));

@@ -8,7 +8,7 @@ const { MessageCache } = require("./cache.js");
 const { Conversations } = require("./conversations.js");
 const { Connection, State } = require("./connection.js");
 const { listen } = require("./compat.js");
-const { handleFrame, applyRecall } = require("./frames.js");
+const { handleFrame, applyRecall, applyEdit } = require("./frames.js");
 const { newClientId } = require("./util.js");
 
 const DEFAULTS = {
@@ -117,7 +117,8 @@ class Client extends Emitter {
   // Queue a message: kept in storage until acked, resent with the same client_id after a reconnect or restart.
   // The promise resolves with the stored message or rejects with an ApiError (`code` as the server gave it);
   // it carries the `clientId` (show the message as "sending" under it).
-  send(groupId, type, body, ext) {
+  // `options`: {replyTo: message id of this group, mentions: [user ids] | "all"} (mentions: groups and rooms).
+  send(groupId, type, body, ext, options = {}) {
     if (!this.outbox) {
       const refused = Promise.reject(new ApiError(401, "unauthorized", "log in before sending"));
       refused.clientId = null;
@@ -125,13 +126,15 @@ class Client extends Emitter {
     }
     const frame = { op: "send", client_id: newClientId(), group_id: groupId, type, body };
     if (ext) frame.ext = ext;
+    if (options.replyTo) frame.reply_to = { id: options.replyTo };
+    if (options.mentions) frame.mentions = options.mentions;
     const promise = this.outbox.add(frame);
     if (this.state === State.LIVE) this.connection.send(frame);
     promise.clientId = frame.client_id;
     return promise;
   }
 
-  sendText(groupId, text, ext) { return this.send(groupId, "txt", { text }, ext); }
+  sendText(groupId, text, ext, options) { return this.send(groupId, "txt", { text }, ext, options); }
   sendLocation(groupId, { lat, lng, address }, ext) { return this.send(groupId, "location", { lat, lng, address }, ext); }
   sendCustom(groupId, event, data, ext) { return this.send(groupId, "custom", { event, data }, ext); }
 
@@ -245,6 +248,17 @@ class Client extends Emitter {
     await this.loadConversations().catch(() => {});
     return group;
   }
+
+  // Edit your text message (the sender, within the server's window): the stored message, also in the cache.
+  async editMessage(groupId, messageId, text) {
+    const message = await this.rest.editMessage(groupId, messageId, text);
+    applyEdit(this, message);
+    return message;
+  }
+
+  // Add (or remove) your emoji reaction: {group_id, message_id, seq, reactions} (null for unreact).
+  react(groupId, messageId, emoji) { return this.rest.react(groupId, messageId, emoji); }
+  unreact(groupId, messageId, emoji) { return this.rest.unreact(groupId, messageId, emoji); }
 
   async recall(groupId, messageId) {
     const message = await this.rest.recall(groupId, messageId);

@@ -79,6 +79,7 @@ class Conversations {
     return true;
   }
 
+  // A recalled or edited message: the preview, when it is the conversation's last message.
   applyRecall(message) {
     const c = this.get(message.group_id);
     if (!c || !c.last_message || c.last_message.id !== message.id) return false;

@@ -15,7 +15,11 @@ function handleFrame(client, frame) {
     case "message": return onMessage(client, frame.message, frame.cursor);
     case "ack": return onAck(client, frame);
     case "synced": return onSynced(client, frame);
-    case "event": return onEvent(client, frame.type, frame.data || {});
+    case "event":
+      onEvent(client, frame.type, frame.data || {});
+      // Edits and reaction changes of item, direct and user groups are inbox positions, like messages.
+      if (frame.cursor) client._saveCursor(frame.cursor);
+      return undefined;
     case "error": return onError(client, frame);
     default: return undefined;  // pong, or a newer server's op
   }
@@ -79,6 +83,12 @@ function onEvent(client, type, data) {
     if (client.list.setServerTotal(data.unread_total)) client._badgeChanged();
   } else if (type === "recall") {
     applyRecall(client, data.message);
+  } else if (type === "edit") {
+    applyEdit(client, data.message);
+  } else if (type === "reaction") {
+    // Live: all the reactions now and the `change`; a replay (sync): the reactions as they are then, no change.
+    client.cache.update(data.group_id, data.seq, { reactions: data.reactions });
+    client.emit("reaction", data);
   } else if (type === "typing") {
     client.emit("typing", data);
   } else if (type === "presence") {
@@ -95,6 +105,16 @@ function applyRecall(client, message) {
   const result = client.cache.add(message);
   if (client.list.applyRecall(message)) client._conversationsChanged();
   if (result !== "dup") client.emit("recall", message);
+}
+
+function applyEdit(client, message) {
+  if (!message) return;
+  const had = client.cache.get(message.group_id, message.seq);
+  // Each revision is applied and heard once (the REST answer, the live event and a replay may all bring it).
+  if (had && (had.revision || 0) >= (message.revision || 0)) return;
+  client.cache.update(message.group_id, message.seq, message);
+  if (client.list.applyRecall(message)) client._conversationsChanged();  // the preview of the new text
+  client.emit("edit", message);
 }
 
 function onError(client, frame) {
@@ -125,4 +145,4 @@ function onError(client, frame) {
   client.emit("error", error);
 }
 
-module.exports = { handleFrame, applyRecall };
+module.exports = { handleFrame, applyRecall, applyEdit };

@@ -19,6 +19,9 @@ function errorOf(status, data) {
                       error.message || (status === 0 ? "network unavailable" : `HTTP ${status}`), error.details);
 }
 
+const reactionPath = (groupId, messageId, emoji) =>
+  `/groups/${groupId}/messages/${messageId}/reactions/${encodeURIComponent(emoji)}`;
+
 // platform.request({method, url, headers, json}) → Promise<{status, data}> (status 0: the network failed).
 function createRest({ platform, apiBase, getToken, onUnauthorized }) {
   async function request(method, path, { json, query, auth = true } = {}) {
@@ -53,6 +56,10 @@ function createRest({ platform, apiBase, getToken, onUnauthorized }) {
     direct: (userId) => request("POST", `/users/${userId}/direct`, { json: {} }),
     read: (groupId, seq) => request("POST", `/groups/${groupId}/read`, { json: { seq } }),
     recall: (groupId, messageId) => request("POST", `/groups/${groupId}/messages/${messageId}/recall`, { json: {} }),
+    editMessage: (groupId, messageId, text) => request("PATCH", `/groups/${groupId}/messages/${messageId}`,
+                                                       { json: { body: { text } } }),
+    react: (groupId, messageId, emoji) => request("PUT", reactionPath(groupId, messageId, emoji), { json: {} }),
+    unreact: (groupId, messageId, emoji) => request("DELETE", reactionPath(groupId, messageId, emoji)),
     // platform.upload({url, headers, file}) → {status, data}: multipart field `file` → {url, content_type, size}.
     async upload(file) {
       const token = getToken();

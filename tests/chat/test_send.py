@@ -15,7 +15,7 @@ def test_send_returns_the_message_with_seq_and_sender(client, factory, chat):
     assert r.status_code == 201
     message = r.get_json()
     assert set(message) == {"id", "group_id", "seq", "sender", "type", "body", "ext", "client_id",
-                            "created_at", "recalled"}
+                            "created_at", "recalled", "reply_to", "mentions", "edited_at", "revision"}
     assert message["group_id"] == group_id and message["seq"] == 1 and message["type"] == "txt"
     assert message["sender"] == {"id": buyer.id, "nickname": "小李", "avatar_url": None}
     assert message["body"] == {"text": "还在吗?"} and message["ext"] is None

@@ -48,7 +48,7 @@ def test_every_reference_resolves_and_every_op_is_described(document):
             node = node[part]
     ops = {m["name"] for m in document["components"]["messages"].values()}
     assert ops == {"hello", "message", "ack", "event", "synced", "pong", "error",
-                   "send", "sync", "read", "typing", "ping"}
+                   "send", "sync", "read", "typing", "ping", "edit", "react", "unreact"}
 
 
 def test_messages_reuse_the_openapi_schemas(client, document):

@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 
 from chat.ws import frames
+from tests.support.source import parse_file
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = ROOT / "chat"
 
 
 def _sources() -> dict[Path, ast.AST]:
-    return {path: ast.parse(path.read_text(encoding="utf-8")) for path in sorted(CHAT.rglob("*.py"))}
+    return {path: parse_file(path) for path in sorted(CHAT.rglob("*.py"))}
 
 
 def _builds_a_frame(node: ast.AST) -> bool:

@@ -128,12 +128,13 @@ class WsClient:
         return self.op("hello")
 
     def sync(self, cursor: str | None, *, follow: bool = True) -> list[Frame]:
-        """Send `sync` and collect message frames until `synced` with more=false (asking again when true)."""
+        """Send `sync` and collect positioned frames (messages, acks, and events with a cursor: edits,
+        reactions) until `synced` with more=false (asking again when true)."""
         got: list[Frame] = []
         self.send({"op": "sync", "cursor": cursor})
         while True:
             frame = self.recv()
-            if frame["op"] in ("message", "ack"):
+            if frame["op"] in ("message", "ack") or (frame["op"] == "event" and "cursor" in frame):
                 got.append(frame)
             elif frame["op"] == "synced":
                 if not frame["more"] or not follow:
