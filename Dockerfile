@@ -15,7 +15,7 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin paipai \
 
 WORKDIR /app
 COPY requirements.txt ./
-RUN python -m venv .venv && .venv/bin/pip install -r requirements.txt
+RUN python -m venv .venv && .venv/bin/pip install --require-hashes -r requirements.txt
 
 COPY --chown=paipai:paipai . .
 USER paipai

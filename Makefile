@@ -3,23 +3,34 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev sdk-deps run migrate test lint fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
+.PHONY: install install-dev lock sdk-deps run migrate test lint fuzz clean bench-relay bench-connections bench-conversations bench-search bench-chart
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# Each requirements file is a complete lock (every transitive dependency, pinned with its hashes):
+# pip installs nothing that is not in it, nor a file whose hash differs.
 $(VENV)/.installed: requirements.txt | $(PY)
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 $(VENV)/.installed-bench: bench/requirements.txt $(VENV)/.installed-dev
-	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) -m pip install --quiet --require-hashes -r bench/requirements.txt
 	touch $@
+
+# Recompile the locks from the .in files (the direct dependencies): a version changes only where an .in
+# file changed it (uv keeps the versions already locked); dev and bench keep the versions of the file
+# they build on. Then `make install-dev` installs the result.
+LOCK := $(VENV)/bin/uv pip compile --quiet --generate-hashes --python $(PY) --custom-compile-command "make lock"
+lock: $(VENV)/.installed-dev
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) requirements-dev.in -o requirements-dev.txt
+	$(LOCK) bench/requirements.in -o bench/requirements.txt
 
 install: $(VENV)/.installed
 

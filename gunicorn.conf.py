@@ -1,9 +1,10 @@
 """gunicorn settings read from the repository root (gunicorn loads ./gunicorn.conf.py by default).
 
 Run the README's command: `gunicorn -k gevent -w 4 -b 0.0.0.0:8000 'app:create_app()'`. Here:
-the worker's connection limit (WS_MAX_SOCKETS sockets + HTTP_MAX_CONNECTIONS others), start-up
-checks (open files, production without PostgreSQL/Redis), metrics across workers, shutdown, the
-request limits and JSON errors for requests gunicorn refuses itself.
+the worker's connection limit (WS_MAX_SOCKETS sockets + HTTP_MAX_CONNECTIONS others), gevent's
+greenlet-tree tracking off (memory per socket), start-up checks (open files, production without
+PostgreSQL/Redis), metrics across workers, shutdown, the request limits and JSON errors for requests
+gunicorn refuses itself.
 """
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ limit_request_field_size = LIMIT_REQUEST_FIELD_SIZE
 # A request gunicorn refuses before Flask sees it (414, 431, a malformed request line) is answered
 # in the contract's JSON error shape too.
 install_gunicorn_json_errors()
+
+# gevent records, for every greenlet it spawns, the greenlet and stack that spawned it (for debugging
+# tools): three greenlets per WebSocket, about 3.4 KB per idle socket (BENCHMARKS.md). Off unless set.
+os.environ.setdefault("GEVENT_TRACK_GREENLET_TREE", "false")
 
 # prometheus-client's multiprocess mode: every worker writes its metrics under this folder.
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -1,12 +1,14 @@
 """Idle-connection benchmark: how many authenticated sockets one gevent worker holds, and the memory each costs.
 
 Starts the README's production command (`gunicorn -k gevent -w 4 -b … 'app:create_app()'`, read from
-README.md, gunicorn.conf.py included) with one worker on a free port (PostgreSQL in a private schema and a private Redis, or
-`--db sqlite` with the in-process broker), registers N users through the API, then opens one
+README.md, gunicorn.conf.py included) with one worker on a free port (PostgreSQL in a private schema and a
+private Redis, or `--db sqlite` with the in-process broker), registers N users through the API, then opens one
 authenticated `/ws` per user from `--procs` client processes (source addresses 127.0.0.2, .3, …
 so no ephemeral-port range runs out), each socket answering `hello` with `sync` like a real client.
 Then it holds them for `--hold` seconds (longer than the 25 s heartbeat, so every socket gets its
-ping and session re-check) and reports the worker's RSS before and after and the sockets still open, and checks that /healthz answers while they are all open.
+ping and the process's session re-check) and reports the worker's RSS before and after and the sockets
+still open, times /healthz while they are all open, and opens one socket more than it holds (with
+10,000 sockets, the one past WS_MAX_SOCKETS: refused with 503 before the upgrade).
 Goal: >= 10,000 sockets (WS_MAX_SOCKETS, the default), <= 50 KB of RSS per socket.
 
     make bench-connections                 # or:
@@ -98,16 +100,39 @@ async def _drain(ws) -> None:
 
 
 def healthz(url: str) -> str:
-    """/healthz's status and body, asked on a new connection while the sockets are open."""
+    """/healthz's status, body and time, asked on a new connection while the sockets are open."""
     import urllib.error
     import urllib.request
+    started = time.monotonic()
     try:
-        with urllib.request.urlopen(url + "/healthz", timeout=10) as response:
-            return f"{response.status} {response.read().decode()}"
+        with urllib.request.urlopen(url + "/healthz", timeout=30) as response:
+            answer = f"{response.status} {response.read().decode().strip()}"
     except urllib.error.HTTPError as exc:
-        return f"{exc.code} {exc.read().decode()}"
+        answer = f"{exc.code} {exc.read().decode().strip()}"
+    except OSError as exc:
+        answer = f"no answer: {exc!r}"
+    return f"{answer} in {(time.monotonic() - started) * 1000:.0f} ms"
+
+
+def one_more_socket(url: str, token: str) -> str:
+    """The answer to a WebSocket upgrade beyond the sockets held: its status line and Retry-After."""
+    import base64
+    import http.client
+    import os
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        conn.request("GET", f"/ws?access_token={token}", headers={
+            "Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": base64.b64encode(os.urandom(16)).decode()})
+        response = conn.getresponse()
+        body = response.read(300).decode(errors="replace") if response.status != 101 else ""
+        return f"{response.status} {response.reason}, Retry-After: {response.getheader('Retry-After')} {body}"
     except OSError as exc:
         return f"no answer: {exc!r}"
+    finally:
+        conn.close()
 
 
 def make_tokens(url: str, count: int, threads: int = 8) -> list[str]:
@@ -144,7 +169,8 @@ def main() -> None:
         stack.callback(server.stop)
         started = time.monotonic()
         try:
-            tokens = make_tokens(server.url, args.sockets)
+            tokens = make_tokens(server.url, args.sockets + 1)
+            tokens, extra_token = tokens[:-1], tokens[-1]
         except AssertionError:
             print(server.tail())
             raise
@@ -166,7 +192,8 @@ def main() -> None:
               f"{args.hold:.0f} s", flush=True)
         time.sleep(args.hold)
         rss_after = rss_bytes(worker)
-        health = healthz(server.url)
+        health = [healthz(server.url) for _ in range(3)]
+        past_limit = one_more_socket(server.url, extra_token)
         for _ in procs:
             release.put(True)
         still_open = sum(results.get(timeout=120) for _ in procs)
@@ -176,7 +203,8 @@ def main() -> None:
         print(f"\nworker RSS: {rss_before / 2**20:.1f} MiB before, {rss_after / 2**20:.1f} MiB with "
               f"{opened} sockets")
         print(f"sockets still open after {args.hold:.0f} s (heartbeat every {HEARTBEAT_S:.0f} s): {still_open}")
-        print(f"/healthz with every socket open: {health}")
+        print(f"/healthz with every socket open (3 asks): {'; '.join(health)}")
+        print(f"socket {opened + 1:,} (one more than held): {past_limit}")
         print(f"RSS per socket: {per_socket / 1024:.1f} KB   (goal: >= 10,000 sockets, <= 50 KB each)")
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from chat.broker import get_broker
+from core.current import this_app
 from marketplace.moderation.keywords import invalidate_rules, rule_cache
 from marketplace.signals import keyword_rules_changed
 
@@ -20,7 +21,7 @@ CHANGED = "changed"
 
 def publish_rules_changed(_sender: Any, **_kw: Any) -> None:
     """Signal receiver (after commit): tell every process, this one included, to drop its rules."""
-    get_broker(current_app._get_current_object()).publish(CHANNEL, CHANGED)  # type: ignore[attr-defined]
+    get_broker(this_app()).publish(CHANNEL, CHANGED)
 
 
 def init_app(app: Flask) -> None:

@@ -60,3 +60,10 @@ def sync_batch(*, user: User, after_pos: int, limit: int = 100) -> tuple[list[In
 def user_cursor(user_id: int) -> int:
     """The user's latest inbox position (0 before their first message): where a new device starts."""
     return db.session.scalar(select(counters_t.c.last_pos).where(counters_t.c.user_id == user_id)) or 0
+
+
+def user_cursors(user_ids: list[int]) -> dict[int, int]:
+    """`user_cursor` of each of `user_ids` in one query (users without a message yet are left out)."""
+    rows = db.session.execute(select(counters_t.c.user_id, counters_t.c.last_pos)
+                              .where(counters_t.c.user_id.in_(user_ids))).all()
+    return {row.user_id: row.last_pos for row in rows}

@@ -13,6 +13,7 @@ from flask_smorest import Blueprint as _Blueprint
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 
+from core.current import this_app
 from core.error_codes import ERROR_CODES, markdown_table
 from core.errors import UnsupportedMediaType, ValidationError, http_exception_response
 from core.input import loads_strict
@@ -119,7 +120,7 @@ class Api(_Api):
 
     def _openapi_json(self):
         """Serve this app's OpenAPI document (apispec's, refined by core.openapi's refiners)."""
-        return current_app.json.response(openapi_document(current_app._get_current_object()))
+        return current_app.json.response(openapi_document(this_app()))
 
     def handle_http_exception(self, error):
         return http_exception_response(error)

@@ -80,7 +80,7 @@ def upgrade(url: str, revision: str = "head") -> None:
 def revisions(url: str) -> tuple[set[str], set[str]]:
     """(the database's current revisions, the code's head revisions)."""
     heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-    if _sqlite_file(url) is not None and not _sqlite_file(url).exists():  # type: ignore[union-attr]
+    if (sqlite_file := _sqlite_file(url)) is not None and not sqlite_file.exists():
         return set(), heads  # never migrated; don't create an empty file by looking
     engine = create_engine(url, poolclass=NullPool)
     try:

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from blinker import Namespace
-from flask import current_app
+
+from core.current import this_app
 
 _signals = Namespace()
 
@@ -24,17 +25,17 @@ def emit_listing_status_changed(*, listing_id: int, old_status: str, new_status:
                                 actor_id: int | None) -> None:
     """Announce a committed status change (call only after the transaction commits)."""
     if old_status != new_status:
-        listing_status_changed.send(current_app._get_current_object(), listing_id=listing_id,  # type: ignore[attr-defined]
-                                    old_status=old_status, new_status=new_status, actor_id=actor_id)
+        listing_status_changed.send(this_app(), listing_id=listing_id, old_status=old_status,
+                                    new_status=new_status, actor_id=actor_id)
 
 
 def emit_token_revoked(*, user_id: int, token_id: int) -> None:
-    token_revoked.send(current_app._get_current_object(), user_id=user_id, token_id=token_id)  # type: ignore[attr-defined]
+    token_revoked.send(this_app(), user_id=user_id, token_id=token_id)
 
 
 def emit_user_banned(*, user_id: int) -> None:
-    user_banned.send(current_app._get_current_object(), user_id=user_id)  # type: ignore[attr-defined]
+    user_banned.send(this_app(), user_id=user_id)
 
 
 def emit_keyword_rules_changed() -> None:
-    keyword_rules_changed.send(current_app._get_current_object())  # type: ignore[attr-defined]
+    keyword_rules_changed.send(this_app())

@@ -61,15 +61,15 @@ MEMBER, CHANGED, ROOM, PINNED = "member", "changed", "room", "pinned"
 INBOX_KINDS = ("direct", "group", "item")
 
 USER = bindparam("user_id", type_=BigInteger())
-LIMIT = bindparam("limit_plus_one")  # type: ignore[var-annotated]
+LIMIT = bindparam("limit_plus_one", type_=BigInteger())
 CUTOFF = bindparam("cutoff", type_=UTCDateTime())
 LISTING = bindparam("listing_id", type_=BigInteger())
 INBOX_POS = bindparam("inbox_pos", type_=BigInteger())
 AFTER_KEY = bindparam("after_key", type_=UTCDateTime())
 AFTER_GROUP = bindparam("after_group", type_=BigInteger())
-ROOM_IDS = bindparam("room_ids", expanding=True)  # type: ignore[var-annotated]
-PIN_IDS = bindparam("pin_ids", expanding=True)  # type: ignore[var-annotated]  # every chat pinned at the snapshot
-PINS_LEFT = bindparam("pins_left", expanding=True)  # type: ignore[var-annotated]  # those not shown yet
+ROOM_IDS = bindparam("room_ids", expanding=True, type_=BigInteger())
+PIN_IDS = bindparam("pin_ids", expanding=True, type_=BigInteger())  # every chat pinned at the snapshot
+PINS_LEFT = bindparam("pins_left", expanding=True, type_=BigInteger())  # those not shown yet
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from chat.conversations.previews import preview
 from chat.notify import queue
 from chat.notify.channels import Note, RetryLater, Skip, Undeliverable, channel
 from chat.tables import blocks_t, groups_t, listings_t, members_t, messages_t, users_t
+from core.current import this_app
 from core.db import db, utcnow
 
 log = logging.getLogger(__name__)
@@ -155,7 +156,7 @@ def notify_worker_command(once: bool) -> None:
 
     Presence comes from REDIS_URL: without it this process sees nobody online.
     """
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = this_app()
     if app.config["NOTIFIER"] == "off":
         raise click.ClickException("NOTIFIER is off.")
     if once:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 
 from chat.ws.protocol import SCHEMAS as CLIENT_OPS
 from core.api import Blueprint, openapi_document
+from core.current import this_app
 from core.input import MAX_BIGINT, MAX_INT
 from core.openapi import to_json_schema
 
@@ -213,7 +214,7 @@ def document(app: Flask) -> dict[str, Any]:
 @bp.doc(responses={"200": {"content": {"application/json": {"schema": {"type": "object"}}}}})
 def asyncapi():
     """The WebSocket protocol of `/ws` as an AsyncAPI 3 document."""
-    return document(current_app._get_current_object())
+    return document(this_app())
 
 
 def init_app(app: Flask) -> None:

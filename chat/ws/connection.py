@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from chat.ws import frames
 from chat.ws.frames import CLOSE_GOING_AWAY, CLOSE_NORMAL, REASON_HEARTBEAT
 from chat.ws.outbox import Item, Outbox, SendsInFlight
@@ -164,12 +166,14 @@ class Connection:
         self._flush()
 
     def run_writer(self) -> None:
-        """Send everything queued until the socket closes; heartbeat and catch up when idle."""
-        now = time.monotonic()
-        next_beat, next_catch_up = now + self.settings.heartbeat_s, now + self.settings.catch_up_s
+        """Send everything queued until the socket closes; ping when idle.
+
+        The periodic database reads (session re-check, catch-up) are the process's, batched for all
+        its sockets (`watch.py`): this writer reads only when told to catch up or when it sees a gap."""
+        next_beat = time.monotonic() + self.settings.heartbeat_s
         try:
             while not self.closed.is_set():
-                deadline = min(next_beat, next_catch_up if self.live else self._hold_until)
+                deadline = next_beat if self.live else min(next_beat, self._hold_until)
                 if self.live and self._early:
                     deadline = min(deadline, self._gap_deadline)
                 item = self._outbox.get(timeout=max(deadline - time.monotonic(), 0.005))
@@ -182,36 +186,20 @@ class Connection:
                     item = self._outbox.get_nowait()
                 now = time.monotonic()
                 if self.live and self._early and now >= self._gap_deadline:
-                    self._fill_to(max(self._early) - 1)  # the broker lost them: read them
-                    self._deliver_early()
+                    self._fill_gap()
                 self._flush()
                 if not self.live and now >= self._hold_until:
                     self._go_live()
                     self._flush()
                 if now >= next_beat:
-                    if not self._beat():
+                    if not self.ws.heartbeat():
+                        self._shutdown(CLOSE_GOING_AWAY, REASON_HEARTBEAT)
                         return
                     next_beat = now + self.settings.heartbeat_s
-                if now >= next_catch_up:
-                    if self.live:
-                        self._catch_up()
-                    next_catch_up = now + self.settings.catch_up_s
         except Exception:
             log.info("socket of user %s stopped writing", self.user_id, exc_info=True)
         finally:
             self._shutdown(CLOSE_GOING_AWAY, "")
-
-    def _beat(self) -> bool:
-        """Re-check the session (token expired, revoked or user banned?), then ping; False once closed."""
-        ended = self.store.session_end(self.token_id)
-        if ended is not None:
-            self._send(ended.frame())
-            self._shutdown(ended.close_code, ended.message)
-            return False
-        if not self.ws.heartbeat():
-            self._shutdown(CLOSE_GOING_AWAY, REASON_HEARTBEAT)
-            return False
-        return True
 
     def _handle(self, item: Item) -> bool:
         if item.kind == "frame":
@@ -301,10 +289,26 @@ class Connection:
             for item in items:
                 self._deliver(item)
 
+    def _fill_gap(self) -> None:
+        """The broker lost the positions below the waiting ones: read them (retried later on failure)."""
+        try:
+            self._fill_to(max(self._early) - 1)
+        except SQLAlchemyError:
+            log.warning("user %s socket: gap read failed; retrying", self.user_id, exc_info=True)
+            self._gap_deadline = time.monotonic() + self.settings.heartbeat_s
+            return
+        self._deliver_early()
+
     def _catch_up(self) -> None:
-        latest = self.store.latest_pos(self.user_id)
-        if latest > self.wm:
-            self._fill_to(latest)
+        """Read what the broker may have lost, up to the inbox end; a failed read keeps the socket (the
+        process's next check, or the next gap, asks again)."""
+        try:
+            latest = self.store.latest_pos(self.user_id)
+            if latest > self.wm:
+                self._fill_to(latest)
+        except SQLAlchemyError:
+            log.warning("user %s socket: catch-up read failed", self.user_id, exc_info=True)
+            return
         self._deliver_early()
 
     def _sync(self, after_pos: int) -> None:

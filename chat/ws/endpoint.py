@@ -21,8 +21,10 @@ from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
 from chat.ws.socket import Socket
 from chat.ws.socket_cap import make_socket_cap
 from chat.ws.store import Store
+from chat.ws.watch import Watch
 from core.access import socket_session
 from core.auth import bearer_token
+from core.current import this_app
 from core.db import db
 from core.errors import ApiError, ValidationError
 from core.logging import note_user
@@ -57,7 +59,7 @@ def websocket(server) -> None:
 
 
 def _serve(server) -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = this_app()
     raw = bearer_token() or request.args.get("access_token")
     ticket = request.args.get("ticket")
     try:
@@ -76,6 +78,7 @@ def _serve(server) -> None:
         _reject(server, BANNED)
         return
     user_id, token_id = user.id, token.id
+    del token, user  # the socket keeps the ids, not the ORM objects (a few KB each, 10,000 sockets per process)
     note_user(user_id)
     admission.authenticated()
 
@@ -90,6 +93,7 @@ def _serve(server) -> None:
         hub.unregister(conn)
         _reject(server, UNAVAILABLE)
         return
+    app.extensions["chat_ws_watch"].ensure_running()
     try:
         hello_pos = store.latest_pos(user_id)
     except SQLAlchemyError:
@@ -179,6 +183,7 @@ def init_app(app: Flask) -> None:
     app.extensions["chat_hub"] = Hub(app.extensions["broker"], presence=presence,
                                      on_membership=chatter.group_cache(app).forget,
                                      cap=make_socket_cap(cfg["WS_MAX_SOCKETS_PER_USER"], presence))
+    app.extensions["chat_ws_watch"] = Watch(app.extensions["chat_hub"], Store(app), settings)
     admission.init_app(app)
     app.extensions["chat_send_queue"] = SendQueue(app)
     sock.init_app(app)

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable
 
 from flask import current_app
 
+from chat.broker.base import Subscription
 from chat.inbox.unread import unread_events
 from chat.messages.reactions import summarize
 from chat.messages.views import encode_message
@@ -121,7 +122,7 @@ class Hub:
         self._lock = threading.Lock()
         # Per user, in the order they registered (a dict keeps it): the first is the oldest.
         self._conns: dict[int, dict[Connection, None]] = defaultdict(dict)
-        self._subs: dict[int, object] = {}
+        self._subs: dict[int, Subscription] = {}
         broker.on_reconnect(self._after_broker_reconnect)
 
     def register(self, conn: Connection) -> bool:
@@ -140,7 +141,7 @@ class Hub:
                 sub = self.broker.subscribe(user_channel(uid), lambda payload: self._route(uid, payload))
                 self._subs[uid] = sub
         self._evict(conn.user_id, self.cap.opened(conn, here))  # outside our lock: it may ask Redis
-        return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)  # type: ignore[attr-defined]
+        return sub.ready.wait(SUBSCRIBE_TIMEOUT_S)
 
     def unregister(self, conn: Connection) -> None:
         with self._lock:
@@ -155,7 +156,7 @@ class Hub:
                     self.presence.left(conn.user_id)
                 sub = self._subs.pop(conn.user_id, None)
                 if sub is not None:
-                    sub.close()  # type: ignore[attr-defined]
+                    sub.close()
         if known:
             self.cap.closed(conn)
 

@@ -1,13 +1,14 @@
 """How a WebSocket session ends: its close codes, the `error` frame sent first, and the periodic re-check.
 
 A socket is authenticated once, at connect. Revocations and bans reach it at once as
-broker controls (see `hub.py`, `publish_session_end`), and the writer also re-reads the token at every
-heartbeat (one primary-key lookup), so an expired token, or a ban whose signal was
-lost, ends the session within one heartbeat.
+broker controls (see `hub.py`, `publish_session_end`), and each process also re-reads the tokens of
+all its sockets at every heartbeat (`watch.py`: one query per 500 tokens, not one per socket), so an
+expired token, or a ban whose signal was lost, ends the session within one heartbeat.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from sqlalchemy import select
 
@@ -48,16 +49,27 @@ def session_end_for_close(code: int, reason: str | None = None) -> SessionEnd:
     return SessionEnd(code, base.error_code, reason or base.message)
 
 
-def check_session(token_id: int) -> SessionEnd | None:
-    """None while the token is live and its user not banned; otherwise why the session ends.
+#: tokens re-checked per query (well under every database's limit on bound parameters)
+CHECK_CHUNK = 500
 
-    Needs an app context (it uses `db.session`)."""
-    row = db.session.execute(
-        select(Token.expires_at, Token.revoked_at, User.banned_at, User.banned_until)
-        .join(User, User.id == Token.user_id).where(Token.id == token_id)).one_or_none()
+
+def ended_sessions(token_ids: Iterable[int]) -> dict[int, SessionEnd]:
+    """Of `token_ids`, those whose session must end now (expired, revoked or deleted token, banned user),
+    each with why; the live ones are left out. Needs an app context (it uses `db.session`)."""
+    ids = sorted(set(token_ids))
     now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
-        return TOKEN_ENDED
-    if User.is_banned(row, now):  # type: ignore[arg-type]  # the same rule as the model's, on the columns just read
-        return BANNED
-    return None
+    ended: dict[int, SessionEnd] = {}
+    for start in range(0, len(ids), CHECK_CHUNK):
+        chunk = ids[start:start + CHECK_CHUNK]
+        rows = db.session.execute(
+            select(Token.id, Token.expires_at, Token.revoked_at, User.banned_at, User.banned_until)
+            .join(User, User.id == Token.user_id).where(Token.id.in_(chunk))).all()
+        found = set()
+        for row in rows:
+            found.add(row.id)
+            if row.revoked_at is not None or row.expires_at <= now:
+                ended[row.id] = TOKEN_ENDED
+            elif User.is_banned(row, now):  # type: ignore[arg-type]  # the model's rule, on the columns just read
+                ended[row.id] = BANNED
+        ended.update((token_id, TOKEN_ENDED) for token_id in chunk if token_id not in found)
+    return ended

@@ -1,18 +1,19 @@
-"""What the socket writer reads from the database: the inbox after a position, its end, the session."""
+"""What the sockets read from the database: the inbox after a position, its end, the sessions (in batches)."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Iterable
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
 from chat.cursors import encode_cursor
 from chat.messages.views import encode_message
-from chat.sync import sync_batch, user_cursor
+from chat.sync import sync_batch, user_cursor, user_cursors
 from chat.ws.frames import dumps
-from chat.ws.session import SessionEnd, check_session
+from chat.ws.session import CHECK_CHUNK, SessionEnd, ended_sessions
 from core.db import db
 
 log = logging.getLogger(__name__)
@@ -61,14 +62,29 @@ class Store:
             finally:
                 db.remove()
 
-    def session_end(self, token_id: int) -> SessionEnd | None:
-        """Why the session of `token_id` must end now, if it must (None too when the database is away:
-        a database outage is no reason to drop live sockets)."""
+    def ended_sessions(self, token_ids: Iterable[int]) -> dict[int, SessionEnd]:
+        """The sessions among `token_ids` that must end now (none when the database is away: a database
+        outage is no reason to drop live sockets)."""
         with self.app.app_context():
             try:
-                return check_session(token_id)
+                return ended_sessions(token_ids)
             except SQLAlchemyError:
-                log.warning("session re-check of token %s failed; keeping the socket", token_id, exc_info=True)
-                return None
+                log.warning("session re-check failed; keeping the sockets", exc_info=True)
+                return {}
+            finally:
+                db.remove()
+
+    def latest_positions(self, user_ids: Iterable[int]) -> dict[int, int]:
+        """Each user's inbox end (users without messages left out; none when the database is away)."""
+        ids = sorted(set(user_ids))
+        with self.app.app_context():
+            try:
+                latest: dict[int, int] = {}
+                for start in range(0, len(ids), CHECK_CHUNK):
+                    latest.update(user_cursors(ids[start:start + CHECK_CHUNK]))
+                return latest
+            except SQLAlchemyError:
+                log.warning("inbox end check failed; the sockets catch up at the next one", exc_info=True)
+                return {}
             finally:
                 db.remove()

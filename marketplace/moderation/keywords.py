@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import delete, func, select, text
 
+from core.current import this_app
 from core.db import db
 from marketplace.audit import record_audit
 from marketplace.models import User
@@ -75,7 +76,7 @@ def invalidate_rules(app: Flask) -> None:
 
 def current_matcher() -> Matcher:
     """The compiled keyword rules of the current app (the table is read only after a change)."""
-    return rule_cache(current_app._get_current_object()).get(_load)  # type: ignore[attr-defined]
+    return rule_cache(this_app()).get(_load)
 
 
 def _load() -> Matcher:
@@ -112,6 +113,6 @@ def replace_rules(*, admin: User, rules: list[dict[str, Any]]) -> dict[str, Any]
         record_audit(s, actor_id=admin.id, action="keywords.replace", target_type="keyword_rules", target_id=None,
                      details={"count": len(checked), "previous_count": previous,
                               "rules": [r.as_dict() for r in checked]})
-    invalidate_rules(current_app._get_current_object())  # type: ignore[attr-defined]
+    invalidate_rules(this_app())
     emit_keyword_rules_changed()
     return list_rules()
