@@ -166,9 +166,10 @@ def _pg_ready(url: str) -> bool:
 
 
 @contextmanager
-def database(kind: str, directory: Path, pg_url: str | None) -> Iterator[str]:
-    """A fresh database with every table: a SQLite file, or a private PostgreSQL schema dropped afterwards
-    (on the server at `pg_url`, or on a private cluster started here when `pg_url` is None)."""
+def database(kind: str, directory: Path, pg_url: str | None, *, create: bool = True) -> Iterator[str]:
+    """A fresh database, with every table unless `create` is False: a SQLite file, or a private PostgreSQL
+    schema dropped afterwards (on the server at `pg_url`, or on a private cluster started here when
+    `pg_url` is None)."""
     if kind == "sqlite":
         url = f"sqlite:///{directory / 'bench.sqlite3'}"
         _create_tables(url)
@@ -178,7 +179,8 @@ def database(kind: str, directory: Path, pg_url: str | None) -> Iterator[str]:
         if pg_url is None:
             pg_url = stack.enter_context(private_postgres())
         url = stack.enter_context(pg_schema(pg_url, prefix="bench"))
-        _create_tables(url)
+        if create:
+            _create_tables(url)
         yield url
 
 
@@ -195,7 +197,7 @@ class Gunicorn(Process):
 
     def __init__(self, app: str, *, workers: int, env: dict[str, str], directory: Path, name: str,
                  health_path: str = "/healthz", extra_args: tuple[str, ...] = (),
-                 command: list[str] | None = None) -> None:
+                 command: list[str] | None = None, cwd: Path = ROOT) -> None:
         """`command` (a `{port}` placeholder in its arguments or in `env`'s values is the chosen port)
         replaces the default command line, and runs with the app's own log settings."""
         directory.mkdir(parents=True, exist_ok=True)
@@ -211,7 +213,7 @@ class Gunicorn(Process):
             cmd = [part.replace("{port}", str(self.port)) for part in command]
             full_env.setdefault("XDG_RUNTIME_DIR", str(directory))  # gunicorn's control socket: ours alone
         full_env.update({k: v.replace("{port}", str(self.port)) for k, v in env.items()})
-        super().__init__(cmd, env=full_env, log=directory / f"{name}.log")
+        super().__init__(cmd, env=full_env, log=directory / f"{name}.log", cwd=cwd)
         try:
             wait_until(lambda: not self.alive() or self._healthy(), 60, f"{name} on port {self.port}")
         except RuntimeError:

@@ -161,8 +161,13 @@ def profile(pid: int, duration: float, directory: Path) -> subprocess.Popen:
 
 
 def start_target(target: str, args, tmp: Path, stack: ExitStack, pairs: int) -> Target:
-    """Start one target as its users start it and make its pairs; stopped when `stack` closes."""
-    spec = TARGETS[target]
+    """Start one target as its users start it and make its pairs; stopped when `stack` closes.
+
+    `<target>@base` is the same PaiPai stack served from the checkout at `--base` (its code, its
+    migrations), to compare two versions in one run."""
+    name, _, base = target.partition("@")
+    spec = TARGETS[name]
+    tree = Path(args.base).resolve() if base else ROOT
     env: dict[str, str] = {}
     infra_fixed: list[int] = []
     infra_named: list[str] = []
@@ -177,17 +182,26 @@ def start_target(target: str, args, tmp: Path, stack: ExitStack, pairs: int) -> 
                           name=target, health_path="/")
     elif spec["db"] == "sqlite":  # `make run` on its embedded default, its data in a folder of this run
         env.update(UNLIMITED, HOST="127.0.0.1", PORT="{port}", INSTANCE_DIR=str(directory / "instance"))
-        server = Gunicorn("", workers=1, env=env, directory=directory, name=target, command=["make", "-s", "run"])
-    else:  # the README's production command with two workers
-        db_url = stack.enter_context(database(spec["db"], tmp, args.pg))
+        server = Gunicorn("", workers=1, env=env, directory=directory, name=target, command=["make", "-s", "run"],
+                          cwd=tree)
+    else:  # the README's production command with two workers, on a schema its own migrations made
+        db_url = stack.enter_context(database(spec["db"], directory, args.pg, create=False))
         env.update(UNLIMITED, APP_ENV="production", SECRET_KEY=f"relay-bench-{os.getpid()}-{time.time_ns()}",
                    DATABASE_URL=db_url, INSTANCE_DIR=str(directory / "instance"))
+        migrate(tree, env)
         infra_named.append("postgres")  # with --pg URL this counts every postgres process of that server
         server = Gunicorn("", workers=2, env=env, directory=directory, name=target,
-                          command=serve_command(workers=2, bind="127.0.0.1:{port}"))
+                          command=serve_command(workers=2, bind="127.0.0.1:{port}"), cwd=tree)
     stack.callback(server.stop)
     time.sleep(1.0)  # let every worker finish booting
     return Target(target, server, infra_fixed, infra_named, make_pairs(target, server.url, pairs))
+
+
+def migrate(tree: Path, env: dict[str, str]) -> None:
+    """`flask --app app migrate` of the checkout at `tree`, as a deployment runs it before the servers."""
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "APP_ENV")}
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "migrate"], cwd=tree, env={**full_env, **env},
+                   check=True, capture_output=True)
 
 
 def run_all(targets: list[str], loads: list[tuple[int, int]], args, tmp: Path) -> list[dict]:
@@ -197,7 +211,7 @@ def run_all(targets: list[str], loads: list[tuple[int, int]], args, tmp: Path) -
     with ExitStack() as stack:
         started = []
         for target in targets:
-            print(f"{target}: {TARGETS[target]['label']}", flush=True)
+            print(f"{target}: {TARGETS[target.partition('@')[0]]['label']}", flush=True)
             started.append(start_target(target, args, tmp, stack, max(p for p, _ in loads)))
         for r in range(args.repeat):
             for p, w in loads:
@@ -249,8 +263,20 @@ def summarize(results: list[dict], targets: list[str], loads: list[tuple[int, in
         print("\nRatios against the stronger reference (goal: throughput >= 1.5, p99 <= 1.0):")
         for name, r in ratios.items():
             print(f"  {name:<18} throughput x{r['throughput']:.2f}   p99 x{r['p99']:.2f}")
+    against_base = {}
+    for t in ours:
+        for p, w in loads:
+            if t.endswith("@base") or (t, p, w) not in med or (f"{t}@base", p, w) not in med:
+                continue
+            now, before = med[(t, p, w)], med[(f"{t}@base", p, w)]
+            against_base[f"{t} P={p} W={w}"] = {"throughput": now["msgs_s"] / before["msgs_s"],
+                                                "p99": now["p99_ms"] / before["p99_ms"]}
+    if against_base:
+        print("\nThis checkout against --base (same run):")
+        for name, r in against_base.items():
+            print(f"  {name:<18} throughput x{r['throughput']:.3f}   p99 x{r['p99']:.2f}")
     return {"medians": [{"target": t, "pairs": p, "in_flight": w, **m} for (t, p, w), m in med.items()],
-            "ratios": ratios}
+            "ratios": ratios, "against_base": against_base}
 
 
 def parse_loads(text: str) -> list[tuple[int, int]]:
@@ -269,11 +295,16 @@ def main() -> None:
                                      "cluster started for the run (initdb)")
     parser.add_argument("--profile", help="write py-spy samples of the server workers under this folder")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "relay.json"))
+    parser.add_argument("--base", help="another checkout of PaiPai (e.g. a git worktree of the commit before a "
+                                       "change): targets named `sqlite@base`, `pg@base` are served from it")
     args = parser.parse_args()
     targets = args.targets.split(",")
-    if "pg" in targets and not args.pg and postgres_bindir() is None:
-        print("pg skipped: no PostgreSQL server binaries for a private cluster; give --pg URL")
-        targets.remove("pg")
+    if any(t.endswith("@base") for t in targets) and not args.base:
+        parser.error("targets @base need --base PATH")
+    if not args.pg and postgres_bindir() is None:
+        for t in [t for t in targets if t.partition("@")[0] == "pg"]:
+            print(f"{t} skipped: no PostgreSQL server binaries for a private cluster; give --pg URL")
+            targets.remove(t)
     loads = parse_loads(args.loads)
     with tempfile.TemporaryDirectory(prefix="relay-") as tmp:
         results = run_all(targets, loads, args, Path(tmp))
