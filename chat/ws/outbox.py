@@ -3,8 +3,9 @@ the sends still waiting for their ack. Both are filled from any thread and empti
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -29,45 +30,47 @@ class Outbox:
     so the connection can cut the transport if the writer is stuck in a send."""
 
     def __init__(self, maxsize: int, *, owner: str, on_overflow: Callable[[], None]) -> None:
-        # A deque under one condition rather than a queue.Queue (a lock and three conditions): one of
-        # these per socket, 10,000 sockets per process.
-        self._items: deque[Item] = deque()
-        self._ready = threading.Condition(threading.Lock())
-        self._maxsize = maxsize
+        self._queue: queue.Queue[Item] = queue.Queue(maxsize=maxsize)
         self._owner = owner
         self._on_overflow = on_overflow
 
     def put(self, item: Item, *, force: bool = False) -> None:
         """Queue `item`; on overflow a forced item (a close) replaces the backlog, any other a 1013 close."""
-        if self._offer(item):
+        try:
+            self._queue.put_nowait(item)
             return
+        except queue.Full:
+            pass
         if not force:
             log.warning("%s is not reading; closing it", self._owner)
             item = Item("close", (CLOSE_TRY_AGAIN, REASON_SLOW_CONSUMER))
-        with self._ready:
-            self._items.clear()
-        self._offer(item)  # refilled by other threads meanwhile: on_overflow still cuts it off
+        self._drain()
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:  # refilled by other threads meanwhile; on_overflow still cuts it off
+            pass
         self._on_overflow()
 
     def get(self, timeout: float) -> Item | None:
-        """The next item, or None after `timeout` seconds (or a spurious wake-up: the caller loops)."""
-        with self._ready:
-            if not self._items:
-                self._ready.wait(timeout)
-            return self._items.popleft() if self._items else None
+        """The next item, or None after `timeout` seconds."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
 
     def get_nowait(self) -> Item | None:
         """The next item if one is queued, else None."""
-        with self._ready:
-            return self._items.popleft() if self._items else None
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None
 
-    def _offer(self, item: Item) -> bool:
-        with self._ready:
-            if len(self._items) >= self._maxsize:
-                return False
-            self._items.append(item)
-            self._ready.notify()
-            return True
+    def _drain(self) -> None:
+        try:
+            while True:
+                self._queue.get_nowait()
+        except queue.Empty:
+            pass
 
 
 class SendsInFlight:
