@@ -62,3 +62,24 @@ def test_make_run_serves_the_api_and_sockets_with_the_gevent_worker(make_run, tm
     assert "Using worker: gevent" in output
     assert "development server" not in output.lower()
     assert (tmp_path / "instance" / "paipai.sqlite3").exists()
+
+
+def test_plain_clients_of_make_run_send_and_hear_without_a_sync(make_run):
+    """A new user's path with every default as it ships: hello, then a `send` at once (no sync, no cursor), and a
+    peer that only listens. The ack answers the send, before anything else positioned, and the peer hears it."""
+    api, port, _ = make_run
+    seller, buyer = api.user("seller"), api.user("buyer")
+    group_id = api.inquiry(buyer, api.listing(seller))
+    listener, sender = (WsClient(f"ws://127.0.0.1:{port}/ws", user.token) for user in (seller, buyer))
+    try:
+        listener.hello()
+        hello = sender.hello()
+        sender.send_text(group_id, "你好,在吗?", "plain-1")
+        ack = sender.recv_until(lambda f: f.get("op") in ("ack", "message", "error"))
+        assert ack["op"] == "ack" and ack["client_id"] == "plain-1", ack
+        assert ack["message"]["seq"] == 1 and ack["cursor"] != hello["cursor"]
+        heard = listener.op("message")["message"]
+        assert (heard["id"], heard["body"]) == (ack["message"]["id"], {"text": "你好,在吗?"})
+    finally:
+        listener.close()
+        sender.close()
