@@ -98,7 +98,8 @@ def set_reaction(*, actor_id: int, group_id: int, message_id: int, emoji: str, a
         mine = (actor_id, emoji) in rows
         changed = mine != add
         if changed and add:
-            if emoji not in {e for _, e in rows} and len({e for _, e in rows}) >= limit:
+            present = {e for _, e in rows}
+            if emoji not in present and len(present) >= limit:
                 raise Conflict(f"A message carries at most {limit} different reactions.",
                                code="reaction_limit_reached", details={"limit": limit})
             conn.execute(insert(reactions_t).values(message_id=message_id, user_id=actor_id, emoji=emoji,

@@ -28,8 +28,9 @@ def message_reads(*, user_id: int, group_id: int, message_id: int) -> dict[str, 
                               .join(members_t, m.user_id == u.id)
                               .where(m.group_id == group_id, u.id != (target.sender_id or 0))
                               .order_by(u.id)).all()
-    read = [{"id": r.id, "nickname": r.nickname, "avatar_url": r.avatar_url} for r in rows
-            if r.last_read_seq >= target.seq]
-    unread = [{"id": r.id, "nickname": r.nickname, "avatar_url": r.avatar_url} for r in rows
-              if r.last_read_seq < target.seq]
+    read: list[dict[str, Any]] = []
+    unread: list[dict[str, Any]] = []
+    for r in rows:
+        (read if r.last_read_seq >= target.seq else unread).append(
+            {"id": r.id, "nickname": r.nickname, "avatar_url": r.avatar_url})
     return {"read": read, "unread": unread, "read_count": len(read), "unread_count": len(unread)}
