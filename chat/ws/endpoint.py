@@ -14,8 +14,8 @@ from chat.cursors import decode_cursor, encode_cursor
 from chat.ws import admission, chatter, frames, ops
 from chat.ws.connection import Connection, Settings
 from chat.ws.hub import Hub
-from chat.ws.linger import lingering_thread_class, wait_closed
 from chat.ws.protocol import INTERNAL_ERROR, client_id_of, error_frame
+from chat.ws.reader import NoReaderThread, Reader
 from chat.ws.send_queue import SendQueue
 from chat.ws.session import BANNED, UNAUTHORIZED, SessionEnd
 from chat.ws.socket import Socket
@@ -52,13 +52,14 @@ def _reject(server, end: SessionEnd) -> None:
 @sock.route("/ws")
 def websocket(server) -> None:
     """One client socket, for as long as it stays open."""
+    reader = Reader(server)
     try:
-        _serve(server)
+        _serve(server, reader)
     finally:
-        wait_closed(server, current_app.config["WS_CLOSE_LINGER_S"])
+        reader.finish(current_app.config["WS_CLOSE_LINGER_S"])
 
 
-def _serve(server) -> None:
+def _serve(server, reader: Reader) -> None:
     app = this_app()
     raw = bearer_token() or request.args.get("access_token")
     ticket = request.args.get("ticket")
@@ -112,7 +113,7 @@ def _serve(server) -> None:
     writer = threading.Thread(target=conn.run_writer, name=f"ws-writer-{user_id}", daemon=True)
     writer.start()
     try:
-        _read_loop(server, conn, app.extensions["broker"], app.extensions["chat_send_queue"])
+        _read_loop(server, reader, conn, app.extensions["broker"], app.extensions["chat_send_queue"])
     except ConnectionClosed:
         pass
     finally:
@@ -133,11 +134,11 @@ def _resume_after(cursor: str | None, latest: int) -> int | None:
     return pos
 
 
-def _read_loop(server, conn: Connection, broker, sends: SendQueue) -> None:
+def _read_loop(server, reader: Reader, conn: Connection, broker, sends: SendQueue) -> None:
     while not conn.closed.is_set():
         if conn.cut_off_if_stalled():
             return
-        raw = server.receive(timeout=1.0)
+        raw = reader.receive(timeout=1.0)
         if raw is None:
             if not server.connected:
                 return
@@ -176,7 +177,7 @@ def init_app(app: Flask) -> None:
     cfg = app.config
     settings = Settings.from_config(cfg)
     cfg.setdefault("SOCK_SERVER_OPTIONS", {"max_message_size": settings.max_frame_bytes,
-                                           "thread_class": lingering_thread_class(cfg["WS_CLOSE_LINGER_S"])})
+                                           "thread_class": NoReaderThread})
     app.extensions["chat_ws_settings"] = settings
     chatter.init_app(app)
     presence = app.extensions.get("presence")
