@@ -61,7 +61,7 @@ class Settings:
 
 
 class Connection:
-    """Delivery state of one socket: the handler's thread reads frames, `run_writer` sends them.
+    """Delivery state of one socket: the handler's thread reads frames, a writer sends them.
 
     A client that resumes names its cursor when it connects (`/ws?cursor=`): the replay
     is the first thing the writer does, before anything live. Without a cursor,
@@ -72,6 +72,9 @@ class Connection:
     asks for the next batch. Acks are positions too: one goes out only in
     order (never ahead of a position not yet delivered), so the cursor of every frame
     is safe to resume from.
+
+    The writer runs only while there is something to send, or a hold or a gap to wait out: an idle
+    socket has no thread of its own (the process's watch queues its heartbeat ping).
     """
 
     def __init__(self, ws: "Socket", *, user_id: int, token_id: int, store: Store,
@@ -82,8 +85,9 @@ class Connection:
         self.store = store
         self.settings = settings
         self.on_close = on_close
-        self.closed = threading.Event()
-        self._outbox = Outbox(settings.queue_max, owner=f"user {user_id} socket",
+        self.closed = threading.Event()  # set once the writer has sent its close frame
+        self._closing = False
+        self._outbox = Outbox(settings.queue_max, owner=f"user {user_id} socket", writer=self._write,
                               on_overflow=self._cut_off_if_writer_stuck)
         self._sends = SendsInFlight()
         self.queued_sends = QueuedSends()  # the reader's: sends not yet committed
@@ -122,6 +126,10 @@ class Connection:
             if op != "sync":
                 self._put(Item("live"))
 
+    def beat(self) -> None:
+        """Heartbeat (the watch's, every `heartbeat_s`): ping, or close a socket whose last ping got no answer."""
+        self._put(Item("beat"))
+
     def request_catch_up(self) -> None:
         """The broker may have lost frames (it reconnected): re-read the database from wm."""
         self._put(Item("catch_up"))
@@ -137,7 +145,7 @@ class Connection:
         self._sends.take(client_id)
 
     def _put(self, item: Item, force: bool = False) -> None:
-        if not self.closed.is_set():
+        if not self._closing:
             self._outbox.put(item, force=force)
 
     def _cut_off_if_writer_stuck(self) -> None:
@@ -152,9 +160,10 @@ class Connection:
         self.ws.abort()
         return True
 
-    # ----- the writer thread --------------------------------------------------------
+    # ----- the writer --------------------------------------------------------------
     def start(self, hello: str, hello_pos: int, resume_after: int | None = None) -> None:
-        """Send `hello`; replay after `resume_after` first when the client resumes, else hold until it speaks."""
+        """Send `hello`; replay after `resume_after` first when the client resumes, else hold until it
+        speaks. Then the writer starts."""
         self.wm = self._base = hello_pos
         if resume_after is None:
             self._hold_until = time.monotonic() + self.settings.hello_grace_s
@@ -164,20 +173,17 @@ class Connection:
             self.request_sync(resume_after)  # positions queued before it are held, then merged in order
         self._send(hello)
         self._flush()
+        self._outbox.start_writer()
 
-    def run_writer(self) -> None:
-        """Send everything queued until the socket closes; ping when idle.
+    def _write(self) -> None:
+        """The writer: send everything queued, in as few socket writes as possible; wait only while a
+        hold or a gap has a deadline; retire once nothing is left (the next item starts a writer).
 
         The periodic database reads (session re-check, catch-up) are the process's, batched for all
-        its sockets (`watch.py`): this writer reads only when told to catch up or when it sees a gap."""
-        next_beat = time.monotonic() + self.settings.heartbeat_s
+        its sockets (`watch.py`): a writer reads only when told to catch up or when it sees a gap."""
         try:
-            while not self.closed.is_set():
-                deadline = next_beat if self.live else min(next_beat, self._hold_until)
-                if self.live and self._early:
-                    deadline = min(deadline, self._gap_deadline)
-                item = self._outbox.get(timeout=max(deadline - time.monotonic(), 0.005))
-                # Everything queued by now goes out in as few socket writes as possible.
+            while True:
+                item = self._outbox.get_nowait()
                 while item is not None:
                     if not self._handle(item):
                         return
@@ -187,19 +193,24 @@ class Connection:
                 now = time.monotonic()
                 if self.live and self._early and now >= self._gap_deadline:
                     self._fill_gap()
-                self._flush()
                 if not self.live and now >= self._hold_until:
                     self._go_live()
-                    self._flush()
-                if now >= next_beat:
-                    if not self.ws.heartbeat():
-                        self._shutdown(CLOSE_GOING_AWAY, REASON_HEARTBEAT)
+                self._flush()
+                deadline = self._deadline()
+                if deadline is None:
+                    if self._outbox.retire():
                         return
-                    next_beat = now + self.settings.heartbeat_s
+                else:
+                    self._outbox.wait(deadline - time.monotonic())
         except Exception:
             log.info("socket of user %s stopped writing", self.user_id, exc_info=True)
-        finally:
             self._shutdown(CLOSE_GOING_AWAY, "")
+
+    def _deadline(self) -> float | None:
+        """When the writer must act without a new item: the end of a hold, or of a gap's wait."""
+        if not self.live:
+            return self._hold_until
+        return self._gap_deadline if self._early else None
 
     def _handle(self, item: Item) -> bool:
         if item.kind == "frame":
@@ -216,6 +227,10 @@ class Connection:
         elif item.kind == "catch_up":
             if self.live:
                 self._catch_up()
+        elif item.kind == "beat":
+            if not self.ws.heartbeat():
+                self._shutdown(CLOSE_GOING_AWAY, REASON_HEARTBEAT)
+                return False
         elif item.kind == "close":
             self._shutdown(*item.data)
             return False
@@ -365,13 +380,17 @@ class Connection:
             self.ws.send_many(frames)
 
     def _shutdown(self, code: int, reason: str) -> None:
-        if self.closed.is_set():
+        if self._closing:
             return
-        self.closed.set()
+        self._closing = True
         try:
-            self._flush()  # what was answered goes out before the close frame
-        except Exception:
-            log.info("socket of user %s: frames before the close could not be sent", self.user_id, exc_info=True)
-        self.ws.close(code, reason)
-        if self.on_close is not None:
-            self.on_close(self)
+            try:
+                self._flush()  # what was answered goes out before the close frame
+            except Exception:
+                log.info("socket of user %s: frames before the close could not be sent", self.user_id,
+                         exc_info=True)
+            self.ws.close(code, reason)
+            if self.on_close is not None:
+                self.on_close(self)
+        finally:
+            self.closed.set()

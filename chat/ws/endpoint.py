@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 
 from flask import Flask, current_app, request
@@ -110,15 +109,13 @@ def _serve(server, reader: Reader) -> None:
                             cursor=encode_cursor(hello_pos)), hello_pos, resume_after)
     if bad_cursor is not None:
         conn.push_frame(error_frame(bad_cursor, None))
-    writer = threading.Thread(target=conn.run_writer, name=f"ws-writer-{user_id}", daemon=True)
-    writer.start()
     try:
         _read_loop(server, reader, conn, app.extensions["broker"], app.extensions["chat_send_queue"])
     except ConnectionClosed:
         pass
     finally:
         conn.close(frames.CLOSE_NORMAL)
-        writer.join(timeout=5)
+        conn.closed.wait(timeout=5)  # the close frame goes out before the reader half-closes the socket
         hub.unregister(conn)
         db.remove()
 

@@ -1,6 +1,7 @@
 """The process's periodic look at all its sockets, in batched reads rather than reads per socket.
 
-Every heartbeat, one session re-check for all the process's tokens (expired, revoked, banned: what
+Every heartbeat, a ping queued on every socket (its writer runs only while it has something to send),
+one session re-check for all the process's tokens (expired, revoked, banned: what
 a lost broker control would have said); every catch-up interval, one read of their users' inbox
 ends, and only a socket behind its inbox end reads the database (what the broker lost). At 10,000
 sockets that is a few queries per heartbeat instead of 800 a second. A failed read drops nothing:
@@ -46,6 +47,8 @@ class Watch:
                 if not conns:
                     self._running = False
                     return
+            for conn in conns:
+                conn.beat()
             try:
                 self.check_sessions(conns)
                 if time.monotonic() >= next_catch_up:
