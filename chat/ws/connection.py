@@ -1,7 +1,7 @@
 """One WebSocket connection: its outbound queue, its single writer, and exactly-once ordered delivery.
 
-Every frame leaves through one writer thread (simple-websocket's `send` is not
-safe from several threads). Messages of item and direct groups carry the
+Every frame leaves through the writer, one at a time (simple-websocket's `send` is not
+safe from several threads), started while there is something to send. Messages of item and direct groups carry the
 recipient's inbox position; the writer keeps a watermark `wm` (the last
 position delivered on this socket, contiguously) and so delivers each position
 once and in order, whether it comes live from the broker, from an `ack`, or

@@ -14,7 +14,7 @@ from core.access import socket_session
 
 
 class Socket:
-    """Send side of one WebSocket; only the connection's writer thread sends, any thread may `abort`."""
+    """Send side of one WebSocket; only the connection's writer sends, any thread may `abort`."""
 
     def __init__(self, server, heartbeat_s: float, send_buffer_bytes: int | None = None, *,
                  extensions_offered: bool = True) -> None:

@@ -39,7 +39,7 @@ def positioned(pos: int, message: dict, encoded: str | None = None) -> Positione
 
 
 class Store:
-    """Database reads for one socket's writer thread (each in its own short app context)."""
+    """Database reads for one socket's writer (each in its own short app context)."""
 
     encode_cursor = staticmethod(encode_cursor)
 
