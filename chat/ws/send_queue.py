@@ -66,8 +66,7 @@ class SendQueue:
 
     def submit(self, request: SendRequest, done: Done) -> None:
         """Queue one send; `done(outcome)` runs on the worker after its batch."""
-        self._queue.put((request, done))
-        metrics.SEND_QUEUE_DEPTH.set(self._queue.qsize())
+        self._queue.put((request, done))  # its depth is measured as each batch is taken (`_serve`)
         with self._lock:
             if not self._running:
                 self._running = True

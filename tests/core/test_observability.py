@@ -166,14 +166,20 @@ def test_commits_and_sockets_are_counted(live_server, factory, clean_app, monkey
     factory.user()
     assert REGISTRY.get_sample_value("paipai_db_commit_seconds_count") > commits
     before = REGISTRY.get_sample_value("paipai_ws_sockets_open")
+    frames_in = REGISTRY.get_sample_value("paipai_ws_frames_total", {"direction": "in"}) or 0
     ws = WsClient(live_server.ws_url, factory.user().token)
     ws.hello()
     assert REGISTRY.get_sample_value("paipai_ws_sockets_open") == before + 1
+    for _ in range(3):
+        ws.send({"op": "ping"})
+        ws.op("pong")
     ws.close()
     deadline = time.monotonic() + 10
     while REGISTRY.get_sample_value("paipai_ws_sockets_open") != before:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+    # counted a few at a time (core.access.COUNT_IN_EVERY), all of them by the session's end
+    assert REGISTRY.get_sample_value("paipai_ws_frames_total", {"direction": "in"}) >= frames_in + 3
 
 
 def test_a_bad_metrics_allow_entry_names_the_setting(tmp_path, database_url):
