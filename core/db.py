@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from core import jsontext
+
 log = logging.getLogger(__name__)
 
 NAMING = {
@@ -73,16 +75,20 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+#: JSON columns are written and read with the hot path's codec (orjson): the same text as json.dumps's compact form
+JSON_CODEC = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads}
+
+
 def make_engine(url: str) -> Engine:
     """An engine tuned for its backend: WAL and a busy timeout on SQLite, pooled pings on PostgreSQL."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **JSON_CODEC)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # Fail fast (503) rather than hang when the database host does not answer.
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args={"connect_timeout": 5})
+                         connect_args={"connect_timeout": 5}, **JSON_CODEC)
 
 
 #: an event raised in a unit of work: a small dict with a `type` (chat/events.py lists them)

@@ -10,7 +10,6 @@ per column, not one per value. SQLite runs the same steps with expanding IN list
 """
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -35,6 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from chat.tables import blocks_t, counters_t, groups_t, inbox_t, listings_t, members_t, messages_t, users_t
+from core import jsontext
 
 g, m, msg, b = groups_t.c, members_t.c, messages_t.c, blocks_t.c
 
@@ -105,17 +105,16 @@ class BatchSql:
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""
-        return set(conn.execute(self.sent_pairs, {"pairs": json.dumps(sorted(set(pairs)))}).all())
+        return set(conn.execute(self.sent_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}).all())
 
     def blocks(self, conn: Connection, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which of these (blocker_id, blocked_id) pairs are blocks."""
-        return set(conn.execute(self.block_pairs, {"pairs": json.dumps(sorted(set(pairs)))}).all())
+        return set(conn.execute(self.block_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}).all())
 
     def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
         """Add each user's delta to their unread total (their counter rows locked); user → new total."""
-        return dict(conn.execute(self.add_unread_sql, {"ids": sorted(deltas),
-                                                       "deltas": json.dumps({str(u): d for u, d in deltas.items()})})
-                    .all())
+        by_user = jsontext.dumps({str(u): d for u, d in deltas.items()})
+        return dict(conn.execute(self.add_unread_sql, {"ids": sorted(deltas), "deltas": by_user}).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
         """Insert the messages; their ids in the rows' order."""
@@ -191,7 +190,7 @@ class PostgresBatchSql(BatchSql):
     _blocked = _unnest(blockers=BigInteger, blocked=BigInteger)
     block_pairs = select(b.blocker_id, b.blocked_id).select_from(_blocked).join(
         blocks_t, and_(b.blocker_id == _blocked.c.blockers, b.blocked_id == _blocked.c.blocked))
-    # Bodies travel as JSON text, as SQLAlchemy's JSON type would bind them (json.dumps; None is JSON null).
+    # Bodies travel as JSON text, as SQLAlchemy's JSON type would bind them (core.jsontext; None is JSON null).
     _new = _unnest(group_ids=BigInteger, seqs=Integer, sender_ids=BigInteger, types=String, bodies=Text, exts=Text,
                    client_ids=String, reply_to_ids=BigInteger, reply_tos=Text, mentions=Text)
     insert_messages = insert(messages_t).from_select(
@@ -242,11 +241,11 @@ class PostgresBatchSql(BatchSql):
         cols = _columns(rows, 10)
         ids = {(gid, seq): mid for mid, gid, seq in conn.execute(self.insert_messages, {
             "group_ids": cols[0], "seqs": cols[1], "sender_ids": cols[2], "types": cols[3],
-            "bodies": [json.dumps(v) for v in cols[4]], "exts": [json.dumps(v) for v in cols[5]],
+            "bodies": [jsontext.dumps(v) for v in cols[4]], "exts": [jsontext.dumps(v) for v in cols[5]],
             "client_ids": cols[6], "at": at, "reply_to_ids": cols[7],
             # SQL NULL, not JSON null, where there is none (as the SQLite path stores them)
-            "reply_tos": [None if v is None else json.dumps(v) for v in cols[8]],
-            "mentions": [None if v is None else json.dumps(v) for v in cols[9]]})}
+            "reply_tos": [None if v is None else jsontext.dumps(v) for v in cols[8]],
+            "mentions": [None if v is None else jsontext.dumps(v) for v in cols[9]]})}
         return [ids[(gid, seq)] for gid, seq, *_ in rows]
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:

@@ -1,12 +1,12 @@
 """What clients may send: message types, one body schema per type, and the `ext` size cap."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from core import jsontext
 from core.errors import ValidationError
 from marketplace.uploads.urls import UploadUrl
 
@@ -22,7 +22,7 @@ PIXELS = validate.Range(min=1, max=100_000)
 
 def json_size(value: Any) -> int:
     """Bytes of `value` as compact UTF-8 JSON (how sizes of client JSON are measured)."""
-    return len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return len(jsontext.dumps(value).encode("utf-8"))
 
 
 def _small_json(value: Any, limit: int) -> None:

@@ -1,13 +1,13 @@
 """How a message looks to clients: one JSON-ready dict, built from Core rows (no ORM objects)."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, select
 
 from chat.tables import messages_t, users_t
+from core import jsontext
 from marketplace.models import User
 
 MESSAGE_COLUMNS = (messages_t.c.id, messages_t.c.group_id, messages_t.c.seq, messages_t.c.sender_id,
@@ -43,7 +43,7 @@ def message_dict(*, id: int, group_id: int, seq: int, sender: dict[str, Any] | N
 
 def encode_message(message: dict[str, Any]) -> str:
     """The message dict as compact JSON (UTF-8 text kept as is), encoded once per message for every frame."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+    return jsontext.dumps(message)
 
 
 def message_from_row(row: Any) -> dict[str, Any]:

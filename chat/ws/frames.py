@@ -6,8 +6,9 @@ errors, refused sends and the errors sent before a close all come from it.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from core import jsontext
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001  # the server is stopping, or the client stopped answering pings
@@ -25,7 +26,7 @@ REASON_SHUTDOWN = "Server shutting down; reconnect and sync."
 
 def dumps(frame: Any) -> str:
     """Compact JSON text of a frame or one of its values, UTF-8 kept as is."""
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+    return jsontext.dumps(frame)
 
 
 PONG = dumps({"op": "pong"})

@@ -11,7 +11,6 @@ Payloads on a user's channel (`user:<id>`) are one of:
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import defaultdict
@@ -28,6 +27,7 @@ from chat.ws.connection import Connection
 from chat.ws.session import TOO_MANY_SOCKETS, session_end_for_close
 from chat.ws.socket_cap import Eviction, SocketCap
 from chat.ws.store import Positioned
+from core import jsontext
 
 log = logging.getLogger(__name__)
 SUBSCRIBE_TIMEOUT_S = 5.0
@@ -44,7 +44,7 @@ def user_channel(user_id: int) -> str:
 def positioned_payload(pos: int, sender_id: int | None, client_id: str | None, message_json: str,
                        event: str | None = None) -> str:
     header = [pos, sender_id, client_id] if event is None else [pos, None, None, event]
-    return "p" + json.dumps(header, ensure_ascii=False) + "\n" + message_json
+    return "p" + jsontext.dumps(header) + "\n" + message_json
 
 
 def frame_payload(frame_json: str) -> str:
@@ -52,7 +52,7 @@ def frame_payload(frame_json: str) -> str:
 
 
 def control_payload(**control) -> str:
-    return "c" + json.dumps(control)
+    return "c" + jsontext.dumps(control)
 
 
 def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
@@ -194,18 +194,18 @@ class Hub:
         kind, rest = payload[:1], payload[1:]
         if kind == "p":
             header, _, message_json = rest.partition("\n")
-            pos, sender_id, client_id, *event = json.loads(header)
+            pos, sender_id, client_id, *event = jsontext.loads(header)
             item = Positioned(pos=pos, message_json=message_json, sender_id=sender_id, client_id=client_id,
                               event=event[0] if event else None)
             for conn in conns:
                 conn.push_positioned(item)
         elif kind == "f":
             if self.on_membership is not None and rest.startswith(MEMBERSHIP_FRAMES):
-                self.on_membership(json.loads(rest)["data"]["group_id"])
+                self.on_membership(jsontext.loads(rest)["data"]["group_id"])
             for conn in conns:
                 conn.push_frame(rest)
         elif kind == "c":
-            self._control(conns, json.loads(rest))
+            self._control(conns, jsontext.loads(rest))
         else:
             log.warning("unknown payload on %s: %.40r", user_channel(user_id), payload)
 
