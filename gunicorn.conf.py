@@ -44,7 +44,8 @@ limit_request_field_size = LIMIT_REQUEST_FIELD_SIZE
 install_gunicorn_json_errors()
 
 # gevent records, for every greenlet it spawns, the greenlet and stack that spawned it (for debugging
-# tools): three greenlets per WebSocket, about 3.4 KB per idle socket (BENCHMARKS.md). Off unless set.
+# tools): each socket's handler and every writer started for a burst of its frames; 3.4 KB per idle
+# socket when sockets had three greenlets each (BENCHMARKS.md). Off unless set.
 os.environ.setdefault("GEVENT_TRACK_GREENLET_TREE", "false")
 
 # prometheus-client's multiprocess mode: every worker writes its metrics under this folder.
