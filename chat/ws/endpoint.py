@@ -137,7 +137,7 @@ def _read_loop(server, reader: Reader, conn: Connection, broker, sends: SendQueu
             return
         raw = reader.receive(timeout=1.0)
         if raw is None:
-            conn.ws.session.count()
+            conn.ws.quiet()
             if not server.connected:
                 return
             continue

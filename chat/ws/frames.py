@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import jsontext
+from core.jsontext import dumps  # compact JSON text, UTF-8 kept as is
 
 CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001  # the server is stopping, or the client stopped answering pings
@@ -22,11 +22,6 @@ REASON_TOO_BIG = "Message is too big"
 REASON_SLOW_CONSUMER = "slow consumer"
 REASON_HEARTBEAT = "heartbeat timeout"
 REASON_SHUTDOWN = "Server shutting down; reconnect and sync."
-
-
-def dumps(frame: Any) -> str:
-    """Compact JSON text of a frame or one of its values, UTF-8 kept as is."""
-    return jsontext.dumps(frame)
 
 
 PONG = dumps({"op": "pong"})

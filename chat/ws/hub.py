@@ -84,10 +84,10 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
 def _positioned_event_payloads(event: dict[str, Any]) -> list[tuple[str, str]]:
     """An edit or a reaction change, at each recipient's inbox position (rooms: live, without one)."""
     kind, cursors = event["type"], event["cursors"]
-    shared = frames.dumps({"message": event["message"]}) if kind == "edit" else ""
+    shared = jsontext.dumps({"message": event["message"]}) if kind == "edit" else ""
     out = []
     for uid in event["recipients"]:
-        data_json = shared or frames.dumps({**event["state"], "reactions": summarize(event["rows"], uid),
+        data_json = shared or jsontext.dumps({**event["state"], "reactions": summarize(event["rows"], uid),
                                             "change": event["change"]})
         pos = cursors.get(uid)
         payload = (frame_payload(frames.event_json(kind, data_json)) if pos is None

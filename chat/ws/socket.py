@@ -50,6 +50,10 @@ class Socket:
         self.last_seen = time.monotonic()
         self.session.received()
 
+    def quiet(self) -> None:
+        """The client sent nothing for a while: count the frames it sent so far into the metrics."""
+        self.session.count()
+
     def heartbeat(self) -> bool:
         """Ping the client; False when the previous ping got no pong and nothing else came."""
         quiet = time.monotonic() - self.last_seen > self.heartbeat_s

@@ -12,9 +12,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from chat.cursors import encode_cursor
 from chat.messages.views import encode_message
 from chat.sync import sync_batch, user_cursor, user_cursors
-from chat.ws.frames import dumps
 from chat.ws.session import CHECK_CHUNK, SessionEnd, ended_sessions
 from core.db import db
+from core.jsontext import dumps
 
 log = logging.getLogger(__name__)
 
