@@ -1,11 +1,12 @@
-"""What a new message changes for each member, inside the send transaction: `record_arrivals`.
+"""What new messages change for each member, inside the send transaction: `plan_arrivals`, `settle_unread`.
 
-Called once per unit of work by every path that appends messages (single sends, batches, server
-posts), after the members' inbox counters are locked and before the senders' read markers move.
+Called once per unit of work by the batched append (every path that stores messages), after the
+members' inbox counters are locked and before the senders' read markers move; the append writes what
+it plans in its last statement (`BatchSql.finish`).
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from flask import current_app
 from sqlalchemy.engine import Connection
@@ -15,34 +16,38 @@ from chat.models import INBOX_KINDS
 from chat.notify import queue
 
 if TYPE_CHECKING:
-    from chat.messages.send import SendResult
+    from chat.messages.batch import SendResult
 
 
-def record_arrivals(conn: Connection, results: Sequence["SendResult"]) -> None:
-    """Move the members' unread totals (the `unread` events go out with the last message's event) and
-    queue a notification for each member with no socket in this process who has not muted the chat (or whom
-    the message mentions).
+def plan_arrivals(conn: Connection, results: Sequence["SendResult"]) -> tuple[dict[int, int], list[dict[str, Any]]]:
+    """The members' unread deltas (non-zero ones), and the notification queue rows: one for each member
+    with no socket in this process who has not muted the chat (or whom the message mentions).
 
     Whether a member is online anywhere is asked again by the notification worker before it sends
     (so nothing here waits on Redis); members online in this process are known for free.
     """
     inbox = [r for r in results if r.created and r.group_kind in INBOX_KINDS]
     if not inbox:
-        return
+        return {}, []
     messages = [(r.message["group_id"], r.message["seq"], _sender_id(r)) for r in inbox]
     deltas, members = unread.arrival_deltas(conn, messages)
-    totals = unread.apply(conn, deltas)
-    if totals:
-        inbox[-1].unread = totals
+    deltas = {uid: d for uid, d in deltas.items() if d}
     if current_app.config.get("NOTIFIER", "off") == "off":
-        return
+        return deltas, []
     wanted = [(uid, group_id, r.message["id"]) for r, (group_id, _, sender_id) in zip(inbox, messages)
               if sender_id is not None
               for uid, member in members.get(group_id, {}).items()
               if uid != sender_id and (not member.muted or _mentions(r.message.get("mentions"), uid))]
     presence = current_app.extensions.get("presence")
     here = presence.here({uid for uid, _, _ in wanted}) if presence is not None and wanted else set()
-    queue.enqueue(conn, [arrival for arrival in wanted if arrival[0] not in here])
+    return deltas, queue.rows(arrival for arrival in wanted if arrival[0] not in here)
+
+
+def settle_unread(results: Sequence["SendResult"], totals: Mapping[int, int]) -> None:
+    """Hand the new unread totals to the last message's event (the `unread` events go out with it)."""
+    inbox = [r for r in results if r.created and r.group_kind in INBOX_KINDS]
+    if inbox and totals:
+        inbox[-1].unread = unread.clamped(totals)
 
 
 def _mentions(mentions: list[int] | str | None, user_id: int) -> bool:

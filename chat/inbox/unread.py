@@ -51,7 +51,11 @@ def apply(s: Session | Connection, deltas: Mapping[int, int]) -> dict[int, int]:
     if not changed:
         return {}
     conn = s.connection() if isinstance(s, Session) else s
-    totals = batch_sql.for_connection(conn).add_unread(conn, changed)
+    return clamped(batch_sql.for_connection(conn).add_unread(conn, changed))
+
+
+def clamped(totals: Mapping[int, int]) -> dict[int, int]:
+    """Stored totals as shown: never below 0."""
     return {uid: max(int(total), 0) for uid, total in totals.items()}
 
 
@@ -67,10 +71,7 @@ def arrival_deltas(conn: Connection, messages: Iterable[tuple[int, int, int | No
     (sending moves their read marker to their message).
     """
     messages = list(messages)
-    groups = sorted({group_id for group_id, _, _ in messages})
-    rows = conn.execute(select(members_t.c.group_id, members_t.c.user_id, members_t.c.last_read_seq,
-                               members_t.c.hidden_until_seq, members_t.c.muted)
-                        .where(members_t.c.group_id.in_(groups))).all()
+    rows = batch_sql.for_connection(conn).read(conn, "markers_of", {group_id for group_id, _, _ in messages})
     members: dict[int, dict[int, Any]] = {}
     for row in rows:
         members.setdefault(row.group_id, {})[row.user_id] = row

@@ -9,7 +9,9 @@ failing send costs the others nothing.
 Order inside the transaction: replays and refusals of content found first; group rows locked in
 ascending id; each sender's right to post checked against them; seqs handed out in the batch's
 order; inbox counters moved once each in ascending user id, positions handed out in the batch's
-order; inbox rows; the groups' last message and the members' activity and read markers. Each new
+order; the members' read markers read (unread totals, notifications); then one `finish` writes inbox
+rows, the groups' last message, unread totals, notifications and the members' activity and read
+markers (one statement on PostgreSQL). Each new
 message's event is raised in the unit of work, published after it commits (`core.db`).
 """
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from chat.events import Event, emit
-from chat.inbox.arrivals import record_arrivals
+from chat.inbox.arrivals import plan_arrivals, settle_unread
 from chat.messages import batch_sql, extras, posting, screening
 from chat.messages.bodies import validate_client_id, validate_content
 from chat.messages.views import encode_message, message_dict, message_from_row, message_query
@@ -258,17 +260,17 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
         results.append(SendResult(message=message, created=True, cursors=cursors,
                                   recipients=sorted(cursors) if cursors else sorted(members[s.group_id]),
                                   group_kind=kind))
-    if inbox_rows:
-        q.add_inbox(conn, inbox_rows)
-    q.move_groups(conn, newest, now)
-    record_arrivals(conn, results)  # before the senders' read markers move
+    deltas, notify = plan_arrivals(conn, results)  # read before the senders' read markers move
+    # Inbox groups: every member's activity time (the conversation list orders by it) and each
+    # sender's read marker; rooms: the sender's read marker only.
+    settle_unread(results, q.finish(conn, batch_sql.Writes(
+        at=now, inbox=inbox_rows, newest=newest,
+        touched={gid: list(members[gid]) for gid in newest if groups[gid].kind in INBOX_KINDS},
+        read_to={(gid, sid): seq for (gid, sid), seq in read_to.items() if sid is not None},
+        unread=deltas, notify=notify)))
     read_only = {s.group_id: s.read_only for s in accepted if s.read_only is not None}
     if read_only:
         q.set_read_only(conn, read_only)
-    # Inbox groups: every member's activity time (the conversation list orders by it) and each
-    # sender's read marker; rooms: the sender's read marker only.
-    q.move_members(conn, {gid: list(members[gid]) for gid in newest if groups[gid].kind in INBOX_KINDS},
-                   {(gid, sid): seq for (gid, sid), seq in read_to.items() if sid is not None}, now)
     mentioned = [(s.group_id, seq, s.sender_id, s.mentions) for s, seq in zip(accepted, seqs) if s.mentions]
     if mentioned:
         extras.record_mentions(conn, mentioned)

@@ -10,6 +10,7 @@ per column, not one per value. SQLite runs the same steps with expanding IN list
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Sequence
 
@@ -26,6 +27,7 @@ from sqlalchemy import (
     column,
     func,
     insert,
+    literal,
     select,
     update,
 )
@@ -34,6 +36,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from chat.tables import blocks_t, counters_t, groups_t, inbox_t, listings_t, members_t, messages_t, users_t
+from chat.notify import queue
 from core import jsontext
 
 g, m, msg, b = groups_t.c, members_t.c, messages_t.c, blocks_t.c
@@ -55,7 +58,23 @@ def _reads(ids_in) -> dict[str, Any]:
                           users_t.c.banned_until).where(ids_in(users_t.c.id, "ids")),
         "members_of": select(m.group_id, m.user_id, m.role, m.muted_until).where(ids_in(m.group_id, "ids"))
                       .order_by(m.group_id, m.user_id),
+        # the members' read markers, read after their inbox counters are locked (chat/inbox/unread.py)
+        "markers_of": select(m.group_id, m.user_id, m.last_read_seq, m.hidden_until_seq, m.muted)
+                      .where(ids_in(m.group_id, "ids")),
     }
+
+
+@dataclass
+class Writes:
+    """What a batch writes once its messages are in and its members' inbox positions taken (`BatchSql.finish`)."""
+
+    at: datetime
+    inbox: list[tuple[int, int, int, int]]  # (user_id, pos, message_id, group_id)
+    newest: dict[int, tuple[int, int]]  # group → (seq, id) of its newest message
+    touched: dict[int, list[int]]  # item or direct group → its members (their activity time moves)
+    read_to: dict[tuple[int, int], int]  # (group, sender) → the sender's newest seq there (their read marker)
+    unread: dict[int, int]  # user → unread delta (chat/inbox/unread.py)
+    notify: list[dict[str, Any]] = field(default_factory=list)  # notification queue rows (chat/notify/queue.py)
 
 
 # UPDATE parameters may not share a column's name: `gid`, `sid` (sender), `new_seq`, `mid`, `at`, `ro`.
@@ -133,6 +152,17 @@ class BatchSql:
         conn.execute(self.insert_inbox, [{"user_id": u, "pos": p, "message_id": mid, "group_id": gid}
                                          for u, p, mid, gid in rows])
 
+    def finish(self, conn: Connection, w: Writes) -> dict[int, int]:
+        """The batch's inbox rows, its groups' newest messages, the members' unread totals (their counter rows
+        locked), notifications and activity times and the senders' read markers; user → new unread total."""
+        if w.inbox:
+            self.add_inbox(conn, w.inbox)
+        self.move_groups(conn, w.newest, w.at)
+        totals = self.add_unread(conn, w.unread) if w.unread else {}
+        queue.enqueue(conn, w.notify)
+        self.move_members(conn, w.touched, w.read_to, w.at)
+        return totals
+
     def move_groups(self, conn: Connection, last: dict[int, tuple[int, int]], at: datetime) -> None:
         """Each group's newest message: group → (seq, message id)."""
         conn.execute(self.move_group, [{"gid": gid, "new_seq": seq, "mid": mid, "at": at}
@@ -167,16 +197,56 @@ class BatchSql:
             conn.execute(self.move_read_marker, rooms)
 
 
-def _unnest(**columns: Any) -> Any:
+def _unnest(alias: str = "v", **columns: Any) -> Any:
     """`unnest(:a, :b, …) AS v(a, b, …)`: one array parameter per column, each named as its column."""
     # psycopg's dialect casts each parameter to its type (`%(ids)s::BIGINT[]`), as unnest needs.
     arrays = [bindparam(name, type_=postgresql.ARRAY(type_)) for name, type_ in columns.items()]
     return (func.unnest(*arrays).table_valued(*(column(name, type_) for name, type_ in columns.items()))
-            .render_derived(name="v"))
+            .render_derived(name=alias))
 
 
 def _pg_any(col, name: str) -> ColumnElement[bool]:
     return col == any_(bindparam(name, type_=postgresql.ARRAY(BigInteger())))
+
+
+def _marks(inbox_members: dict[int, list[int]], read_to: dict[tuple[int, int], int]) -> list[list]:
+    """The members to touch as columns (group, user, seq, touch): `touch` moves the activity time (item and
+    direct groups, every member), `seq` the read marker (each sender; 0 leaves it)."""
+    rows = [(gid, uid, read_to.get((gid, uid), 0), True) for gid in sorted(inbox_members)
+            for uid in inbox_members[gid]]
+    rows += [(gid, sid, seq, False) for (gid, sid), seq in sorted(read_to.items()) if gid not in inbox_members]
+    return _columns(rows, 4)
+
+
+def _finish_statement() -> Any:
+    """PostgresBatchSql.finish's statement: add_inbox, move_groups, move_members and the notification upsert
+    as data-modifying CTEs beside add_unread, whose totals it returns. The writes touch different rows of
+    different tables, so the order PostgreSQL runs them in does not matter."""
+    at = bindparam("at", type_=m.activity_at.type)
+    i = _unnest("i", inbox_users=BigInteger, inbox_positions=BigInteger, inbox_messages=BigInteger,
+                inbox_groups=BigInteger)
+    inbox = insert(inbox_t).from_select(["user_id", "pos", "message_id", "group_id"], select(
+        i.c.inbox_users, i.c.inbox_positions, i.c.inbox_messages, i.c.inbox_groups)).cte("new_inbox")
+    last = _unnest("l", newest_groups=BigInteger, newest_seqs=Integer, newest_messages=BigInteger)
+    groups = update(groups_t).where(g.id == last.c.newest_groups).values(
+        last_seq=last.c.newest_seqs, last_message_id=last.c.newest_messages, last_message_at=at).cte("moved_groups")
+    k = _unnest("k", mark_groups=BigInteger, mark_users=BigInteger, mark_seqs=Integer, mark_touch=postgresql.BOOLEAN)
+    members = update(members_t).where(m.group_id == k.c.mark_groups, m.user_id == k.c.mark_users).values(
+        activity_at=case((k.c.mark_touch, at), else_=m.activity_at),
+        last_read_seq=func.greatest(m.last_read_seq, k.c.mark_seqs)).cte("moved_members")
+    q = _unnest("q", notify_users=BigInteger, notify_groups=BigInteger, notify_messages=BigInteger,
+                notify_counts=Integer)
+    nc = queue.n.c
+    notified = queue.upsert(postgresql.insert(queue.n).from_select(
+        ["user_id", "group_id", "message_id", "pending_count", "due_at", "attempts", "sent_count", "updated_at"],
+        select(q.c.notify_users, q.c.notify_groups, q.c.notify_messages, q.c.notify_counts,
+               bindparam("notify_due", type_=nc.due_at.type), literal(0), literal(0),
+               bindparam("notify_updated", type_=nc.updated_at.type)))).cte("notified")
+    d = _unnest("d", unread_users=BigInteger, unread_deltas=BigInteger)
+    unread = (update(counters_t).where(counters_t.c.user_id == d.c.unread_users)
+              .values(unread_total=counters_t.c.unread_total + d.c.unread_deltas)
+              .returning(counters_t.c.user_id, counters_t.c.unread_total)).cte("unread")
+    return select(unread.c.user_id, unread.c.unread_total).add_cte(inbox, groups, members, notified)
 
 
 class PostgresBatchSql(BatchSql):
@@ -206,23 +276,12 @@ class PostgresBatchSql(BatchSql):
     advance = (_upsert.on_conflict_do_update(index_elements=[counters_t.c.user_id],
                                              set_={"last_pos": counters_t.c.last_pos + _upsert.excluded.last_pos})
                .returning(counters_t.c.user_id, counters_t.c.last_pos))
-    _inbox = _unnest(user_ids=BigInteger, positions=BigInteger, message_ids=BigInteger, group_ids=BigInteger)
-    add_inbox_sql = insert(inbox_t).from_select(
-        ["user_id", "pos", "message_id", "group_id"],
-        select(_inbox.c.user_ids, _inbox.c.positions, _inbox.c.message_ids, _inbox.c.group_ids))
-    _last = _unnest(ids=BigInteger, seqs=Integer, message_ids=BigInteger)
-    move_groups_sql = update(groups_t).where(g.id == _last.c.ids).values(
-        last_seq=_last.c.seqs, last_message_id=_last.c.message_ids, last_message_at=bindparam("at"))
-    # One row per member to touch: `touch` moves the activity time (item and direct groups), `seq` the read marker.
-    _marks = _unnest(group_ids=BigInteger, user_ids=BigInteger, seqs=Integer, touch=postgresql.BOOLEAN)
-    move_members_sql = update(members_t).where(m.group_id == _marks.c.group_ids, m.user_id == _marks.c.user_ids).values(
-        activity_at=case((_marks.c.touch, bindparam("at", type_=m.activity_at.type)), else_=m.activity_at),
-        last_read_seq=func.greatest(m.last_read_seq, _marks.c.seqs))
-
     _deltas = _unnest(user_ids=BigInteger, deltas=BigInteger)
     add_unread_sql = (update(counters_t).where(counters_t.c.user_id == _deltas.c.user_ids)
                       .values(unread_total=counters_t.c.unread_total + _deltas.c.deltas)
                       .returning(counters_t.c.user_id, counters_t.c.unread_total))
+    #: `finish` in one statement (one round trip): each write a CTE over its own arrays, the unread totals returned
+    finish_sql = _finish_statement()
 
     def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
         users = sorted(deltas)
@@ -252,25 +311,24 @@ class PostgresBatchSql(BatchSql):
         users = sorted(counts)  # rows are locked in this order: ascending user id, in every unit of work
         return dict(conn.execute(self.advance, {"user_ids": users, "counts": [counts[u] for u in users]}).all())
 
-    def add_inbox(self, conn: Connection, rows: Iterable[tuple[int, int, int, int]]) -> None:
-        cols = _columns(list(rows), 4)
-        conn.execute(self.add_inbox_sql, {"user_ids": cols[0], "positions": cols[1], "message_ids": cols[2],
-                                          "group_ids": cols[3]})
-
-    def move_groups(self, conn: Connection, last: dict[int, tuple[int, int]], at: datetime) -> None:
-        ids = sorted(last)
-        conn.execute(self.move_groups_sql, {"ids": ids, "seqs": [last[i][0] for i in ids],
-                                            "message_ids": [last[i][1] for i in ids], "at": at})
-
-    def move_members(self, conn: Connection, inbox_members: dict[int, list[int]],
-                     read_to: dict[tuple[int, int], int], at: datetime) -> None:
-        rows = [(gid, uid, read_to.get((gid, uid), 0), True) for gid in sorted(inbox_members)
-                for uid in inbox_members[gid]]
-        rows += [(gid, sid, seq, False) for (gid, sid), seq in sorted(read_to.items()) if gid not in inbox_members]
-        if rows:
-            cols = _columns(rows, 4)
-            conn.execute(self.move_members_sql, {"group_ids": cols[0], "user_ids": cols[1], "seqs": cols[2],
-                                                 "touch": cols[3], "at": at})
+    def finish(self, conn: Connection, w: Writes) -> dict[int, int]:
+        inbox = _columns(w.inbox, 4)
+        ids = sorted(w.newest)
+        marks = _marks(w.touched, w.read_to)
+        users = sorted(w.unread)
+        notify = _columns([(r["user_id"], r["group_id"], r["message_id"], r["pending_count"]) for r in w.notify], 4)
+        return dict(conn.execute(self.finish_sql, {
+            "at": w.at,
+            "inbox_users": inbox[0], "inbox_positions": inbox[1], "inbox_messages": inbox[2], "inbox_groups": inbox[3],
+            "newest_groups": ids, "newest_seqs": [w.newest[i][0] for i in ids],
+            "newest_messages": [w.newest[i][1] for i in ids],
+            "mark_groups": marks[0], "mark_users": marks[1], "mark_seqs": marks[2], "mark_touch": marks[3],
+            "unread_users": users, "unread_deltas": [w.unread[u] for u in users],
+            "notify_users": notify[0], "notify_groups": notify[1], "notify_messages": notify[2],
+            "notify_counts": notify[3],
+            # every row of one batch is due and updated at the same times
+            "notify_due": w.notify[0]["due_at"] if w.notify else None,
+            "notify_updated": w.notify[0]["updated_at"] if w.notify else None}).all())
 
 
 def _columns(rows: Sequence[tuple], width: int) -> list[list]:

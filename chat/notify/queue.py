@@ -25,8 +25,9 @@ n = ChatNotification.__table__
 c = n.c
 
 
-def _upsert(insert) -> Any:
-    stmt = insert(n)
+def upsert(stmt: Any) -> Any:
+    """`stmt`, a dialect's INSERT of queue rows (VALUES or a SELECT), folding into a pending row of the same
+    (user, conversation) instead of failing on it."""
     ex = stmt.excluded
     idle = c.due_at.is_(None)
     return stmt.on_conflict_do_update(index_elements=[c.user_id, c.group_id], set_={
@@ -38,12 +39,12 @@ def _upsert(insert) -> Any:
         "updated_at": ex.updated_at})
 
 
-UPSERT = {"postgresql": _upsert(postgresql.insert), "sqlite": _upsert(sqlite.insert)}
+UPSERT = {"postgresql": upsert(postgresql.insert(n)), "sqlite": upsert(sqlite.insert(n))}
 
 
-def enqueue(conn: Connection, arrivals: Iterable[tuple[int, int, int]]) -> int:
-    """Queue `(user_id, group_id, message_id)` arrivals (in message order) inside the send transaction;
-    how many rows were written."""
+def rows(arrivals: Iterable[tuple[int, int, int]]) -> list[dict[str, Any]]:
+    """The queue rows of `(user_id, group_id, message_id)` arrivals (in message order): one per (user,
+    conversation), with its newest message and how many arrived, due after NOTIFY_DELAY_S."""
     now = utcnow()
     due = now + timedelta(seconds=current_app.config["NOTIFY_DELAY_S"])
     folded: dict[tuple[int, int], dict[str, Any]] = {}
@@ -53,9 +54,13 @@ def enqueue(conn: Connection, arrivals: Iterable[tuple[int, int, int]]) -> int:
             "sent_count": 0, "updated_at": now})
         row["message_id"] = message_id
         row["pending_count"] += 1
-    if folded:
-        conn.execute(UPSERT[conn.dialect.name], [folded[key] for key in sorted(folded)])
-    return len(folded)
+    return [folded[key] for key in sorted(folded)]
+
+
+def enqueue(conn: Connection, queued: Sequence[dict[str, Any]]) -> None:
+    """Write queue `rows` inside the caller's transaction (the send's)."""
+    if queued:
+        conn.execute(UPSERT[conn.dialect.name], list(queued))
 
 
 @dataclass(frozen=True)
