@@ -5,7 +5,7 @@ from typing import cast
 
 from sqlalchemy import Table
 
-from chat.models import ChatGroup, ChatMember, ChatMessage, ChatReaction, InboxCounter, InboxEntry
+from chat.models import ChatGroup, ChatMember, ChatMessage, ChatNotification, ChatReaction, InboxCounter, InboxEntry
 from marketplace.models import Block, Listing, User
 
 groups_t = cast(Table, ChatGroup.__table__)
@@ -13,6 +13,7 @@ members_t = cast(Table, ChatMember.__table__)
 messages_t = cast(Table, ChatMessage.__table__)
 counters_t = cast(Table, InboxCounter.__table__)
 inbox_t = cast(Table, InboxEntry.__table__)
+notifications_t = cast(Table, ChatNotification.__table__)
 reactions_t = cast(Table, ChatReaction.__table__)
 users_t = cast(Table, User.__table__)
 listings_t = cast(Table, Listing.__table__)

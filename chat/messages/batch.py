@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from chat.events import Event, emit
@@ -133,6 +133,10 @@ def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
     if batch:
         try:
             outcomes_by_index = _append_many(batch)
+        except IntegrityError:
+            # Most often a retry of a stored message (its client_id is unique per sender): each alone finds it.
+            log.info("a batch of %d sends broke a constraint; sending them one by one", len(batch))
+            again = batch + again
         except SQLAlchemyError:
             log.warning("a batch of %d sends failed; sending them one by one", len(batch), exc_info=True)
             again = batch + again
@@ -165,9 +169,13 @@ def _is_new(outcome: Outcome | None) -> bool:
 
 
 def _append_many(batch: list[Send]) -> dict[int, Outcome]:
-    """The batch in one transaction; a database error fails it whole (the caller retries each alone)."""
+    """The batch in one transaction; a database error fails it whole (the caller retries each alone).
+
+    Sends are taken as new: a retry of a stored message breaks the unique (sender, client_id) on insert
+    and fails the batch, whose sends then go alone, each checked first. Retries are rare (a client
+    resending after a lost ack), and checking every batch up front costs a statement each time."""
     with db.core_transaction() as conn:
-        return append(conn, batch)
+        return append(conn, batch, check_replays=False)
 
 
 def _append_alone(send: Send) -> Outcome:
@@ -180,21 +188,23 @@ def _append_alone(send: Send) -> Outcome:
         return exc
 
 
-def append(executor: Session | Connection, sends: Sequence[Send]) -> dict[int, Outcome]:
+def append(executor: Session | Connection, sends: Sequence[Send], *, check_replays: bool = True) -> dict[int, Outcome]:
     """Append the sends inside the caller's unit of work; each one's outcome by its index.
 
     Missing groups are 404 `not_found` for every send; a checked send is refused (404/403) as
-    `posting.posting_refusal` says. Each new message's event is raised here, published after commit.
+    `posting.posting_refusal` says, unless its client_id names a stored message (a retry gets its
+    copy whatever changed since). Each new message's event is raised here, published after commit.
+    `check_replays=False` looks a client_id up only for a refused send: the others are taken as new
+    (`_append_many`).
     """
     conn = executor.connection() if isinstance(executor, Session) else executor
     q = batch_sql.for_connection(conn)
     outcomes: dict[int, Outcome] = {}
-    keyed = [(s.sender_id, s.client_id) for s in sends if s.sender_id is not None and s.client_id is not None]
-    stored = q.sent_before(conn, keyed) if keyed else set()
+    stored = _stored(conn, q, [s for s in sends if check_replays or s.refusal is not None])
     fresh: list[Send] = []
     for s in sends:
-        if s.sender_id is not None and s.client_id is not None and (s.sender_id, s.client_id) in stored:
-            outcomes[s.index] = _replay(conn, s, s.sender_id, s.client_id)
+        if _key(s) in stored:
+            outcomes[s.index] = _replay(conn, s)
         elif s.refusal is not None:
             outcomes[s.index] = s.refusal
         else:
@@ -203,11 +213,20 @@ def append(executor: Session | Connection, sends: Sequence[Send]) -> dict[int, O
         return outcomes
 
     groups, members, senders, refusals = posting.check(conn, q, fresh)
+    if not check_replays and refusals:
+        # A refused send may retry a message stored before what refuses it now: it gets its copy.
+        refused = [s for s in fresh if s.index in refusals]
+        retried = _stored(conn, q, refused)
+        for s in refused:
+            if _key(s) in retried:
+                outcomes[s.index] = _replay(conn, s)
+                del refusals[s.index]
+        fresh = [s for s in fresh if s.index not in outcomes]
     snapshots: dict[int, dict] = {}
     extra = [s for s in fresh if s.index not in refusals and (s.reply_to_id is not None or s.mentions is not None)]
     if extra:
-        snapshots, refused = extras.check(conn, extra, groups, members)
-        refusals.update(refused)
+        snapshots, refused_extra = extras.check(conn, extra, groups, members)
+        refusals.update(refused_extra)
     accepted = [s for s in fresh if s.index not in refusals]
     outcomes.update(refusals)
     if accepted:
@@ -215,6 +234,16 @@ def append(executor: Session | Connection, sends: Sequence[Send]) -> dict[int, O
             outcomes[s.index] = result
             emit(result.event())
     return outcomes
+
+
+def _key(s: Send) -> tuple[int | None, str | None]:
+    return (s.sender_id, s.client_id)
+
+
+def _stored(conn: Connection, q: batch_sql.BatchSql, sends: Sequence[Send]) -> set[tuple[int, str]]:
+    """Which of these sends' (sender, client_id) name a stored message (sends without one never do)."""
+    keyed = [(s.sender_id, s.client_id) for s in sends if s.sender_id is not None and s.client_id is not None]
+    return q.sent_before(conn, keyed) if keyed else set()
 
 
 def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups: dict[int, Any],
@@ -277,18 +306,19 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
     return results
 
 
-def _replay(conn: Connection, s: Send, sender_id: int, client_id: str) -> SendResult | ApiError:
+def _replay(conn: Connection, s: Send) -> SendResult | ApiError:
     """The message this sender stored under this client_id before (409 when it was in another group)."""
-    row = conn.execute(message_query().where(messages_t.c.sender_id == sender_id,
-                                             messages_t.c.client_id == client_id)).one()
+    row = conn.execute(message_query().where(messages_t.c.sender_id == s.sender_id,
+                                             messages_t.c.client_id == s.client_id)).one()
     if row.group_id != s.group_id:
         return Conflict("This client_id was already used for a message in another group.",
                         code="client_id_reused", details={"fields": {"client_id": ["Already used."]}})
-    pos = conn.scalar(select(inbox_t.c.pos).where(inbox_t.c.user_id == sender_id, inbox_t.c.message_id == row.id,
+    pos = conn.scalar(select(inbox_t.c.pos).where(inbox_t.c.user_id == s.sender_id, inbox_t.c.message_id == row.id,
                                                   inbox_t.c.kind == INBOX_MESSAGE))
     kind = conn.execute(select(groups_t.c.kind).where(groups_t.c.id == s.group_id)).scalar_one()
     return SendResult(message=message_from_row(row), created=False,
-                      cursors={sender_id: pos} if pos is not None else {}, recipients=[], group_kind=kind)
+                      cursors={s.sender_id: pos} if pos is not None and s.sender_id is not None else {},
+                      recipients=[], group_kind=kind)
 
 
 def check_sender(executor: Session | Connection, *, group_id: int, sender_id: int) -> None:

@@ -35,8 +35,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from chat.tables import blocks_t, counters_t, groups_t, inbox_t, listings_t, members_t, messages_t, users_t
 from chat.notify import queue
+from chat.tables import (
+    blocks_t,
+    counters_t,
+    groups_t,
+    inbox_t,
+    listings_t,
+    members_t,
+    messages_t,
+    notifications_t,
+    users_t,
+)
 from core import jsontext
 
 g, m, msg, b = groups_t.c, members_t.c, messages_t.c, blocks_t.c
@@ -236,8 +246,8 @@ def _finish_statement() -> Any:
         last_read_seq=func.greatest(m.last_read_seq, k.c.mark_seqs)).cte("moved_members")
     q = _unnest("q", notify_users=BigInteger, notify_groups=BigInteger, notify_messages=BigInteger,
                 notify_counts=Integer)
-    nc = queue.n.c
-    notified = queue.upsert(postgresql.insert(queue.n).from_select(
+    nc = notifications_t.c
+    notified = queue.upsert(postgresql.insert(notifications_t).from_select(
         ["user_id", "group_id", "message_id", "pending_count", "due_at", "attempts", "sent_count", "updated_at"],
         select(q.c.notify_users, q.c.notify_groups, q.c.notify_messages, q.c.notify_counts,
                bindparam("notify_due", type_=nc.due_at.type), literal(0), literal(0),

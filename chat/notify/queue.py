@@ -18,10 +18,10 @@ from sqlalchemy import case, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from chat.models import ChatNotification
+from chat.tables import notifications_t
 from core.db import utcnow
 
-n = ChatNotification.__table__
+n = notifications_t
 c = n.c
 
 
@@ -81,7 +81,7 @@ def claim(conn: Connection, *, now: datetime, limit: int, lease_s: float) -> lis
     due = (select(c.user_id, c.group_id)
            .where(c.due_at <= now, or_(c.lease_until.is_(None), c.lease_until < now))
            .order_by(c.due_at).limit(limit).with_for_update(skip_locked=True))
-    rows = conn.execute(update(n).where(tuple_(c.user_id, c.group_id).in_(due))  # type: ignore[arg-type]
+    rows = conn.execute(update(n).where(tuple_(c.user_id, c.group_id).in_(due))
                         .values(lease_until=now + timedelta(seconds=lease_s), lease_token=token,
                                 attempts=c.attempts + 1)
                         .returning(c.user_id, c.group_id, c.message_id, c.pending_count, c.attempts)).all()
@@ -104,14 +104,14 @@ def finish(conn: Connection, item: Claimed, *, outcome: str, now: datetime, wind
         values.update(quiet_until=quiet, sent_count=c.sent_count + 1, due_at=case((newer, quiet), else_=None))
     else:
         values["due_at"] = case((newer, now), else_=None)
-    done = conn.execute(update(n).where(c.user_id == item.user_id, c.group_id == item.group_id,  # type: ignore[arg-type]
+    done = conn.execute(update(n).where(c.user_id == item.user_id, c.group_id == item.group_id,
                                         c.lease_token == item.token).values(**values))
     return done.rowcount > 0
 
 
 def retry_later(conn: Connection, item: Claimed, *, now: datetime, delay_s: float) -> bool:
     """Release a claimed row to be tried again after `delay_s`."""
-    done = conn.execute(update(n).where(c.user_id == item.user_id, c.group_id == item.group_id,  # type: ignore[arg-type]
+    done = conn.execute(update(n).where(c.user_id == item.user_id, c.group_id == item.group_id,
                                         c.lease_token == item.token)
                         .values(lease_until=None, lease_token=None, outcome="retrying", updated_at=now,
                                 due_at=now + timedelta(seconds=delay_s)))

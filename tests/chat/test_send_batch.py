@@ -101,6 +101,29 @@ def test_retries_in_and_across_batches_answer_with_the_first_message(client, fac
     assert [m["body"]["text"] for m in chat.history(seller, group_id)["items"]] == ["第一次", "卖家的"]
 
 
+def test_a_retry_among_new_sends_gets_its_copy_and_the_new_ones_commit_without_a_gap(client, factory, chat, caplog):
+    # Batches take sends as new; the retry breaks the unique client_id, and each send then goes alone.
+    seller, buyer = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    first = run(client, [text(buyer, group_id, "x", "第一次")])
+    out = run(client, [text(seller, group_id, "s1"), text(buyer, group_id, "x", "重发"), text(buyer, group_id, "y")])
+    assert codes(out) == ["new", "replay", "new"]
+    assert out[1].message == first[0].message and out[1].cursors == {buyer.id: 1}
+    assert [(m["seq"], m["client_id"]) for m in chat.history(seller, group_id)["items"]] == [(1, "x"), (2, "s1"), (3, "y")]
+    assert inbox(client, seller) == [(1, group_id, 1), (2, group_id, 2), (3, group_id, 3)]
+    assert not [r for r in caplog.records if r.levelname in ("WARNING", "ERROR")]
+
+
+def test_a_retry_refused_now_still_gets_the_message_stored_before(client, factory, chat):
+    seller, buyer = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    first = run(client, [text(buyer, group_id, "x")])
+    chat.block(seller, buyer)
+    out = run(client, [text(buyer, group_id, "x"), text(buyer, group_id, "y")])
+    assert codes(out) == ["replay", "blocked"]
+    assert out[0].message == first[0].message
+
+
 def test_rooms_and_blocked_content_take_the_single_send_path(client, factory, chat):
     owner, buyer, seller = factory.user(), factory.user(), factory.user()
     room = chat.room(owner)
