@@ -68,6 +68,12 @@ def _reads(ids_in) -> dict[str, Any]:
                           users_t.c.banned_until).where(ids_in(users_t.c.id, "ids")),
         "members_of": select(m.group_id, m.user_id, m.role, m.muted_until).where(ids_in(m.group_id, "ids"))
                       .order_by(m.group_id, m.user_id),
+        # the same with each sender's user row beside their member rows (`id` None on the others' rows)
+        "members_and_senders": select(m.group_id, m.user_id, m.role, m.muted_until, users_t.c.id, users_t.c.nickname,
+                                      users_t.c.avatar_url, users_t.c.banned_at, users_t.c.banned_until)
+                               .select_from(members_t.outerjoin(users_t, and_(users_t.c.id == m.user_id,
+                                                                              ids_in(users_t.c.id, "senders"))))
+                               .where(ids_in(m.group_id, "ids")).order_by(m.group_id, m.user_id),
         # the members' read markers, read after their inbox counters are locked (chat/inbox/unread.py)
         "markers_of": select(m.group_id, m.user_id, m.last_read_seq, m.hidden_until_seq, m.muted)
                       .where(ids_in(m.group_id, "ids")),
@@ -131,6 +137,11 @@ class BatchSql:
     def read(self, conn: Connection, name: str, ids: Iterable[int]) -> list[Any]:
         """Rows of one of `reads` for these ids."""
         return list(conn.execute(self.reads[name], {"ids": sorted(set(ids))}).all())
+
+    def members_and_senders(self, conn: Connection, group_ids: Iterable[int], sender_ids: Iterable[int]) -> list[Any]:
+        """The groups' member rows, each sender's with their user row (`reads["members_and_senders"]`)."""
+        return list(conn.execute(self.reads["members_and_senders"],
+                                 {"ids": sorted(set(group_ids)), "senders": sorted(set(sender_ids))}).all())
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""

@@ -21,11 +21,18 @@ def check(conn: Connection, q: BatchSql, sends: Sequence[Any]) -> tuple[dict[int
     groups = {row.id: row for row in q.read(conn, "lock_groups", [s.group_id for s in sends])}
     members: dict[int, dict[int, str]] = {gid: {} for gid in groups}
     muted: dict[tuple[int, int], datetime] = {}  # (group, user) → muted_until, for the muted ones
-    for row in q.read(conn, "members_of", groups):
+    sender_ids = {s.sender_id for s in sends if s.sender_id}
+    senders: dict[int, Any] = {}
+    for row in q.members_and_senders(conn, groups, sender_ids):
         members[row.group_id][row.user_id] = row.role
         if row.muted_until is not None:
             muted[(row.group_id, row.user_id)] = row.muted_until
-    senders = {row.id: row for row in q.read(conn, "senders", {s.sender_id for s in sends if s.sender_id})}
+        if row.id is not None:
+            senders[row.id] = row
+    # Server posts may come from a user who is no member (an admin's test message); a member's send
+    # from a non-member is refused whatever their user row says.
+    if outsiders := {s.sender_id for s in sends if s.sender_id and not s.checked} - senders.keys():
+        senders.update((row.id, row) for row in q.read(conn, "senders", outsiders))
     parties = set()
     for s in sends:
         group = groups.get(s.group_id)
