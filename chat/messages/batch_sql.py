@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import (
     BigInteger,
@@ -25,9 +25,11 @@ from sqlalchemy import (
     case,
     cast,
     column,
+    exists,
     func,
     insert,
     literal,
+    or_,
     select,
     update,
 )
@@ -55,13 +57,25 @@ g, m, msg, b = groups_t.c, members_t.c, messages_t.c, blocks_t.c
 MessageRow = tuple[int, int, int | None, str, dict, Any, str | None, int | None, dict | None, Any]
 
 
-def _reads(ids_in) -> dict[str, Any]:
-    """The batch's reads by id lists, given how a backend tests `column` against a list parameter `name`."""
+def _parties_blocked(key_part: Callable[[int], Any]) -> Any:
+    """Whether the two parties of an item or direct group blocked each other (false for rooms and user groups),
+    given how a backend reads part 1 or 2 of a direct group's key `low:high` as a user id."""
+    first = case((g.kind == "item", g.buyer_id), (g.kind == "direct", key_part(1)))
+    second = case((g.kind == "item", g.seller_id), (g.kind == "direct", key_part(2)))
+    return exists().where(or_(and_(b.blocker_id == first, b.blocked_id == second),
+                              and_(b.blocker_id == second, b.blocked_id == first)))
+
+
+def _reads(ids_in, key_part: Callable[[int], Any]) -> dict[str, Any]:
+    """The batch's reads by id lists, given how a backend tests `column` against a list parameter `name`
+    (and reads a part of a direct group's key)."""
     return {
-        # the groups' rows, locked in ascending id (the order every unit of work takes group locks in)
+        # the groups' rows, locked in ascending id (the order every unit of work takes group locks in), and
+        # whether their parties blocked each other (blocks take no group lock: read with the rows is as good)
         "lock_groups": (
             select(g.id, g.kind, g.read_only, g.last_seq, g.buyer_id, g.seller_id, g.direct_key,
-                   g.listing_final_at, listings_t.c.status.label("listing_status"))
+                   g.listing_final_at, listings_t.c.status.label("listing_status"),
+                   _parties_blocked(key_part).label("parties_blocked"))
             .select_from(groups_t.outerjoin(listings_t, listings_t.c.id == g.listing_id))
             .where(ids_in(g.id, "ids")).order_by(g.id).with_for_update(of=groups_t)),
         "senders": select(users_t.c.id, users_t.c.nickname, users_t.c.avatar_url, users_t.c.banned_at,
@@ -100,7 +114,9 @@ _SET_READ_ONLY = update(groups_t).where(g.id == bindparam("gid")).values(read_on
 class BatchSql:
     """The steps of `chat.messages.batch.append`, as SQLite runs them (and the interface every backend has)."""
 
-    reads = _reads(lambda col, name: col.in_(bindparam(name, expanding=True)))
+    reads = _reads(lambda col, name: col.in_(bindparam(name, expanding=True)),
+                   lambda part: cast(func.substr(g.direct_key, 1, func.instr(g.direct_key, ":") - 1) if part == 1
+                                     else func.substr(g.direct_key, func.instr(g.direct_key, ":") + 1), BigInteger))
     insert_messages = insert(messages_t).returning(msg.id, sort_by_parameter_order=True)
     insert_inbox = insert(inbox_t)
     _counters = sqlite.insert(counters_t)
@@ -124,8 +140,6 @@ class BatchSql:
     _first, _second = func.json_extract(_pairs.c.value, "$[0]"), func.json_extract(_pairs.c.value, "$[1]")
     sent_pairs = select(msg.sender_id, msg.client_id).select_from(_pairs).join(
         messages_t, and_(msg.sender_id == _first, msg.client_id == _second))
-    block_pairs = select(b.blocker_id, b.blocked_id).select_from(_pairs).join(
-        blocks_t, and_(b.blocker_id == _first, b.blocked_id == _second))
 
     # Unread totals: each user's delta looked up in one JSON object parameter ({"<user id>": delta}), so
     # the statement is the same whatever the users (a CASE with a parameter per user compiled anew each time).
@@ -146,10 +160,6 @@ class BatchSql:
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""
         return set(conn.execute(self.sent_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}).all())
-
-    def blocks(self, conn: Connection, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
-        """Which of these (blocker_id, blocked_id) pairs are blocks."""
-        return set(conn.execute(self.block_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}).all())
 
     def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
         """Add each user's delta to their unread total (their counter rows locked); user → new total."""
@@ -273,14 +283,11 @@ def _finish_statement() -> Any:
 class PostgresBatchSql(BatchSql):
     """The same steps on PostgreSQL, with array parameters (statement text independent of the batch)."""
 
-    reads = _reads(_pg_any)
+    reads = _reads(_pg_any, lambda part: cast(func.split_part(g.direct_key, ":", part), BigInteger))
     # Pairs are joined from unnest: one index probe per pair (two `= ANY` lists would probe their product).
     _sent = _unnest(sender_ids=BigInteger, client_ids=String)
     sent_pairs = select(msg.sender_id, msg.client_id).select_from(_sent).join(
         messages_t, and_(msg.sender_id == _sent.c.sender_ids, msg.client_id == _sent.c.client_ids))
-    _blocked = _unnest(blockers=BigInteger, blocked=BigInteger)
-    block_pairs = select(b.blocker_id, b.blocked_id).select_from(_blocked).join(
-        blocks_t, and_(b.blocker_id == _blocked.c.blockers, b.blocked_id == _blocked.c.blocked))
     # Bodies travel as JSON text, as SQLAlchemy's JSON type would bind them (core.jsontext; None is JSON null).
     _new = _unnest(group_ids=BigInteger, seqs=Integer, sender_ids=BigInteger, types=String, bodies=Text, exts=Text,
                    client_ids=String, reply_to_ids=BigInteger, reply_tos=Text, mentions=Text)
@@ -312,10 +319,6 @@ class PostgresBatchSql(BatchSql):
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         senders, client_ids = _columns(sorted(set(pairs)), 2)
         return set(conn.execute(self.sent_pairs, {"sender_ids": senders, "client_ids": client_ids}).all())
-
-    def blocks(self, conn: Connection, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
-        blockers, blocked = _columns(sorted(set(pairs)), 2)
-        return set(conn.execute(self.block_pairs, {"blockers": blockers, "blocked": blocked}).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
         cols = _columns(rows, 10)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 from sqlalchemy.engine import Connection
 
 from chat.conversations.archive import is_archived
-from chat.groups.access import not_found, other_party
+from chat.groups.access import not_found
 from chat.messages.batch_sql import BatchSql
 from core.db import utcnow
 from core.errors import ApiError, Forbidden
@@ -33,15 +33,6 @@ def check(conn: Connection, q: BatchSql, sends: Sequence[Any]) -> tuple[dict[int
     # from a non-member is refused whatever their user row says.
     if outsiders := {s.sender_id for s in sends if s.sender_id and not s.checked} - senders.keys():
         senders.update((row.id, row) for row in q.read(conn, "senders", outsiders))
-    parties = set()
-    for s in sends:
-        group = groups.get(s.group_id)
-        other = s.checked and group and other_party(kind=group.kind, buyer_id=group.buyer_id,
-                                                    seller_id=group.seller_id, direct_key=group.direct_key,
-                                                    user_id=s.sender_id)
-        if other:
-            parties.add((s.sender_id, other))
-    found = q.blocks(conn, parties | {(b, a) for a, b in parties}) if parties else set()
     refusals: dict[int, ApiError] = {}
     for s in sends:
         group = groups.get(s.group_id)
@@ -49,27 +40,20 @@ def check(conn: Connection, q: BatchSql, sends: Sequence[Any]) -> tuple[dict[int
         if refusal is None and s.checked:
             refusal = posting_refusal(group, role=members[s.group_id].get(s.sender_id),
                                       muted_until=muted.get((s.group_id, s.sender_id)),
-                                      sender=senders.get(s.sender_id), sender_id=s.sender_id,
-                                      blocked=_blocked_between(found, s.sender_id))
+                                      sender=senders.get(s.sender_id))
         if refusal is not None:
             refusals[s.index] = refusal
     return groups, members, senders, refusals
 
 
-def _blocked_between(found: set[tuple[int, int]], me: int) -> Callable[[int], bool]:
-    """Whether `me` and another user blocked each other, as the blocks `found` say."""
-    return lambda other: (me, other) in found or (other, me) in found
-
-
-def posting_refusal(group: Any, *, role: str | None, sender: Any, sender_id: int,
-                    blocked: Callable[[int], bool],
+def posting_refusal(group: Any, *, role: str | None, sender: Any,
                     muted_until: datetime | None = None) -> ApiError | None:
     """Why the sender may not post in this group (404/403), or None when they may.
 
-    `group` has the group's kind, read_only, party ids, listing_final_at and listing_status; `role` is
-    the sender's there (None: not a member), `muted_until` when they are muted there; `sender` their
-    user row (banned_at, banned_until) as stored now; `blocked(other)` tells whether the sender and the
-    other party of an item or direct group blocked each other.
+    `group` has the group's read_only, listing_final_at, listing_status and parties_blocked (the two
+    parties of an item or direct group blocked each other); `role` is the sender's there (None: not a
+    member), `muted_until` when they are muted there; `sender` their user row (banned_at, banned_until)
+    as stored now.
     """
     if group is None or role is None or sender is None:
         return not_found()
@@ -78,9 +62,8 @@ def posting_refusal(group: Any, *, role: str | None, sender: Any, sender_id: int
     if is_archived(listing_final_at=group.listing_final_at, listing_status=group.listing_status):
         return Forbidden("This conversation is archived: its listing closed long ago. History stays readable.",
                          code="archived")
-    other = other_party(kind=group.kind, buyer_id=group.buyer_id, seller_id=group.seller_id,
-                        direct_key=group.direct_key, user_id=sender_id)
-    if other is not None and blocked(other):
+    # A member of an item or direct group is one of its two parties: a block between them is theirs.
+    if group.parties_blocked:
         return Forbidden("You cannot send messages to this user.", code="blocked")
     if muted_until is not None and muted_until > utcnow():
         return Forbidden("You are muted in this group.", code="muted",
