@@ -257,15 +257,14 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
     for s in accepted:
         last_seq[s.group_id] += 1
         seqs.append(last_seq[s.group_id])
-    ids = q.add_messages(conn, [(s.group_id, seq, s.sender_id, s.type, s.body, s.ext, s.client_id,
-                                 s.reply_to_id, snapshots.get(s.index), s.mentions)
-                                for s, seq in zip(accepted, seqs)], now)
-
     inbox = [s for s in accepted if groups[s.group_id].kind in INBOX_KINDS]
     # Each member's counter moves once by the number of the batch's messages they receive; their
     # positions are then handed out in the batch's order.
     counts = Counter(uid for s in inbox for uid in members[s.group_id])
-    next_pos = {uid: pos - counts[uid] for uid, pos in q.advance_counters(conn, counts).items()} if counts else {}
+    ids, positions = q.add_messages(conn, [(s.group_id, seq, s.sender_id, s.type, s.body, s.ext, s.client_id,
+                                            s.reply_to_id, snapshots.get(s.index), s.mentions)
+                                           for s, seq in zip(accepted, seqs)], now, counts)
+    next_pos = {uid: pos - counts[uid] for uid, pos in positions.items()}
     results: list[SendResult] = []
     inbox_rows = []
     newest: dict[int, tuple[int, int]] = {}  # group → (seq, id) of its newest message

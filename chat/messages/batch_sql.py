@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     update,
@@ -166,12 +167,15 @@ class BatchSql:
         by_user = jsontext.dumps({str(u): d for u, d in deltas.items()})
         return dict(conn.execute(self.add_unread_sql, {"ids": sorted(deltas), "deltas": by_user}).all())
 
-    def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
-        """Insert the messages; their ids in the rows' order."""
-        return list(conn.execute(self.insert_messages, [
+    def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
+                     counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
+        """Insert the messages and move each member's inbox counter by their count (`advance_counters`):
+        the messages' ids in the rows' order, and user → new last position."""
+        ids = list(conn.execute(self.insert_messages, [
             {"group_id": gid, "seq": seq, "sender_id": sid, "type": type, "body": body, "ext": ext,
              "client_id": cid, "created_at": at, "reply_to_id": rid, "reply_to": quote, "mentions": mentions}
             for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows]).scalars())
+        return ids, self.advance_counters(conn, counts) if counts else {}
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         """Move each user's inbox counter by their count, in ascending user id; user → new last position."""
@@ -304,6 +308,10 @@ class PostgresBatchSql(BatchSql):
     advance = (_upsert.on_conflict_do_update(index_elements=[counters_t.c.user_id],
                                              set_={"last_pos": counters_t.c.last_pos + _upsert.excluded.last_pos})
                .returning(counters_t.c.user_id, counters_t.c.last_pos))
+    # The messages and the counters in one statement (one round trip): a counter's row has no seq.
+    _added, _advanced = insert_messages.cte("new_messages"), advance.cte("advanced")
+    add_sql = select(_added.c.id, _added.c.group_id, _added.c.seq).union_all(
+        select(_advanced.c.user_id, _advanced.c.last_pos, cast(null(), Integer)))
     _deltas = _unnest(user_ids=BigInteger, deltas=BigInteger)
     add_unread_sql = (update(counters_t).where(counters_t.c.user_id == _deltas.c.user_ids)
                       .values(unread_total=counters_t.c.unread_total + _deltas.c.deltas)
@@ -320,16 +328,25 @@ class PostgresBatchSql(BatchSql):
         senders, client_ids = _columns(sorted(set(pairs)), 2)
         return set(conn.execute(self.sent_pairs, {"sender_ids": senders, "client_ids": client_ids}).all())
 
-    def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime) -> list[int]:
+    def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
+                     counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
         cols = _columns(rows, 10)
-        ids = {(gid, seq): mid for mid, gid, seq in conn.execute(self.insert_messages, {
-            "group_ids": cols[0], "seqs": cols[1], "sender_ids": cols[2], "types": cols[3],
-            "bodies": [jsontext.dumps(v) for v in cols[4]], "exts": [jsontext.dumps(v) for v in cols[5]],
-            "client_ids": cols[6], "at": at, "reply_to_ids": cols[7],
-            # SQL NULL, not JSON null, where there is none (as the SQLite path stores them)
-            "reply_tos": [None if v is None else jsontext.dumps(v) for v in cols[8]],
-            "mentions": [None if v is None else jsontext.dumps(v) for v in cols[9]]})}
-        return [ids[(gid, seq)] for gid, seq, *_ in rows]
+        users = sorted(counts)  # counter rows are locked in this order: ascending user id, in every unit of work
+        ids: dict[tuple[int, int], int] = {}
+        positions: dict[int, int] = {}
+        for first, second, seq in conn.execute(self.add_sql, {
+                "group_ids": cols[0], "seqs": cols[1], "sender_ids": cols[2], "types": cols[3],
+                "bodies": [jsontext.dumps(v) for v in cols[4]], "exts": [jsontext.dumps(v) for v in cols[5]],
+                "client_ids": cols[6], "at": at, "reply_to_ids": cols[7],
+                # SQL NULL, not JSON null, where there is none (as the SQLite path stores them)
+                "reply_tos": [None if v is None else jsontext.dumps(v) for v in cols[8]],
+                "mentions": [None if v is None else jsontext.dumps(v) for v in cols[9]],
+                "user_ids": users, "counts": [counts[u] for u in users]}):
+            if seq is None:
+                positions[first] = second  # a counter: user id, new last position
+            else:
+                ids[(second, seq)] = first  # a message: id, group id, seq
+        return [ids[(gid, seq)] for gid, seq, *_ in rows], positions
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         users = sorted(counts)  # rows are locked in this order: ascending user id, in every unit of work
