@@ -118,7 +118,8 @@ class BatchSql:
     reads = _reads(lambda col, name: col.in_(bindparam(name, expanding=True)),
                    lambda part: cast(func.substr(g.direct_key, 1, func.instr(g.direct_key, ":") - 1) if part == 1
                                      else func.substr(g.direct_key, func.instr(g.direct_key, ":") + 1), BigInteger))
-    insert_messages = insert(messages_t).returning(msg.id, sort_by_parameter_order=True)
+    # Rows come back in any order (in order, SQLAlchemy would insert one row per statement): matched by (group, seq).
+    insert_messages = insert(messages_t).returning(msg.id, msg.group_id, msg.seq)
     insert_inbox = insert(inbox_t)
     _counters = sqlite.insert(counters_t)
     advance = (_counters.on_conflict_do_update(index_elements=[counters_t.c.user_id],
@@ -171,11 +172,11 @@ class BatchSql:
                      counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
         """Insert the messages and move each member's inbox counter by their count (`advance_counters`):
         the messages' ids in the rows' order, and user → new last position."""
-        ids = list(conn.execute(self.insert_messages, [
+        ids = {(gid, seq): mid for mid, gid, seq in conn.execute(self.insert_messages, [
             {"group_id": gid, "seq": seq, "sender_id": sid, "type": type, "body": body, "ext": ext,
              "client_id": cid, "created_at": at, "reply_to_id": rid, "reply_to": quote, "mentions": mentions}
-            for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows]).scalars())
-        return ids, self.advance_counters(conn, counts) if counts else {}
+            for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows])}
+        return [ids[(gid, seq)] for gid, seq, *_ in rows], self.advance_counters(conn, counts) if counts else {}
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         """Move each user's inbox counter by their count, in ascending user id; user → new last position."""

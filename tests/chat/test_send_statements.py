@@ -1,0 +1,37 @@
+"""A batch of sends costs a fixed number of SQL statements whatever its size (no statement per message or
+member), and on PostgreSQL each step after the locks is one statement (`chat/messages/batch_sql.py`)."""
+from __future__ import annotations
+
+from chat.messages.batch import SendRequest, send_many
+from core.db import db
+from tests.chat.test_conversations_statements import counted
+
+
+def sends(pairs: list[tuple], n: int) -> list[SendRequest]:
+    """n sends taking turns over (sender, group) pairs, each a new client_id."""
+    return [SendRequest(sender_id=sender.id, group_id=group_id, client_id=f"{tag}-{i}", type="txt",
+                        body={"text": f"第 {i} 条"}) for i, (sender, group_id, tag) in
+            ((i, pairs[i % len(pairs)]) for i in range(n))]
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(client, factory, chat):
+    seller, b1, b2 = factory.user(), factory.user(), factory.user()
+    g1, g2 = chat.item_group(b1, seller), chat.item_group(b2, seller)
+    pairs = [(b1, g1, "a"), (seller, g1, "b"), (b2, g2, "c"), (seller, g2, "d")]
+    chat.send(b1, g1, "先来一条")  # what is read once per process (keyword rules) is read by now
+    counts = {}
+    for n in (1, 4, 40):
+        pairs = [(s, g, f"{tag}{n}") for s, g, tag in pairs]
+        with client.application.app_context(), counted(client.application) as statements:
+            outcomes = send_many(sends(pairs, n))
+            db.remove()
+        assert all(o.created for o in outcomes)
+        counts[n] = [s.split()[0] for s in statements]
+    with client.application.app_context():
+        backend = db.engine.dialect.name
+    # the group lock, members with senders, messages and counters, read markers, the last writes (inbox
+    # rows, groups, unread totals, notifications, members): one statement each on PostgreSQL (whose
+    # BEGIN and COMMIT are the driver's), one per table on SQLite; fewer where there is nothing to write
+    expected = 5 if backend == "postgresql" else 11
+    assert len(counts[4]) == expected, counts[4]
+    assert len(counts[1]) <= expected and len(counts[40]) <= expected, counts
