@@ -212,7 +212,7 @@ def append(executor: Session | Connection, sends: Sequence[Send], *, check_repla
     if not fresh:
         return outcomes
 
-    groups, members, senders, refusals = posting.check(conn, q, fresh)
+    groups, members, senders, refusals, member_rows = posting.check(conn, q, fresh)
     if not check_replays and refusals:
         # A refused send may retry a message stored before what refuses it now: it gets its copy.
         refused = [s for s in fresh if s.index in refusals]
@@ -230,7 +230,7 @@ def append(executor: Session | Connection, sends: Sequence[Send], *, check_repla
     accepted = [s for s in fresh if s.index not in refusals]
     outcomes.update(refusals)
     if accepted:
-        for s, result in zip(accepted, _store(conn, q, accepted, groups, members, senders, snapshots)):
+        for s, result in zip(accepted, _store(conn, q, accepted, groups, members, senders, snapshots, member_rows)):
             outcomes[s.index] = result
             emit(result.event())
     return outcomes
@@ -248,7 +248,7 @@ def _stored(conn: Connection, q: batch_sql.BatchSql, sends: Sequence[Send]) -> s
 
 def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups: dict[int, Any],
            members: dict[int, dict[int, str]], senders: dict[int, Any],
-           snapshots: dict[int, dict]) -> list[SendResult]:
+           snapshots: dict[int, dict], member_rows: list[Any]) -> list[SendResult]:
     """Insert the accepted sends (their group rows locked), fan each out to its members' inboxes, and move
     the mentioned members' markers."""
     now = utcnow()
@@ -288,7 +288,8 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
         results.append(SendResult(message=message, created=True, cursors=cursors,
                                   recipients=sorted(cursors) if cursors else sorted(members[s.group_id]),
                                   group_kind=kind))
-    deltas, notify = plan_arrivals(conn, results)  # read before the senders' read markers move
+    # the markers as they are before the senders' move (read again where the counter locks may have changed them)
+    deltas, notify = plan_arrivals(conn, results, member_rows if q.markers_stay_current else None)
     # Inbox groups: every member's activity time (the conversation list orders by it) and each
     # sender's read marker; rooms: the sender's read marker only.
     settle_unread(results, q.finish(conn, batch_sql.Writes(
@@ -323,7 +324,7 @@ def _replay(conn: Connection, s: Send) -> SendResult | ApiError:
 def check_sender(executor: Session | Connection, *, group_id: int, sender_id: int) -> None:
     """Lock the group row and raise (404/403) unless the sender may post in it, as `append` checks a send."""
     conn = executor.connection() if isinstance(executor, Session) else executor
-    refusals = posting.check(conn, batch_sql.for_connection(conn), [Send(0, sender_id, group_id, "", {})])[3]
+    refusals = posting.check(conn, batch_sql.for_connection(conn), [Send(0, sender_id, group_id, "", {})]).refusals
     if refusals:
         raise refusals[0]
 

@@ -84,7 +84,8 @@ def _reads(ids_in, key_part: Callable[[int], Any]) -> dict[str, Any]:
         "members_of": select(m.group_id, m.user_id, m.role, m.muted_until).where(ids_in(m.group_id, "ids"))
                       .order_by(m.group_id, m.user_id),
         # the same with each sender's user row beside their member rows (`id` None on the others' rows)
-        "members_and_senders": select(m.group_id, m.user_id, m.role, m.muted_until, users_t.c.id, users_t.c.nickname,
+        "members_and_senders": select(m.group_id, m.user_id, m.role, m.muted_until, m.last_read_seq,
+                                      m.hidden_until_seq, m.muted, users_t.c.id, users_t.c.nickname,
                                       users_t.c.avatar_url, users_t.c.banned_at, users_t.c.banned_until)
                                .select_from(members_t.outerjoin(users_t, and_(users_t.c.id == m.user_id,
                                                                               ids_in(users_t.c.id, "senders"))))
@@ -114,6 +115,11 @@ _SET_READ_ONLY = update(groups_t).where(g.id == bindparam("gid")).values(read_on
 
 class BatchSql:
     """The steps of `chat.messages.batch.append`, as SQLite runs them (and the interface every backend has)."""
+
+    #: Whether the members' read markers read with the group locks are still current once the inbox counters
+    #: are locked. On SQLite they are: a transaction that writes sees no other writer's change after its first
+    #: read (one writer at a time; a stale one fails to write), so no second read is needed.
+    markers_stay_current = True
 
     reads = _reads(lambda col, name: col.in_(bindparam(name, expanding=True)),
                    lambda part: cast(func.substr(g.direct_key, 1, func.instr(g.direct_key, ":") - 1) if part == 1
@@ -287,6 +293,10 @@ def _finish_statement() -> Any:
 
 class PostgresBatchSql(BatchSql):
     """The same steps on PostgreSQL, with array parameters (statement text independent of the batch)."""
+
+    # Read committed: a marker moved by a unit of work that held a member's counter lock until just now is
+    # seen only by a statement that starts after the lock is ours.
+    markers_stay_current = False
 
     reads = _reads(_pg_any, lambda part: cast(func.split_part(g.direct_key, ":", part), BigInteger))
     # Pairs are joined from unnest: one index probe per pair (two `= ANY` lists would probe their product).

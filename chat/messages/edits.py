@@ -35,7 +35,7 @@ def edit_message(*, actor_id: int, group_id: int, message_id: int, body: Any) ->
     config = current_app.config
     with db.core_transaction() as conn:
         q = batch_sql.for_connection(conn)
-        groups, members, _, refusals = posting.check(conn, q, [Send(0, actor_id, group_id, "txt", body)])
+        groups, members, _, refusals, _ = posting.check(conn, q, [Send(0, actor_id, group_id, "txt", body)])
         if refusals:
             raise refusals[0]
         target = conn.execute(select(msg.sender_id, msg.type, msg.created_at, msg.recalled_at, msg.revision)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 from sqlalchemy.engine import Connection
 
@@ -14,16 +14,26 @@ from core.errors import ApiError, Forbidden
 from marketplace.models import User
 
 
-def check(conn: Connection, q: BatchSql, sends: Sequence[Any]) -> tuple[dict[int, Any], dict[int, dict[int, str]],
-                                                                        dict[int, Any], dict[int, ApiError]]:
-    """Lock the sends' groups (ascending id) and read what posting takes: (groups, members' roles by group,
-    senders, refusals by send index). A missing group refuses every send; `posting_refusal` a checked one."""
+class Checked(NamedTuple):
+    """What `check` locked and read."""
+
+    groups: dict[int, Any]  # group id → its locked row
+    members: dict[int, dict[int, str]]  # group id → member id → role
+    senders: dict[int, Any]  # user id → user row
+    refusals: dict[int, ApiError]  # send index → why it is refused
+    rows: list[Any]  # the member rows as read (with their read markers)
+
+
+def check(conn: Connection, q: BatchSql, sends: Sequence[Any]) -> Checked:
+    """Lock the sends' groups (ascending id) and read what posting takes. A missing group refuses every
+    send; `posting_refusal` a checked one."""
     groups = {row.id: row for row in q.read(conn, "lock_groups", [s.group_id for s in sends])}
     members: dict[int, dict[int, str]] = {gid: {} for gid in groups}
     muted: dict[tuple[int, int], datetime] = {}  # (group, user) → muted_until, for the muted ones
     sender_ids = {s.sender_id for s in sends if s.sender_id}
     senders: dict[int, Any] = {}
-    for row in q.members_and_senders(conn, groups, sender_ids):
+    rows = q.members_and_senders(conn, groups, sender_ids)
+    for row in rows:
         members[row.group_id][row.user_id] = row.role
         if row.muted_until is not None:
             muted[(row.group_id, row.user_id)] = row.muted_until
@@ -43,7 +53,7 @@ def check(conn: Connection, q: BatchSql, sends: Sequence[Any]) -> tuple[dict[int
                                       sender=senders.get(s.sender_id))
         if refusal is not None:
             refusals[s.index] = refusal
-    return groups, members, senders, refusals
+    return Checked(groups, members, senders, refusals, rows)
 
 
 def posting_refusal(group: Any, *, role: str | None, sender: Any,
