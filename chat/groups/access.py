@@ -23,17 +23,6 @@ def direct_key(a_id: int, b_id: int) -> str:
     return f"{low}:{high}"
 
 
-def other_party(*, kind: str, buyer_id: int | None, seller_id: int | None, direct_key: str | None,
-                user_id: int) -> int | None:
-    """The other user of an item or direct group (None for rooms)."""
-    if kind == "item":
-        return seller_id if user_id == buyer_id else buyer_id
-    if kind == "direct" and direct_key:
-        low, high = (int(part) for part in direct_key.split(":"))
-        return high if user_id == low else low
-    return None
-
-
 def membership(s: Session, *, group_id: int, user_id: int) -> ChatMember | None:
     return s.get(ChatMember, (group_id, user_id))
 

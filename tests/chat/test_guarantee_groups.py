@@ -67,6 +67,10 @@ def test_group_of_50_with_concurrent_senders_loses_nothing_on_reconnect(clean_ap
             try:
                 barrier.wait(10)
                 for n in range(PER_SENDER):
+                    # Every fifth message waits for the receiver's next session: its reconnects fall
+                    # among the sends however fast the server stores them.
+                    while receiver.sessions < n // 5 and time.monotonic() - started < TEST_BUDGET_S:
+                        time.sleep(0.01)
                     who = local.choice([owner, *others[1:]])
                     api.send(who, gid, f"g{k}-{n}", f"第{n}条 from {k}", status=201)
             except BaseException as exc:  # noqa: BLE001 - reported by the test
