@@ -10,11 +10,11 @@ import json
 import re
 from typing import Any
 
-import orjson
 from flask import Flask, request
 from marshmallow import fields, validate
 from werkzeug.routing import IntegerConverter
 
+from core import jsontext
 from core.errors import ValidationError
 
 #: the largest value a BIGINT column holds; no id, seq or position can be beyond it
@@ -38,7 +38,6 @@ class JsonBoolean(fields.Boolean):
 
 
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:[dD][89a-fA-F]|0000)")
-_LONG_NUMBER = re.compile(r"\d{19}")
 
 
 def _refuse_constant(name: str) -> None:
@@ -59,18 +58,6 @@ def _check_strings(value: Any) -> None:
             _check_strings(item)
 
 
-def _parse(text: str) -> Any:
-    """orjson where it reads the text as the standard library does (the frames' hot path); the standard
-    library for what orjson refuses (so the same errors) or would read differently: orjson reads an
-    integer past 64 bits as a float."""
-    if not _LONG_NUMBER.search(text):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text, parse_constant=_refuse_constant)
-
-
 def loads_strict(text: str | bytes) -> Any:
     """Parse JSON, refusing NaN/Infinity, NUL characters and unpaired surrogates.
 
@@ -80,7 +67,7 @@ def loads_strict(text: str | bytes) -> Any:
     if isinstance(text, bytes):
         text = text.decode("utf-8")  # UnicodeDecodeError: not UTF-8
     try:
-        value = _parse(text)
+        value = jsontext.loads(text, parse_constant=_refuse_constant)
         if _SUSPECT_ESCAPE.search(text):
             _check_strings(value)
     except json.JSONDecodeError:

@@ -72,6 +72,15 @@ def test_ext_is_kept_verbatim_and_capped_at_4kb(client, factory, chat):
     assert r.status_code == 400
 
 
+def test_ext_integers_past_64_bits_come_back_as_the_same_integers(client, factory, chat):
+    buyer, seller = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    ext = {"order_no": 10**30 + 1, "neg": -(2**70) - 3, "id": 2**63 - 1}
+    assert chat.send(buyer, group_id, ext=ext)["ext"] == ext
+    stored = chat.history(seller, group_id)["items"][0]["ext"]
+    assert stored == ext and all(type(v) is int for v in stored.values())
+
+
 def test_media_messages_accept_own_uploads(client, factory, chat):
     buyer, seller = factory.user(), factory.user()
     group_id = chat.item_group(buyer, seller)

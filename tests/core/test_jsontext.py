@@ -27,6 +27,13 @@ def test_what_orjson_refuses_falls_back_to_the_same_text(value):
     assert jsontext.dumps(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+@pytest.mark.parametrize("value", [{"n": 2**64}, {"n": -(2**70)}, [10**30, 1.5], {"id": 2**63 - 1}])
+def test_integers_past_64_bits_read_back_as_the_same_integers(value):
+    text = jsontext.dumps(value)
+    for read in (jsontext.loads(text), jsontext.loads(text.encode())):
+        assert json.dumps(read) == json.dumps(value)  # an int read as a float would print otherwise
+
+
 def test_what_neither_encodes_is_a_type_error():
     with pytest.raises(TypeError):
         jsontext.dumps({"when": object()})
