@@ -81,9 +81,7 @@ def _reads(ids_in, key_part: Callable[[int], Any]) -> dict[str, Any]:
             .where(ids_in(g.id, "ids")).order_by(g.id).with_for_update(of=groups_t)),
         "senders": select(users_t.c.id, users_t.c.nickname, users_t.c.avatar_url, users_t.c.banned_at,
                           users_t.c.banned_until).where(ids_in(users_t.c.id, "ids")),
-        "members_of": select(m.group_id, m.user_id, m.role, m.muted_until).where(ids_in(m.group_id, "ids"))
-                      .order_by(m.group_id, m.user_id),
-        # the same with each sender's user row beside their member rows (`id` None on the others' rows)
+        # the groups' members, each sender's user row beside their member rows (`id` None on the others' rows)
         "members_and_senders": select(m.group_id, m.user_id, m.role, m.muted_until, m.last_read_seq,
                                       m.hidden_until_seq, m.muted, users_t.c.id, users_t.c.nickname,
                                       users_t.c.avatar_url, users_t.c.banned_at, users_t.c.banned_until)

@@ -85,7 +85,7 @@ def set_reaction(*, actor_id: int, group_id: int, message_id: int, emoji: str, a
     with db.core_transaction() as conn:
         q = batch_sql.for_connection(conn)
         groups = q.read(conn, "lock_groups", [group_id])
-        members = [row.user_id for row in q.read(conn, "members_of", [group_id])]
+        members = [row.user_id for row in q.members_and_senders(conn, [group_id], [])]
         if not groups or actor_id not in members:
             raise not_found()
         target = conn.execute(select(messages_t.c.seq, messages_t.c.recalled_at).where(
