@@ -51,7 +51,7 @@ def _reject(server, end: SessionEnd) -> None:
 @sock.route("/ws")
 def websocket(server) -> None:
     """One client socket, for as long as it stays open."""
-    reader = Reader(server)
+    reader = Reader(server, plain=not request.headers.get("Sec-WebSocket-Extensions"))
     try:
         _serve(server, reader)
     finally:
@@ -85,8 +85,7 @@ def _serve(server, reader: Reader) -> None:
     hub: Hub = app.extensions["chat_hub"]
     settings: Settings = app.extensions["chat_ws_settings"]
     store = Store(app)
-    ws_socket = Socket(server, settings.heartbeat_s, settings.send_buffer_bytes,
-                       extensions_offered=bool(request.headers.get("Sec-WebSocket-Extensions")))
+    ws_socket = Socket(server, settings.heartbeat_s, settings.send_buffer_bytes, extensions_offered=not reader.plain)
     conn = Connection(ws_socket, user_id=user_id,
                       token_id=token_id, store=store, settings=settings, on_close=hub.unregister)
     if not hub.register(conn):

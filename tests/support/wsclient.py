@@ -165,15 +165,16 @@ class WsClient:
 
 
 class RawClient:
-    """A TCP socket that completes the WebSocket handshake and then reads nothing (never pongs)."""
+    """A TCP socket that completes the WebSocket handshake; the frames are then the test's own (it never pongs)."""
 
-    def __init__(self, url: str, token: str) -> None:
+    def __init__(self, url: str, token: str, headers: tuple[str, ...] = ()) -> None:
         host, port = url.removeprefix("http://").split(":")
         self.sock = socket.create_connection((host, int(port)), timeout=5)
         key = base64.b64encode(os.urandom(16)).decode()
+        extra = "".join(f"{h}\r\n" for h in headers)
         self.sock.sendall((f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                           f"Authorization: Bearer {token}\r\n\r\n").encode())
+                           f"Authorization: Bearer {token}\r\n{extra}\r\n").encode())
         head = b""
         while b"\r\n\r\n" not in head:
             chunk = self.sock.recv(1)
@@ -182,6 +183,7 @@ class RawClient:
             head += chunk
         if not head.startswith(b"HTTP/1.1 101"):
             raise ConnectionError(head.decode(errors="replace"))
+        self.response_head = head.decode()
 
     def read_to_eof(self, timeout: float) -> bytes:
         """Everything the server sent until it closed the connection (TimeoutError if it did not)."""
