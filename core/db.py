@@ -133,6 +133,8 @@ class Database:
         while being reset; it is then discarded, never surfaced to the caller.
         """
         scoped = current_app.extensions["db"].session
+        if not scoped.registry.has():
+            return  # this thread made no session (most socket frames): nothing to close
         try:
             scoped.remove()
         except SQLAlchemyError:

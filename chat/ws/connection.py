@@ -78,7 +78,9 @@ class Connection:
     """
 
     def __init__(self, ws: "Socket", *, user_id: int, token_id: int, store: Store,
-                 settings: Settings, on_close: Callable[["Connection"], None] | None = None) -> None:
+                 settings: Settings, on_close: Callable[["Connection"], None] | None = None,
+                 base_url: str | None = None) -> None:
+        """`base_url`: the socket's request's, media URLs in its sends are checked against it."""
         self.ws = ws
         self.user_id = user_id
         self.token_id = token_id
@@ -92,6 +94,7 @@ class Connection:
         self._sends = SendsInFlight()
         self.queued_sends = QueuedSends()  # the reader's: sends not yet committed
         self.read_marks: dict[int, int] = {}  # the reader's: group id -> the seq this socket marked read
+        self.base_url = base_url
         # Writer-thread state: positions (base, wm] went out on this socket, in order.
         self.wm = 0
         self._base = 0

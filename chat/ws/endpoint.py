@@ -27,6 +27,7 @@ from core.current import this_app
 from core.db import db
 from core.errors import ApiError, ValidationError
 from core.logging import note_user
+from marketplace.uploads.urls import current_base_url
 from marketplace.users.services import live_token
 from marketplace.users.tickets import redeem_ws_ticket
 
@@ -86,8 +87,8 @@ def _serve(server, reader: Reader) -> None:
     settings: Settings = app.extensions["chat_ws_settings"]
     store = Store(app)
     ws_socket = Socket(server, settings.heartbeat_s, settings.send_buffer_bytes, extensions_offered=not reader.plain)
-    conn = Connection(ws_socket, user_id=user_id,
-                      token_id=token_id, store=store, settings=settings, on_close=hub.unregister)
+    conn = Connection(ws_socket, user_id=user_id, token_id=token_id, store=store, settings=settings,
+                      on_close=hub.unregister, base_url=current_base_url())
     if not hub.register(conn):
         hub.unregister(conn)
         _reject(server, UNAVAILABLE)

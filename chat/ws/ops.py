@@ -22,7 +22,6 @@ from core.db import db
 from core.errors import ApiError, NotFound, ServiceUnavailable, ValidationError
 from core.ratelimit import enforce
 from marketplace.models import User
-from marketplace.uploads.urls import current_base_url
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ def _send(conn: Connection, frame: dict, sends: SendQueue) -> None:
 
     sends.submit(SendRequest(sender_id=conn.user_id, group_id=frame["group_id"], client_id=client_id,
                              type=frame["type"], body=frame["body"], ext=frame.get("ext"),
-                             base_url=current_base_url(), reply_to=frame.get("reply_to"),
+                             base_url=conn.base_url, reply_to=frame.get("reply_to"),
                              mentions=frame.get("mentions")), done)
 
 
