@@ -66,6 +66,10 @@ class Broker(ABC):
     Callbacks run on the broker's delivery thread and must be quick.
     """
 
+    #: True when every subscriber is in this process (the in-process broker): the process's hub then
+    #: knows every socket of every user
+    in_process = False
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, tuple[Subscription, ...]] = {}

@@ -12,6 +12,8 @@ log = logging.getLogger(__name__)
 class MemoryBroker(Broker):
     """Delivers on the publisher's thread to this process's subscribers; never loses a connection."""
 
+    in_process = True
+
     def publish(self, channel: str, payload: str) -> bool:
         if self._closed:
             log.warning("broker: publish to %r after close dropped", channel)

@@ -55,6 +55,9 @@ class SendRequest:
     base_url: str | None = None
     reply_to: Any = None  # {"id": message id}
     mentions: Any = None  # [user id, ...] or "all"
+    # the socket the send came from, opaque here: its ack carries the message, so the hub may leave out
+    # its live copy (chat/ws/hub.py)
+    origin: Any = None
 
 
 @dataclass
@@ -68,6 +71,7 @@ class SendResult:
     group_kind: str
     #: user id → new unread total, for the users whose total this unit of work changed (chat/inbox)
     unread: dict[int, int] = field(default_factory=dict)
+    origin: Any = None  # the request's
 
     @cached_property
     def message_json(self) -> str:
@@ -77,7 +81,7 @@ class SendResult:
     def event(self) -> Event:
         return {"type": "message", "group_id": self.message["group_id"], "group_kind": self.group_kind,
                 "message": self.message, "message_json": self.message_json, "cursors": self.cursors,
-                "recipients": self.recipients, "unread": self.unread}
+                "recipients": self.recipients, "unread": self.unread, "origin": self.origin}
 
 
 #: a send's outcome: its message, or the error it is refused with (ApiError, or a database error
@@ -108,6 +112,7 @@ class Send:
     read_only: bool | None = None  # set on the group with the message (None: leave it)
     reply_to_id: int | None = None
     mentions: list[int] | str | None = None
+    origin: Any = None
 
 
 def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
@@ -161,7 +166,7 @@ def _prepare(index: int, r: SendRequest) -> Send:
     except screening.ContentBlocked as blocked:
         return Send(index, r.sender_id, r.group_id, type, body, ext, client_id, refusal=blocked)
     return Send(index, r.sender_id, r.group_id, type, screened.body, screened.ext, client_id,
-                off_platform=screened.off_platform, reply_to_id=reply_to_id, mentions=mentions)
+                off_platform=screened.off_platform, reply_to_id=reply_to_id, mentions=mentions, origin=r.origin)
 
 
 def _is_new(outcome: Outcome | None) -> bool:
@@ -287,7 +292,7 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
                                reply_to=snapshots.get(s.index), mentions=s.mentions)
         results.append(SendResult(message=message, created=True, cursors=cursors,
                                   recipients=sorted(cursors) if cursors else sorted(members[s.group_id]),
-                                  group_kind=kind))
+                                  group_kind=kind, origin=s.origin))
     # the markers as they are before the senders' move (read again where the counter locks may have changed them)
     deltas, notify = plan_arrivals(conn, results, member_rows if q.markers_stay_current else None)
     # Inbox groups: every member's activity time (the conversation list orders by it) and each

@@ -98,7 +98,8 @@ def _positioned_event_payloads(event: dict[str, Any]) -> list[tuple[str, str]]:
 
 def publish_events(events: list[dict[str, Any]]) -> None:
     """The app's publisher (`core.db`): one commit's chat events through its broker, in one round trip."""
-    items = [item for event in events for item in payloads_for(event)]
+    hub: Hub = current_app.extensions["chat_hub"]
+    items = [item for event in events for item in payloads_for(hub.without_own_copy(event))]
     if items:
         current_app.extensions["broker"].publish_many(items)
 
@@ -182,6 +183,23 @@ class Hub:
     def is_online(self, user_id: int) -> bool:
         with self._lock:
             return bool(self._conns.get(user_id))
+
+    def without_own_copy(self, event: dict[str, Any]) -> dict[str, Any]:
+        """A message event without its sender's live copy when the socket it came from is the sender's only
+        one anywhere (an in-process broker: this hub holds every socket): that socket's ack is the same
+        message at the same inbox position. Room messages (no position) keep it, as on every broker.
+
+        A socket the sender opens after this check reads its hello position after the commit, so it
+        never waits for the copy left out."""
+        origin = event.get("origin")
+        if origin is None or not event.get("cursors") or not self.broker.in_process:
+            return event
+        sender_id = origin.user_id
+        with self._lock:
+            only_origin = list(self._conns.get(sender_id, ())) == [origin]
+        if not only_origin:
+            return event
+        return {**event, "recipients": [uid for uid in event["recipients"] if uid != sender_id]}
 
     def close_all(self, code: int, reason: str = "") -> None:
         for conn in self.all_connections():

@@ -86,7 +86,7 @@ def _send(conn: Connection, frame: dict, sends: SendQueue) -> None:
     sends.submit(SendRequest(sender_id=conn.user_id, group_id=frame["group_id"], client_id=client_id,
                              type=frame["type"], body=frame["body"], ext=frame.get("ext"),
                              base_url=conn.base_url, reply_to=frame.get("reply_to"),
-                             mentions=frame.get("mentions")), done)
+                             mentions=frame.get("mentions"), origin=conn), done)
 
 
 def answer_send(conn: Connection, client_id: str, outcome: Outcome) -> None:

@@ -72,6 +72,37 @@ def test_a_message_reaches_every_device_of_every_member_and_the_sender_only_as_a
     assert sending.flush() == [], "the sending socket got the message as well as its ack"
 
 
+def test_the_senders_only_socket_is_answered_by_its_ack_alone_and_a_second_one_gets_the_copy(
+        live_server, chat, factory, sockets, monkeypatch):
+    """In-process broker: the hub holds every socket, so the copy a lone sending socket would drop
+    (its ack is the same message at the same position) is not published at all."""
+    seller, buyer = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    broker = live_server.app.extensions["broker"]
+    assert broker.in_process
+    published: list[str] = []  # the channels messages were published on
+    publish_many = broker.publish_many
+
+    def recording(items):
+        items = list(items)
+        published.extend(channel for channel, payload in items if payload.startswith("p"))
+        return publish_many(items)
+
+    monkeypatch.setattr(broker, "publish_many", recording)
+    sending, seller_ws = sockets(buyer), sockets(seller)
+    sending.send_text(group_id, "还在吗", "lone-1")
+    assert decode_cursor(sending.op("ack")["cursor"]) == 1
+    assert seller_ws.op("message")["message"]["client_id"] == "lone-1"
+    assert f"user:{buyer.id}" not in published and f"user:{seller.id}" in published
+
+    phone = sockets(buyer, token=factory.login(buyer.username).token)
+    sending.send_text(group_id, "在的话回我", "lone-2")
+    ack = sending.op("ack")
+    assert phone.op("message")["message"] == ack["message"] == seller_ws.op("message")["message"]
+    assert f"user:{buyer.id}" in published
+    assert sending.flush() == [], "the sending socket got the message as well as its ack"
+
+
 def test_a_retried_client_id_gets_the_first_message_and_no_second_copy(live_server, chat, factory, sockets):
     seller, buyer = factory.user(), factory.user()
     group_id = chat.item_group(buyer, seller)
