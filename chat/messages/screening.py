@@ -64,10 +64,17 @@ class Screened:
     off_platform: bool
 
 
+#: every way WECHAT starts has 信, an x or a w (no other character matches x or w case-insensitively):
+#: text without any is spared the pattern, which has no literal prefix to search for
+_WECHAT_HINTS = ("信", "x", "X", "w", "W")
+
+
 def has_contact(text: str) -> bool:
     """True when the text shows a mainland mobile number or a WeChat id."""
     folded = fold(text)
-    return PHONE.search(folded) is not None or WECHAT.search(folded) is not None
+    if PHONE.search(folded) is not None:
+        return True
+    return any(hint in folded for hint in _WECHAT_HINTS) and WECHAT.search(folded) is not None
 
 
 Path = tuple[str | int, ...]
