@@ -5,8 +5,9 @@ place where SQL differs by dialect.
 
 PostgreSQL gets arrays: `= ANY(:ids)` reads and `unnest(...)` writes, so each statement's text is the
 same whatever the batch's size (psycopg prepares it once) and a thousand rows cost one bound parameter
-per column, not one per value. SQLite runs the same steps with expanding IN lists, pairs read from
-`json_each`, and executemany, which its driver loops over in C.
+per column, not one per value. SQLite runs the same steps with expanding IN lists for reads and, for
+writes, one JSON array parameter of rows read by `json_each`: its rows are parsed in C, where
+executemany would have SQLAlchemy process every value of every row in Python.
 """
 from __future__ import annotations
 
@@ -56,6 +57,13 @@ g, m, msg, b = groups_t.c, members_t.c, messages_t.c, blocks_t.c
 
 #: a new message's row: (group_id, seq, sender_id, type, body, ext, client_id, reply_to_id, reply_to, mentions)
 MessageRow = tuple[int, int, int | None, str, dict, Any, str | None, int | None, dict | None, Any]
+
+
+def _json_rows(name: str, width: int) -> tuple[Any, list[Any]]:
+    """`json_each(:name)` over one JSON array parameter of rows (each an array of `width` values), and each
+    row's values by position: SQLite's counterpart of `_unnest`."""
+    rows = func.json_each(bindparam(name)).table_valued("value").alias(name)
+    return rows, [func.json_extract(rows.c.value, f"$[{i}]") for i in range(width)]
 
 
 def _parties_blocked(key_part: Callable[[int], Any]) -> Any:
@@ -122,24 +130,30 @@ class BatchSql:
     reads = _reads(lambda col, name: col.in_(bindparam(name, expanding=True)),
                    lambda part: cast(func.substr(g.direct_key, 1, func.instr(g.direct_key, ":") - 1) if part == 1
                                      else func.substr(g.direct_key, func.instr(g.direct_key, ":") + 1), BigInteger))
-    # Rows come back in any order (in order, SQLAlchemy would insert one row per statement): matched by (group, seq).
-    insert_messages = insert(messages_t).returning(msg.id, msg.group_id, msg.seq)
-    insert_inbox = insert(inbox_t)
-    _counters = sqlite.insert(counters_t)
+    # Rows come back in any order: matched by (group, seq).
+    _new_rows, _new = _json_rows("messages", 10)
+    insert_messages = insert(messages_t).from_select(
+        ["group_id", "seq", "sender_id", "type", "body", "ext", "client_id", "created_at", "reply_to_id", "reply_to",
+         "mentions"],
+        select(*_new[:7], bindparam("at", type_=msg.created_at.type), *_new[7:])
+    ).returning(msg.id, msg.group_id, msg.seq)
+    insert_inbox = insert(inbox_t)  # executemany: a few change rows (`add_changes`)
+    _inbox_rows, _inbox = _json_rows("inbox", 4)
+    insert_inbox_rows = insert(inbox_t).from_select(["user_id", "pos", "message_id", "group_id"], select(*_inbox))
+    _counts_rows, _counts = _json_rows("counts", 2)
+    # `WHERE true`: SQLite's grammar needs a WHERE before an upsert's ON CONFLICT after INSERT … SELECT
+    _counters = sqlite.insert(counters_t).from_select(["user_id", "last_pos"], select(*_counts).where(literal(True)))
     advance = (_counters.on_conflict_do_update(index_elements=[counters_t.c.user_id],
                                                set_={"last_pos": counters_t.c.last_pos + _counters.excluded.last_pos})
                .returning(counters_t.c.user_id, counters_t.c.last_pos))
-    move_group = update(groups_t).where(g.id == bindparam("gid")).values(
-        last_seq=bindparam("new_seq"), last_message_id=bindparam("mid"), last_message_at=bindparam("at"))
-    #: an item or direct group: every member's activity time, and the sender's read marker (sid None: the system)
-    move_activity = update(members_t).where(m.group_id == bindparam("gid")).values(
-        activity_at=bindparam("at"),
-        last_read_seq=case((and_(m.user_id == bindparam("sid"), m.last_read_seq < bindparam("new_seq")),
-                            bindparam("new_seq")), else_=m.last_read_seq))
-    #: a room: the sender's read marker only
-    move_read_marker = update(members_t).where(
-        m.group_id == bindparam("gid"), m.user_id == bindparam("sid"),
-        m.last_read_seq < bindparam("new_seq")).values(last_read_seq=bindparam("new_seq"))
+    _newest_rows, _newest = _json_rows("newest", 3)
+    move_group = update(groups_t).where(g.id == _newest[0]).values(
+        last_seq=_newest[1], last_message_id=_newest[2], last_message_at=bindparam("at"))
+    #: the members of `_marks`: activity times (item and direct groups) and the senders' read markers
+    _marks_rows, _mark = _json_rows("marks", 4)
+    move_members_sql = update(members_t).where(m.group_id == _mark[0], m.user_id == _mark[1]).values(
+        activity_at=case((_mark[3] != 0, bindparam("at", type_=m.activity_at.type)), else_=m.activity_at),
+        last_read_seq=func.max(m.last_read_seq, _mark[2]))
     # Pairs come from one JSON array parameter: SQLite probes the unique index once per pair (its plan
     # for `(a, b) IN (VALUES …)` scans the whole table).
     _pairs = func.json_each(bindparam("pairs")).table_valued("value").alias("v")
@@ -176,21 +190,20 @@ class BatchSql:
                      counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
         """Insert the messages and move each member's inbox counter by their count (`advance_counters`):
         the messages' ids in the rows' order, and user → new last position."""
-        ids = {(gid, seq): mid for mid, gid, seq in conn.execute(self.insert_messages, [
-            {"group_id": gid, "seq": seq, "sender_id": sid, "type": type, "body": body, "ext": ext,
-             "client_id": cid, "created_at": at, "reply_to_id": rid, "reply_to": quote, "mentions": mentions}
-            for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows])}
+        # JSON columns travel as their JSON text (a string inside the rows)
+        dumps = jsontext.dumps  # None too: JSON null, as SQLAlchemy's JSON type binds it
+        new = dumps([(gid, seq, sid, type, dumps(body), dumps(ext), cid, rid, dumps(quote), dumps(mentions))
+                     for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows])
+        ids = {(gid, seq): mid for mid, gid, seq in conn.execute(self.insert_messages, {"at": at, "messages": new})}
         return [ids[(gid, seq)] for gid, seq, *_ in rows], self.advance_counters(conn, counts) if counts else {}
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         """Move each user's inbox counter by their count, in ascending user id; user → new last position."""
-        return dict(conn.execute(self.advance, [{"user_id": uid, "last_pos": counts[uid]}
-                                                for uid in sorted(counts)]).all())
+        return dict(conn.execute(self.advance, {"counts": jsontext.dumps(sorted(counts.items()))}).all())
 
-    def add_inbox(self, conn: Connection, rows: Iterable[tuple[int, int, int, int]]) -> None:
+    def add_inbox(self, conn: Connection, rows: Sequence[tuple[int, int, int, int]]) -> None:
         """Inbox rows (user_id, pos, message_id, group_id)."""
-        conn.execute(self.insert_inbox, [{"user_id": u, "pos": p, "message_id": mid, "group_id": gid}
-                                         for u, p, mid, gid in rows])
+        conn.execute(self.insert_inbox_rows, {"inbox": jsontext.dumps(rows)})
 
     def finish(self, conn: Connection, w: Writes) -> dict[int, int]:
         """The batch's inbox rows, its groups' newest messages, the members' unread totals (their counter rows
@@ -205,8 +218,8 @@ class BatchSql:
 
     def move_groups(self, conn: Connection, last: dict[int, tuple[int, int]], at: datetime) -> None:
         """Each group's newest message: group → (seq, message id)."""
-        conn.execute(self.move_group, [{"gid": gid, "new_seq": seq, "mid": mid, "at": at}
-                                       for gid, (seq, mid) in sorted(last.items())])
+        conn.execute(self.move_group, {"at": at, "newest": jsontext.dumps(
+            [(gid, seq, mid) for gid, (seq, mid) in sorted(last.items())])})
 
     def add_changes(self, conn: Connection, rows: Iterable[tuple[int, int, int, int, str]]) -> None:
         """Inbox rows of changes to messages (user_id, pos, message_id, group_id, kind): edits, reactions."""
@@ -221,20 +234,9 @@ class BatchSql:
                      read_to: dict[tuple[int, int], int], at: datetime) -> None:
         """Every member's activity time in the item and direct groups `inbox_members` (group → member ids),
         and each sender's read marker up to their newest message: (group, sender) → seq."""
-        senders: dict[int, list[tuple[int | None, int]]] = {gid: [] for gid in inbox_members}
-        rooms = []
-        for (gid, sid), seq in sorted(read_to.items()):
-            if gid in senders:
-                senders[gid].append((sid, seq))
-            else:
-                rooms.append({"gid": gid, "sid": sid, "new_seq": seq})
-        # One row per sender of each item or direct group (the system's: activity only).
-        activity = [{"gid": gid, "sid": sid, "new_seq": seq, "at": at}
-                    for gid in sorted(senders) for sid, seq in (senders[gid] or [(None, 0)])]
-        if activity:
-            conn.execute(self.move_activity, activity)
-        if rooms:
-            conn.execute(self.move_read_marker, rooms)
+        marks = _marks(inbox_members, read_to)
+        if marks:
+            conn.execute(self.move_members_sql, {"at": at, "marks": jsontext.dumps(marks)})
 
 
 def _unnest(alias: str = "v", **columns: Any) -> Any:
@@ -249,13 +251,13 @@ def _pg_any(col, name: str) -> ColumnElement[bool]:
     return col == any_(bindparam(name, type_=postgresql.ARRAY(BigInteger())))
 
 
-def _marks(inbox_members: dict[int, list[int]], read_to: dict[tuple[int, int], int]) -> list[list]:
-    """The members to touch as columns (group, user, seq, touch): `touch` moves the activity time (item and
+def _marks(inbox_members: dict[int, list[int]], read_to: dict[tuple[int, int], int]) -> list[tuple]:
+    """The members to touch, one row each (group, user, seq, touch): `touch` moves the activity time (item and
     direct groups, every member), `seq` the read marker (each sender; 0 leaves it)."""
     rows = [(gid, uid, read_to.get((gid, uid), 0), True) for gid in sorted(inbox_members)
             for uid in inbox_members[gid]]
     rows += [(gid, sid, seq, False) for (gid, sid), seq in sorted(read_to.items()) if gid not in inbox_members]
-    return _columns(rows, 4)
+    return rows
 
 
 def _finish_statement() -> Any:
@@ -364,7 +366,7 @@ class PostgresBatchSql(BatchSql):
     def finish(self, conn: Connection, w: Writes) -> dict[int, int]:
         inbox = _columns(w.inbox, 4)
         ids = sorted(w.newest)
-        marks = _marks(w.touched, w.read_to)
+        marks = _columns(_marks(w.touched, w.read_to), 4)
         users = sorted(w.unread)
         notify = _columns([(r["user_id"], r["group_id"], r["message_id"], r["pending_count"]) for r in w.notify], 4)
         return dict(conn.execute(self.finish_sql, {
