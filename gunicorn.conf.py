@@ -8,6 +8,7 @@ gunicorn refuses itself.
 """
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import tempfile
@@ -72,9 +73,14 @@ def on_starting(server) -> None:
 
 
 def post_worker_init(worker) -> None:
-    """When the worker is told to stop (SIGTERM), close its WebSockets with 1001."""
+    """When the worker is told to stop (SIGTERM), close its WebSockets with 1001; the app, now loaded, is
+    left out of the garbage collector's full passes."""
     from chat.ws.shutdown import close_sockets_when_worker_stops
     close_sockets_when_worker_stops(worker)
+    # Everything made while loading (modules, the app, SQLAlchemy's tables and compiled statements) lives as
+    # long as the worker: frozen, the collector's full passes skip it. `make run` at P=100 spent 1.5 s of
+    # 66 s in the collector, 0.6 s frozen, and its p99 fell from 182 to 129 ms (BENCHMARKS.md).
+    gc.freeze()
 
 
 def worker_int(worker) -> None:
