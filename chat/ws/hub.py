@@ -6,6 +6,8 @@ Payloads on a user's channel (`user:<id>`) are one of:
   header `[pos, sender_id, client_id]`; or header `[pos, null, null, type]` and the event's data JSON:
   an `edit` or `reaction` event at that position;
 - `f<frame json>`: a ready frame (events, room messages), sent as is;
+- `m<json array>`: several of the payloads above, in order: everything one commit publishes to one user
+  travels as one broker message (one Redis message to parse per user per batch, not one per frame);
 - `c<json>`: control, e.g. `{"close": 4401, "token_id": 7}`, `{"close": 4403}`, or `{"close": 4429, "socket":
   "<id>"}` (one socket, past the user's cap: see `socket_cap.py`).
 """
@@ -99,9 +101,14 @@ def _positioned_event_payloads(event: dict[str, Any]) -> list[tuple[str, str]]:
 def publish_events(events: list[dict[str, Any]]) -> None:
     """The app's publisher (`core.db`): one commit's chat events through its broker, in one round trip."""
     hub: Hub = current_app.extensions["chat_hub"]
-    items = [item for event in events for item in payloads_for(hub.without_own_copy(event))]
-    if items:
-        current_app.extensions["broker"].publish_many(items)
+    by_channel: dict[str, list[str]] = {}
+    for event in events:
+        for channel, payload in payloads_for(hub.without_own_copy(event)):
+            by_channel.setdefault(channel, []).append(payload)
+    if by_channel:
+        current_app.extensions["broker"].publish_many(
+            (channel, payloads[0] if len(payloads) == 1 else "m" + jsontext.dumps(payloads))
+            for channel, payloads in by_channel.items())
 
 
 def publish_session_end(sender, *, user_id: int, token_id: int | None = None, **_kw: Any) -> None:
@@ -209,6 +216,13 @@ class Hub:
         conns = self.connections(user_id)
         if not conns:
             return
+        if payload[:1] == "m":
+            for part in jsontext.loads(payload[1:]):
+                self._route_to(conns, user_id, part)
+        else:
+            self._route_to(conns, user_id, payload)
+
+    def _route_to(self, conns: list[Connection], user_id: int, payload: str) -> None:
         kind, rest = payload[:1], payload[1:]
         if kind == "p":
             header, _, message_json = rest.partition("\n")

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from chat.cursors import decode_cursor
+from chat.messages.batch import SendRequest, send_many
 from chat.models import ChatMessage, InboxEntry
 from core.db import db
 from tests.support.wsclient import WsClient
@@ -85,7 +86,8 @@ def test_the_senders_only_socket_is_answered_by_its_ack_alone_and_a_second_one_g
 
     def recording(items):
         items = list(items)
-        published.extend(channel for channel, payload in items if payload.startswith("p"))
+        # a message alone (`p…`) or with what else the commit sends the user (`m[…]`)
+        published.extend(channel for channel, payload in items if '"p[' in payload or payload.startswith("p"))
         return publish_many(items)
 
     monkeypatch.setattr(broker, "publish_many", recording)
@@ -101,6 +103,33 @@ def test_the_senders_only_socket_is_answered_by_its_ack_alone_and_a_second_one_g
     assert phone.op("message")["message"] == ack["message"] == seller_ws.op("message")["message"]
     assert f"user:{buyer.id}" in published
     assert sending.flush() == [], "the sending socket got the message as well as its ack"
+
+
+def test_what_one_commit_sends_a_user_travels_as_one_broker_message_and_arrives_in_order(
+        live_server, chat, factory, sockets, monkeypatch):
+    seller, buyer = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    broker = live_server.app.extensions["broker"]
+    published: list[tuple[str, str]] = []
+    publish_many = broker.publish_many
+
+    def recording(items):
+        items = list(items)
+        published.extend(items)
+        return publish_many(items)
+
+    seller_ws = sockets(seller)
+    monkeypatch.setattr(broker, "publish_many", recording)
+    with live_server.app.app_context():  # two sends in one batch: one commit
+        outcomes = send_many([SendRequest(sender_id=buyer.id, group_id=group_id, client_id=f"two-{i}", type="txt",
+                                          body={"text": f"第{i}条"}) for i in (1, 2)])
+    assert [o.message["seq"] for o in outcomes] == [1, 2]
+    to_seller = [payload for channel, payload in published if channel == f"user:{seller.id}"]
+    assert len(to_seller) == 1 and to_seller[0].startswith("m")  # two messages and the unread total
+    frames = [seller_ws.recv() for _ in range(3)]
+    assert [(f["op"], f.get("type")) for f in frames] == [("message", None), ("message", None), ("event", "unread")]
+    assert [f["message"]["body"]["text"] for f in frames[:2]] == ["第1条", "第2条"]
+    assert frames[2]["data"]["unread_total"] == 2
 
 
 def test_a_retried_client_id_gets_the_first_message_and_no_second_copy(live_server, chat, factory, sockets):
