@@ -174,7 +174,7 @@ class Config:
         # a position arriving ahead of a missing one waits this long for it before it is read from the database
         self.WS_GAP_WAIT_S = env_float("WS_GAP_WAIT_S", 0.2)
         self.WS_COALESCE = _env_int("WS_COALESCE", 64)  # frames written to a socket in one write at most
-        self.WS_SEND_BATCH = _env_int("WS_SEND_BATCH", 100)  # sends committed in one transaction at most
+        self.WS_SEND_BATCH = _env_int("WS_SEND_BATCH", 1000)  # sends committed in one transaction at most
         self.WS_SEND_QUEUE_MAX = _env_int("WS_SEND_QUEUE_MAX", 5000)  # queued sends before readers wait
         self.WS_SEND_IDLE_S = env_float("WS_SEND_IDLE_S", 30.0)  # the send worker ends after this long idle
         # at most this long a socket's op waits for its earlier sends to commit (ops keep the client's order)

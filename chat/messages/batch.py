@@ -119,8 +119,10 @@ def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
     """Validate, screen and append client sends; their outcomes in order.
 
     New messages commit in one transaction. A client_id sent twice in the batch is sent again after
-    it (answered with the first's message), and every send of a batch whose transaction failed is
-    sent again alone. The groups where a new message shares contact details get the off-platform notice.
+    it (answered with the first's message). A batch that breaks the unique client_id (a retry of a stored
+    message) goes again whole, its client_ids looked up first; every send of a batch whose transaction
+    failed otherwise is sent again alone. The groups where a new message shares contact details get the
+    off-platform notice.
     """
     outcomes: list[Outcome | None] = [None] * len(requests)
     batch: list[Send] = []
@@ -136,17 +138,11 @@ def send_many(requests: Sequence[SendRequest]) -> list[Outcome]:
         (again if key in keys else batch).append(send)
         keys.add(key)
     if batch:
-        try:
-            outcomes_by_index = _append_many(batch)
-        except IntegrityError:
-            # Most often a retry of a stored message (its client_id is unique per sender): each alone finds it.
-            log.info("a batch of %d sends broke a constraint; sending them one by one", len(batch))
-            again = batch + again
-        except SQLAlchemyError:
-            log.warning("a batch of %d sends failed; sending them one by one", len(batch), exc_info=True)
+        stored = _append_batch(batch)
+        if stored is None:
             again = batch + again
         else:
-            for index, outcome in outcomes_by_index.items():
+            for index, outcome in stored.items():
                 outcomes[index] = outcome
     for send in sorted(again, key=lambda s: s.index):
         outcomes[send.index] = _append_alone(send)
@@ -173,14 +169,31 @@ def _is_new(outcome: Outcome | None) -> bool:
     return isinstance(outcome, SendResult) and outcome.created
 
 
-def _append_many(batch: list[Send]) -> dict[int, Outcome]:
-    """The batch in one transaction; a database error fails it whole (the caller retries each alone).
+def _append_batch(batch: list[Send]) -> dict[int, Outcome] | None:
+    """The batch's outcomes by index, in one transaction; None when it failed (each send then goes alone).
 
     Sends are taken as new: a retry of a stored message breaks the unique (sender, client_id) on insert
-    and fails the batch, whose sends then go alone, each checked first. Retries are rare (a client
-    resending after a lost ack), and checking every batch up front costs a statement each time."""
+    and fails the batch, which goes again whole with its client_ids looked up first. Retries are rare (a
+    client resending after a lost ack): checking every batch up front would cost a statement each time,
+    and sending a big batch's sends one by one would stall every socket behind it."""
+    try:
+        return _append_many(batch, check_replays=False)
+    except IntegrityError:
+        log.info("a batch of %d sends broke a constraint; sending it again, its client_ids looked up", len(batch))
+    except SQLAlchemyError:
+        log.warning("a batch of %d sends failed; sending them one by one", len(batch), exc_info=True)
+        return None
+    try:
+        return _append_many(batch, check_replays=True)
+    except SQLAlchemyError:
+        log.warning("a batch of %d sends failed twice; sending them one by one", len(batch), exc_info=True)
+        return None
+
+
+def _append_many(batch: list[Send], *, check_replays: bool) -> dict[int, Outcome]:
+    """The batch in one transaction; a database error fails it whole."""
     with db.core_transaction() as conn:
-        return append(conn, batch, check_replays=False)
+        return append(conn, batch, check_replays=check_replays)
 
 
 def _append_alone(send: Send) -> Outcome:

@@ -61,7 +61,8 @@ MessageRow = tuple[int, int, int | None, str, dict, Any, str | None, int | None,
 
 def _json_rows(name: str, width: int) -> tuple[Any, list[Any]]:
     """`json_each(:name)` over one JSON array parameter of rows (each an array of `width` values), and each
-    row's values by position: SQLite's counterpart of `_unnest`."""
+    row's values by position: SQLite's counterpart of `_unnest`. A string comes back exactly as it went in
+    (json_extract would cut one at a NUL character, which no input carries: core/input.py refuses them)."""
     rows = func.json_each(bindparam(name)).table_valued("value").alias(name)
     return rows, [func.json_extract(rows.c.value, f"$[{i}]") for i in range(width)]
 
