@@ -132,33 +132,32 @@ class BatchSql:
                    lambda part: cast(func.substr(g.direct_key, 1, func.instr(g.direct_key, ":") - 1) if part == 1
                                      else func.substr(g.direct_key, func.instr(g.direct_key, ":") + 1), BigInteger))
     # Rows come back in any order: matched by (group, seq).
-    _new_rows, _new = _json_rows("messages", 10)
+    _new = _json_rows("messages", 10)[1]
     insert_messages = insert(messages_t).from_select(
         ["group_id", "seq", "sender_id", "type", "body", "ext", "client_id", "created_at", "reply_to_id", "reply_to",
          "mentions"],
         select(*_new[:7], bindparam("at", type_=msg.created_at.type), *_new[7:])
     ).returning(msg.id, msg.group_id, msg.seq)
     insert_inbox = insert(inbox_t)  # executemany: a few change rows (`add_changes`)
-    _inbox_rows, _inbox = _json_rows("inbox", 4)
+    _inbox = _json_rows("inbox", 4)[1]
     insert_inbox_rows = insert(inbox_t).from_select(["user_id", "pos", "message_id", "group_id"], select(*_inbox))
-    _counts_rows, _counts = _json_rows("counts", 2)
+    _counts = _json_rows("counts", 2)[1]
     # `WHERE true`: SQLite's grammar needs a WHERE before an upsert's ON CONFLICT after INSERT … SELECT
     _counters = sqlite.insert(counters_t).from_select(["user_id", "last_pos"], select(*_counts).where(literal(True)))
     advance = (_counters.on_conflict_do_update(index_elements=[counters_t.c.user_id],
                                                set_={"last_pos": counters_t.c.last_pos + _counters.excluded.last_pos})
                .returning(counters_t.c.user_id, counters_t.c.last_pos))
-    _newest_rows, _newest = _json_rows("newest", 3)
+    _newest = _json_rows("newest", 3)[1]
     move_group = update(groups_t).where(g.id == _newest[0]).values(
         last_seq=_newest[1], last_message_id=_newest[2], last_message_at=bindparam("at"))
     #: the members of `_marks`: activity times (item and direct groups) and the senders' read markers
-    _marks_rows, _mark = _json_rows("marks", 4)
+    _mark = _json_rows("marks", 4)[1]
     move_members_sql = update(members_t).where(m.group_id == _mark[0], m.user_id == _mark[1]).values(
         activity_at=case((_mark[3] != 0, bindparam("at", type_=m.activity_at.type)), else_=m.activity_at),
         last_read_seq=func.max(m.last_read_seq, _mark[2]))
     # Pairs come from one JSON array parameter: SQLite probes the unique index once per pair (its plan
     # for `(a, b) IN (VALUES …)` scans the whole table).
-    _pairs = func.json_each(bindparam("pairs")).table_valued("value").alias("v")
-    _first, _second = func.json_extract(_pairs.c.value, "$[0]"), func.json_extract(_pairs.c.value, "$[1]")
+    _pairs, (_first, _second) = _json_rows("pairs", 2)
     sent_pairs = select(msg.sender_id, msg.client_id).select_from(_pairs).join(
         messages_t, and_(msg.sender_id == _first, msg.client_id == _second))
 

@@ -67,11 +67,8 @@ def init_app(app: Flask) -> None:
 
 def _checks(names: tuple[str, ...], subject: str | int) -> list[Check]:
     limits = current_app.extensions[LIMITS_KEY]
-    named = [n for n in names if n in limits]
-    if not named:
-        return []
     prefix = current_app.config.get("RATE_LIMIT_PREFIX", "ratelimit:")
-    return [(limits[n], f"{prefix}{n}:{subject}") for n in named]
+    return [(limits[n], f"{prefix}{n}:{subject}") for n in names if n in limits]
 
 
 def enforce(*names: str, subject: str | int) -> None:
