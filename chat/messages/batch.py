@@ -9,11 +9,10 @@ failing send costs the others nothing.
 Order inside the transaction: replays and refusals of content found first; group rows locked in
 ascending id; each sender's right to post checked against them; seqs handed out in the batch's
 order; inbox counters moved once each in ascending user id, positions handed out in the batch's
-order; then one `finish` writes inbox rows, the groups' last message, unread totals (from the members'
-read markers: those read with the group locks on SQLite, where they stay current; on PostgreSQL the
-statement counts them itself, after the counter locks), notifications and the members' activity and
-read markers (one statement on PostgreSQL). Each new message's event is raised in the unit of work,
-published after it commits (`core.db`).
+order; the members' read markers read (unread totals, notifications); then one `finish` writes inbox
+rows, the groups' last message, unread totals, notifications and the members' activity and read
+markers (one statement on PostgreSQL). Each new
+message's event is raised in the unit of work, published after it commits (`core.db`).
 """
 from __future__ import annotations
 
