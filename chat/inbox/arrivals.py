@@ -2,13 +2,14 @@
 
 Called once per unit of work by the batched append (every path that stores messages), after the
 members' inbox counters are locked and before the senders' read markers move; the append writes what
-it plans in its last statement (`BatchSql.finish`), which on PostgreSQL counts the unread deltas itself.
+it plans in its last statement (`BatchSql.finish`).
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from flask import current_app
+from sqlalchemy.engine import Connection
 
 from chat.inbox import unread
 from chat.models import INBOX_KINDS
@@ -18,11 +19,11 @@ if TYPE_CHECKING:
     from chat.messages.batch import SendResult
 
 
-def plan_arrivals(results: Sequence["SendResult"], member_rows: Sequence[Any], *,
-                  count_unread: bool) -> tuple[dict[int, int], list[dict[str, Any]]]:
-    """The members' unread deltas (non-zero ones; none unless `count_unread`), and the notification queue
-    rows: one for each member with no socket in this process who has not muted the chat (or whom the
-    message mentions). `member_rows`: the groups' member rows, read with the group locks.
+def plan_arrivals(conn: Connection, results: Sequence["SendResult"],
+                  member_rows: Sequence[Any] | None = None) -> tuple[dict[int, int], list[dict[str, Any]]]:
+    """The members' unread deltas (non-zero ones), and the notification queue rows: one for each member
+    with no socket in this process who has not muted the chat (or whom the message mentions).
+    `member_rows`: the members' markers when those read already are current (else they are read here).
 
     Whether a member is online anywhere is asked again by the notification worker before it sends
     (so nothing here waits on Redis); members online in this process are known for free.
@@ -31,11 +32,8 @@ def plan_arrivals(results: Sequence["SendResult"], member_rows: Sequence[Any], *
     if not inbox:
         return {}, []
     messages = [(r.message["group_id"], r.message["seq"], _sender_id(r)) for r in inbox]
-    if count_unread:
-        deltas, members = unread.arrival_deltas(messages, member_rows)
-        deltas = {uid: d for uid, d in deltas.items() if d}
-    else:
-        deltas, members = {}, unread.members_by_group(member_rows, {group_id for group_id, _, _ in messages})
+    deltas, members = unread.arrival_deltas(conn, messages, member_rows)
+    deltas = {uid: d for uid, d in deltas.items() if d}
     if current_app.config.get("NOTIFIER", "off") == "off":
         return deltas, []
     wanted = [(uid, group_id, r.message["id"]) for r, (group_id, _, sender_id) in zip(inbox, messages)

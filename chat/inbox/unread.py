@@ -2,8 +2,7 @@
 and direct chats that are not muted.
 
 Kept exact by deltas, each applied while the user's counter row is locked: a send locks every
-member's counter (taking inbox positions) before its deltas are taken from the members' read markers
-(`arrival_deltas` on SQLite; on PostgreSQL the send's last statement, `batch_sql.PostgresBatchSql.finish`);
+member's counter (taking inbox positions) before `arrival_deltas` reads the members' read markers;
 reading, hiding and muting lock the counter first (`lock_counter`), then read and change the
 member row. So a total never misses a concurrent change, and reading it is one primary-key lookup.
 """
@@ -64,20 +63,25 @@ def total_of(s: Session | Connection, user_id: int) -> int:
     return max(int(s.scalar(select(c.unread_total).where(c.user_id == user_id)) or 0), 0)
 
 
-def arrival_deltas(messages: Iterable[tuple[int, int, int | None]],
-                   rows: Sequence[Any]) -> tuple[dict[int, int], dict]:
+def arrival_deltas(conn: Connection, messages: Iterable[tuple[int, int, int | None]],
+                   rows: Sequence[Any] | None = None) -> tuple[dict[int, int], dict]:
     """The unread deltas of messages `(group_id, seq, sender_id)` appended in this transaction, in
-    order, from the member rows as they are before the senders' read markers move; and those rows, by
-    group.
+    order, from the member rows as they are before the senders' read markers move (read here, unless
+    the caller's `rows` are current); and those rows, by group.
 
     Every other member of a chat they have not muted gets +1; a sender's own chat drops to 0 unread
-    (sending moves their read marker to their message). PostgreSQL computes the same in closed form
-    (`batch_sql._unread_deltas`).
+    (sending moves their read marker to their message).
     """
     messages = list(messages)
-    members = members_by_group(rows, {group_id for group_id, _, _ in messages})
-    seen = {(gid, uid): max(row.last_read_seq, row.hidden_until_seq or 0)
-            for gid, rows_of in members.items() for uid, row in rows_of.items()}
+    groups = {group_id for group_id, _, _ in messages}
+    if rows is None:
+        rows = batch_sql.for_connection(conn).read(conn, "markers_of", groups)
+    else:
+        rows = [row for row in rows if row.group_id in groups]
+    members: dict[int, dict[int, Any]] = {}
+    for row in rows:
+        members.setdefault(row.group_id, {})[row.user_id] = row
+    seen = {(row.group_id, row.user_id): max(row.last_read_seq, row.hidden_until_seq or 0) for row in rows}
     deltas: dict[int, int] = {}
     for group_id, seq, sender_id in messages:
         for uid, row in members.get(group_id, {}).items():
@@ -89,15 +93,6 @@ def arrival_deltas(messages: Iterable[tuple[int, int, int | None]],
             else:
                 deltas[uid] = deltas.get(uid, 0) + 1
     return deltas, members
-
-
-def members_by_group(rows: Sequence[Any], groups: set[int]) -> dict[int, dict[int, Any]]:
-    """The member rows of these groups: group → user → row."""
-    members: dict[int, dict[int, Any]] = {}
-    for row in rows:
-        if row.group_id in groups:
-            members.setdefault(row.group_id, {})[row.user_id] = row
-    return members
 
 
 def unread_events(totals: Mapping[int, int]) -> list[Event]:

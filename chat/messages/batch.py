@@ -306,20 +306,15 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
         results.append(SendResult(message=message, created=True, cursors=cursors,
                                   recipients=sorted(cursors) if cursors else sorted(members[s.group_id]),
                                   group_kind=kind, origin=s.origin))
-    # the markers as they are before the senders' move (PostgreSQL counts from them in `finish`)
-    deltas, notify = plan_arrivals(results, member_rows, count_unread=not q.counts_unread_in_finish)
-    touched = {gid: list(members[gid]) for gid in newest if groups[gid].kind in INBOX_KINDS}
-    first_sent: dict[tuple[int, int], int] = {}
-    for s, seq in zip(accepted, seqs):
-        if s.sender_id is not None and s.group_id in touched:
-            first_sent.setdefault((s.group_id, s.sender_id), seq)
+    # the markers as they are before the senders' move (read again where the counter locks may have changed them)
+    deltas, notify = plan_arrivals(conn, results, member_rows if q.markers_stay_current else None)
     # Inbox groups: every member's activity time (the conversation list orders by it) and each
     # sender's read marker; rooms: the sender's read marker only.
     settle_unread(results, q.finish(conn, batch_sql.Writes(
-        at=now, inbox=inbox_rows, newest=newest, touched=touched,
+        at=now, inbox=inbox_rows, newest=newest,
+        touched={gid: list(members[gid]) for gid in newest if groups[gid].kind in INBOX_KINDS},
         read_to={(gid, sid): seq for (gid, sid), seq in read_to.items() if sid is not None},
-        unread=deltas, notify=notify, old_last={gid: groups[gid].last_seq for gid in touched},
-        first_sent=first_sent)))
+        unread=deltas, notify=notify)))
     read_only = {s.group_id: s.read_only for s in accepted if s.read_only is not None}
     if read_only:
         q.set_read_only(conn, read_only)

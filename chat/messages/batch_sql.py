@@ -97,6 +97,9 @@ def _reads(ids_in, key_part: Callable[[int], Any]) -> dict[str, Any]:
                                .select_from(members_t.outerjoin(users_t, and_(users_t.c.id == m.user_id,
                                                                               ids_in(users_t.c.id, "senders"))))
                                .where(ids_in(m.group_id, "ids")).order_by(m.group_id, m.user_id),
+        # the members' read markers, read after their inbox counters are locked (chat/inbox/unread.py)
+        "markers_of": select(m.group_id, m.user_id, m.last_read_seq, m.hidden_until_seq, m.muted)
+                      .where(ids_in(m.group_id, "ids")),
     }
 
 
@@ -109,9 +112,7 @@ class Writes:
     newest: dict[int, tuple[int, int]]  # group → (seq, id) of its newest message
     touched: dict[int, list[int]]  # item or direct group → its members (their activity time moves)
     read_to: dict[tuple[int, int], int]  # (group, sender) → the sender's newest seq there (their read marker)
-    unread: dict[int, int]  # user → unread delta (chat/inbox/unread.py), where `counts_unread_in_finish` is False
-    old_last: dict[int, int] = field(default_factory=dict)  # item or direct group → its last seq before the batch
-    first_sent: dict[tuple[int, int], int] = field(default_factory=dict)  # (group, sender) → their first seq
+    unread: dict[int, int]  # user → unread delta (chat/inbox/unread.py)
     notify: list[dict[str, Any]] = field(default_factory=list)  # notification queue rows (chat/notify/queue.py)
 
 
@@ -122,11 +123,10 @@ _SET_READ_ONLY = update(groups_t).where(g.id == bindparam("gid")).values(read_on
 class BatchSql:
     """The steps of `chat.messages.batch.append`, as SQLite runs them (and the interface every backend has)."""
 
-    #: Whether `finish` counts the unread deltas itself from the markers as its statement sees them (after the
-    #: inbox counters are locked). Not on SQLite: the markers read with the group locks are still current there
-    #: (a transaction that writes sees no other writer's change after its first read: one writer at a time), so
-    #: the deltas come from them (`chat.inbox.unread.arrival_deltas`) and `finish` adds `Writes.unread`.
-    counts_unread_in_finish = False
+    #: Whether the members' read markers read with the group locks are still current once the inbox counters
+    #: are locked. On SQLite they are: a transaction that writes sees no other writer's change after its first
+    #: read (one writer at a time; a stale one fails to write), so no second read is needed.
+    markers_stay_current = True
 
     reads = _reads(lambda col, name: col.in_(bindparam(name, expanding=True)),
                    lambda part: cast(func.substr(g.direct_key, 1, func.instr(g.direct_key, ":") - 1) if part == 1
@@ -262,9 +262,8 @@ def _marks(inbox_members: dict[int, list[int]], read_to: dict[tuple[int, int], i
 
 def _finish_statement() -> Any:
     """PostgresBatchSql.finish's statement: add_inbox, move_groups, move_members and the notification upsert
-    as data-modifying CTEs beside the unread totals' update (its deltas counted here, `_unread_deltas`), whose
-    totals it returns. The writes touch different rows of different tables, so the order PostgreSQL runs them
-    in does not matter; every CTE reads the rows as they were before the statement."""
+    as data-modifying CTEs beside add_unread, whose totals it returns. The writes touch different rows of
+    different tables, so the order PostgreSQL runs them in does not matter."""
     at = bindparam("at", type_=m.activity_at.type)
     i = _unnest("i", inbox_users=BigInteger, inbox_positions=BigInteger, inbox_messages=BigInteger,
                 inbox_groups=BigInteger)
@@ -285,38 +284,19 @@ def _finish_statement() -> Any:
         select(q.c.notify_users, q.c.notify_groups, q.c.notify_messages, q.c.notify_counts,
                bindparam("notify_due", type_=nc.due_at.type), literal(0), literal(0),
                bindparam("notify_updated", type_=nc.updated_at.type)))).cte("notified")
-    d = _unread_deltas()
-    unread = (update(counters_t).where(counters_t.c.user_id == d.c.user_id, d.c.delta != 0)
-              .values(unread_total=counters_t.c.unread_total + d.c.delta)
+    d = _unnest("d", unread_users=BigInteger, unread_deltas=BigInteger)
+    unread = (update(counters_t).where(counters_t.c.user_id == d.c.unread_users)
+              .values(unread_total=counters_t.c.unread_total + d.c.unread_deltas)
               .returning(counters_t.c.user_id, counters_t.c.unread_total)).cte("unread")
     return select(unread.c.user_id, unread.c.unread_total).add_cte(inbox, groups, members, notified)
-
-
-def _unread_deltas() -> Any:
-    """Each member's unread delta from the batch's messages in their item and direct groups, from the markers
-    as the statement sees them (before its own CTEs move the senders'): `unread.arrival_deltas`'s rule in
-    closed form. A group's messages are seqs old+1..new; a member who is not muted and sent none gets +(new-old);
-    one who sent the seqs first..last gets +(first-old-1) for the others' messages before their first, -unread
-    they had up to it (max(first-1-seen, 0)), +(new-last) for the others' after their last (those between their
-    own cancel: each of their sends reads up to itself)."""
-    a = _unnest("a", arrival_groups=BigInteger, arrival_old=Integer, arrival_new=Integer)
-    s = _unnest("s", sent_groups=BigInteger, sent_users=BigInteger, sent_first=Integer, sent_last=Integer)
-    seen = func.greatest(m.last_read_seq, func.coalesce(m.hidden_until_seq, 0))
-    delta = case((s.c.sent_first.is_(None), a.c.arrival_new - a.c.arrival_old),
-                 else_=(s.c.sent_first - a.c.arrival_old - 1) - func.greatest(s.c.sent_first - 1 - seen, 0)
-                 + (a.c.arrival_new - s.c.sent_last))
-    return (select(m.user_id.label("user_id"), func.sum(delta).label("delta"))
-            .select_from(a.join(members_t, m.group_id == a.c.arrival_groups)
-                         .outerjoin(s, and_(s.c.sent_groups == m.group_id, s.c.sent_users == m.user_id)))
-            .where(m.muted.is_not(True)).group_by(m.user_id).cte("deltas"))
 
 
 class PostgresBatchSql(BatchSql):
     """The same steps on PostgreSQL, with array parameters (statement text independent of the batch)."""
 
     # Read committed: a marker moved by a unit of work that held a member's counter lock until just now is
-    # seen only by a statement that starts after the lock is ours: `finish`, which counts the deltas from them.
-    counts_unread_in_finish = True
+    # seen only by a statement that starts after the lock is ours.
+    markers_stay_current = False
 
     reads = _reads(_pg_any, lambda part: cast(func.split_part(g.direct_key, ":", part), BigInteger))
     # Pairs are joined from unnest: one index probe per pair (two `= ANY` lists would probe their product).
@@ -387,8 +367,7 @@ class PostgresBatchSql(BatchSql):
         inbox = _columns(w.inbox, 4)
         ids = sorted(w.newest)
         marks = _columns(_marks(w.touched, w.read_to), 4)
-        arrived = sorted(w.old_last)
-        sent = sorted((gid, sid) for gid, sid in w.first_sent if gid in w.old_last)
+        users = sorted(w.unread)
         notify = _columns([(r["user_id"], r["group_id"], r["message_id"], r["pending_count"]) for r in w.notify], 4)
         return dict(conn.execute(self.finish_sql, {
             "at": w.at,
@@ -396,10 +375,7 @@ class PostgresBatchSql(BatchSql):
             "newest_groups": ids, "newest_seqs": [w.newest[i][0] for i in ids],
             "newest_messages": [w.newest[i][1] for i in ids],
             "mark_groups": marks[0], "mark_users": marks[1], "mark_seqs": marks[2], "mark_touch": marks[3],
-            "arrival_groups": arrived, "arrival_old": [w.old_last[gid] for gid in arrived],
-            "arrival_new": [w.newest[gid][0] for gid in arrived],
-            "sent_groups": [gid for gid, _ in sent], "sent_users": [sid for _, sid in sent],
-            "sent_first": [w.first_sent[k] for k in sent], "sent_last": [w.read_to[k] for k in sent],
+            "unread_users": users, "unread_deltas": [w.unread[u] for u in users],
             "notify_users": notify[0], "notify_groups": notify[1], "notify_messages": notify[2],
             "notify_counts": notify[3],
             # every row of one batch is due and updated at the same times
