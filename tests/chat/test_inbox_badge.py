@@ -151,3 +151,42 @@ def test_peer_read_seq_shows_how_far_the_other_party_read(client, factory, chat)
     assert peer_read(buyer) == 2 and peer_read(seller) == 3
     chat.block(seller, buyer)
     assert peer_read(buyer) is None and peer_read(seller) is None  # not shared across a block
+
+
+def test_random_batches_keep_every_badge_equal_to_its_list(client, factory, chat):
+    """Batches of sends in any mix (both parties, several messages each, the system, a muted chat, a hidden
+    one, reads between) move each total exactly as the list counts, on both databases (PostgreSQL reads the
+    markers again after the counter locks, SQLite uses those read with the group locks)."""
+    import random
+
+    from chat.messages.batch import SendRequest, send_many
+    from chat.messages.send import post_system_messages
+    from core.db import db
+
+    seller, b1, b2 = factory.user(), factory.user(), factory.user()
+    groups = {chat.item_group(b1, seller): (b1, seller), chat.item_group(b2, seller): (b2, seller),
+              chat.direct(b1, b2): (b1, b2)}
+    people = (seller, b1, b2)
+    assert put(client, seller, list(groups)[1], muted=True).status_code == 200
+    rng = random.Random(13)
+    for round_ in range(12):
+        requests = []
+        for i in range(rng.randint(1, 9)):
+            group_id = rng.choice(list(groups))
+            sender = rng.choice(groups[group_id])
+            requests.append(SendRequest(sender_id=sender.id, group_id=group_id, client_id=f"r{round_}-{i}",
+                                        type="txt", body={"text": f"第{round_}轮第{i}条"}))
+        with client.application.app_context():
+            assert all(o.created for o in send_many(requests))
+            if round_ % 4 == 1:
+                post_system_messages(group_ids=[list(groups)[0]], text="系统提示")
+            db.remove()
+        if round_ % 3 == 2:  # someone reads part of a chat
+            group_id = rng.choice(list(groups))
+            reader = rng.choice(groups[group_id])
+            last = chat.history(reader, group_id)["items"][-1]["seq"]
+            read(client, reader, group_id, rng.randint(1, last))
+        if round_ == 5:  # hidden: comes back with only what arrives after
+            assert client.delete(f"{API}/conversations/{list(groups)[2]}", headers=b1.headers).status_code == 204
+        for person in people:
+            badge_matches_the_list(client, person)
