@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--pg", default=os.environ.get("TEST_DATABASE_URL"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        backends = [("sqlite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")]
+        backends = [] if os.environ.get("REST_PG_ONLY") else [("sqlite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")]
         for name, url in backends:
             report(name, run(url, args.runs, args.warmup))
     if args.pg:

@@ -173,7 +173,12 @@ class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = Parser()
 
     def arguments(self, schema, *, location: str = "json", required: bool = True, **kwargs: Any):
-        """flask-smorest's `arguments`; a required JSON body is enforced, not only documented."""
+        """flask-smorest's `arguments`; a required JSON body is enforced, not only documented.
+
+        A schema class is made an instance once, here: webargs would build one per request (marshmallow
+        schemas hold no per-call state, so one serves every request)."""
+        if isinstance(schema, type):
+            schema = schema()
         decorator = super().arguments(schema, location=location, required=required, **kwargs)
         if location != "json" or not required:
             return decorator

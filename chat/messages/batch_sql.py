@@ -30,6 +30,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -64,7 +65,8 @@ def _json_rows(name: str, width: int) -> tuple[Any, list[Any]]:
     row's values by position: SQLite's counterpart of `_unnest`. A string comes back exactly as it went in
     (json_extract would cut one at a NUL character, which no input carries: core/input.py refuses them)."""
     rows = func.json_each(bindparam(name)).table_valued("value").alias(name)
-    return rows, [func.json_extract(rows.c.value, f"$[{i}]") for i in range(width)]
+    # paths as literals, not bound parameters: fewer values to process on every execution
+    return rows, [func.json_extract(rows.c.value, literal_column(f"'$[{i}]'")) for i in range(width)]
 
 
 def _parties_blocked(key_part: Callable[[int], Any]) -> Any:
@@ -128,7 +130,9 @@ class BatchSql:
     #: read (one writer at a time; a stale one fails to write), so no second read is needed.
     markers_stay_current = True
 
-    reads = _reads(lambda col, name: col.in_(bindparam(name, expanding=True)),
+    # An id list is one JSON array parameter too: the statement's text stays the same whatever the list
+    # (sqlite3 reuses its prepared statement; an expanding IN is rewritten by SQLAlchemy on every call).
+    reads = _reads(lambda col, name: col.in_(select(_json_rows(name, 0)[0].c.value)),
                    lambda part: cast(func.substr(g.direct_key, 1, func.instr(g.direct_key, ":") - 1) if part == 1
                                      else func.substr(g.direct_key, func.instr(g.direct_key, ":") + 1), BigInteger))
     # Rows come back in any order: matched by (group, seq).
@@ -161,21 +165,24 @@ class BatchSql:
     sent_pairs = select(msg.sender_id, msg.client_id).select_from(_pairs).join(
         messages_t, and_(msg.sender_id == _first, msg.client_id == _second))
 
-    # Unread totals: each user's delta looked up in one JSON object parameter ({"<user id>": delta}), so
-    # the statement is the same whatever the users (a CASE with a parameter per user compiled anew each time).
-    add_unread_sql = (update(counters_t).where(counters_t.c.user_id.in_(bindparam("ids", expanding=True)))
-                      .values(unread_total=counters_t.c.unread_total + cast(func.json_extract(
-                          bindparam("deltas"), '$."' + cast(counters_t.c.user_id, String) + '"'), BigInteger))
+    # Unread totals: (user, delta) rows
+    _delta = _json_rows("deltas", 2)[1]
+    add_unread_sql = (update(counters_t).where(counters_t.c.user_id == _delta[0])
+                      .values(unread_total=counters_t.c.unread_total + _delta[1])
                       .returning(counters_t.c.user_id, counters_t.c.unread_total))
+
+    def id_list(self, ids: Iterable[int]) -> Any:
+        """An id list as the `reads` take it: ascending, each once."""
+        return jsontext.dumps(sorted(set(ids)))
 
     def read(self, conn: Connection, name: str, ids: Iterable[int]) -> list[Any]:
         """Rows of one of `reads` for these ids."""
-        return list(conn.execute(self.reads[name], {"ids": sorted(set(ids))}).all())
+        return list(conn.execute(self.reads[name], {"ids": self.id_list(ids)}).all())
 
     def members_and_senders(self, conn: Connection, group_ids: Iterable[int], sender_ids: Iterable[int]) -> list[Any]:
         """The groups' member rows, each sender's with their user row (`reads["members_and_senders"]`)."""
         return list(conn.execute(self.reads["members_and_senders"],
-                                 {"ids": sorted(set(group_ids)), "senders": sorted(set(sender_ids))}).all())
+                                 {"ids": self.id_list(group_ids), "senders": self.id_list(sender_ids)}).all())
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""
@@ -183,8 +190,7 @@ class BatchSql:
 
     def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
         """Add each user's delta to their unread total (their counter rows locked); user → new total."""
-        by_user = jsontext.dumps({str(u): d for u, d in deltas.items()})
-        return dict(conn.execute(self.add_unread_sql, {"ids": sorted(deltas), "deltas": by_user}).all())
+        return dict(conn.execute(self.add_unread_sql, {"deltas": jsontext.dumps(sorted(deltas.items()))}).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
                      counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
@@ -329,6 +335,9 @@ class PostgresBatchSql(BatchSql):
                       .returning(counters_t.c.user_id, counters_t.c.unread_total))
     #: `finish` in one statement (one round trip): each write a CTE over its own arrays, the unread totals returned
     finish_sql = _finish_statement()
+
+    def id_list(self, ids: Iterable[int]) -> Any:
+        return sorted(set(ids))
 
     def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
         users = sorted(deltas)
