@@ -79,6 +79,15 @@ def _sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
 
 
+def _postgres_settings(dbapi_conn, _record) -> None:
+    # Prepared statements (psycopg prepares a query it has run five times) keep one generic plan. Left to
+    # choose, PostgreSQL plans every `= ANY(:ids)` read again on each call: it prices a custom plan for
+    # the array it is given below the generic plan's guess at an unknown array (measured: planning was
+    # three quarters of the chat send path's reads, bench/pg_plans.py).
+    dbapi_conn.execute("SET plan_cache_mode = force_generic_plan")
+    dbapi_conn.commit()
+
+
 #: JSON columns are written and read with the hot path's codec (orjson): the same text as json.dumps's compact form
 JSON_CODEC = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.loads}
 
@@ -91,8 +100,10 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     # Fail fast (503) rather than hang when the database host does not answer.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args={"connect_timeout": 5}, **JSON_CODEC)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                           connect_args={"connect_timeout": 5}, **JSON_CODEC)
+    event.listen(engine, "connect", _postgres_settings)
+    return engine
 
 
 #: an event raised in a unit of work: a small dict with a `type` (chat/events.py lists them)
