@@ -9,6 +9,7 @@ from config import Config, load_config
 from config.env import env_int, env_str
 from core import log_redaction
 from core.api import init_api
+from core.auth import NoCookieSessions
 from core.db import db
 from core.errors import register_error_handlers
 from core.input import register_query_check, register_row_id_converter
@@ -24,6 +25,7 @@ def create_app(config: Config | str | None = None) -> Flask:
     app.config.from_mapping(config.as_dict())
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    app.session_interface = NoCookieSessions()
     Path(app.config["UPLOAD_DIR"]).mkdir(parents=True, exist_ok=True)
     configure_logging(config.LOG_LEVEL, config.LOG_FORMAT)
     log_redaction.install()  # no access token or ws ticket in any log line

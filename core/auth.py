@@ -6,11 +6,23 @@ from functools import wraps
 from typing import Any, Callable
 
 from flask import Flask, current_app, g, request
+from flask.sessions import SessionInterface
 
 from core.errors import Forbidden, Unauthorized
 
 # marketplace registers a callable(token: str) -> user | None at app creation.
 RESOLVER_KEY = "auth_token_resolver"
+
+
+class NoCookieSessions(SessionInterface):
+    """Flask's cookie session switched off: callers authenticate with a bearer token and no cookie is read or
+    set (Flask would otherwise build a signing serializer on every request to look for one)."""
+
+    def open_session(self, app: Flask, request: Any) -> None:
+        return None  # Flask then uses its null session, which refuses writes
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        return None
 
 
 def set_token_resolver(app: Flask, resolver: Callable[[str], Any]) -> None:

@@ -69,14 +69,23 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+_BEGIN = "paipai_begin"
+
+
 def _sqlite_begin(conn) -> None:
     # A unit of work takes SQLite's write lock up front (BEGIN IMMEDIATE): a deferred
     # transaction that reads, then writes, fails with SQLITE_BUSY instead of waiting
-    # when another writer got in between.
+    # when another writer got in between. The listener sees the execution options,
+    # _sqlite_do_begin (whose errors SQLAlchemy wraps) runs the statement.
     options = conn.get_execution_options()
-    if options.get(AUTOCOMMIT_OPTION):
-        return
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+    conn.connection.info[_BEGIN] = (None if options.get(AUTOCOMMIT_OPTION)
+                                    else "BEGIN IMMEDIATE" if options.get(WRITE_OPTION) else "BEGIN")
+
+
+def _sqlite_do_begin(dbapi_connection) -> None:
+    statement = dbapi_connection.info.pop(_BEGIN, "BEGIN")
+    if statement:
+        dbapi_connection.driver_connection.execute(statement)
 
 
 def _postgres_settings(dbapi_conn, _record) -> None:
@@ -98,6 +107,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **JSON_CODEC)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        engine.dialect.do_begin = _sqlite_do_begin  # type: ignore[method-assign]
         return engine
     # Fail fast (503) rather than hang when the database host does not answer.
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,

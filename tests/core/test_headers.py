@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import flask
 import pytest
 
 from core.headers import PAGE_CSP
+from tests.factories import PASSWORD
 from tests.support.wsclient import tuned_app
 
 API = "/api/v1"
@@ -126,3 +128,17 @@ def test_a_wildcard_origin_never_comes_with_credentials(clean_app):
 def test_a_plain_options_request_still_gets_allow(client):
     r = client.options(f"{API}/listings")
     assert r.status_code == 200 and "GET" in r.headers["Allow"]
+
+
+def test_no_cookie_session_is_read_or_set(client, factory):
+    """Tokens travel in a header: a login sets no cookie, a stray session cookie changes nothing, and
+    nothing can write Flask's session."""
+    user = factory.user()
+    client.set_cookie("session", "forged.value.signature")
+    r = client.post(f"{API}/token", json={"grant_type": "password", "username": user.username,
+                                         "password": PASSWORD})
+    assert r.status_code == 200 and "Set-Cookie" not in r.headers
+    assert client.get(f"{API}/me", headers=user.headers).status_code == 200
+    with client.application.test_request_context("/"):
+        with pytest.raises(RuntimeError):
+            flask.session["user_id"] = user.id
