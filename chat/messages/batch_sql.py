@@ -52,7 +52,7 @@ from chat.tables import (
     notifications_t,
     users_t,
 )
-from core import jsontext
+from core import jsontext, prepared
 
 g, m, msg, b = groups_t.c, members_t.c, messages_t.c, blocks_t.c
 
@@ -147,7 +147,9 @@ class BatchSql:
     insert_inbox_rows = insert(inbox_t).from_select(["user_id", "pos", "message_id", "group_id"], select(*_inbox))
     _counts = _json_rows("counts", 2)[1]
     # `WHERE true`: SQLite's grammar needs a WHERE before an upsert's ON CONFLICT after INSERT … SELECT
-    _counters = sqlite.insert(counters_t).from_select(["user_id", "last_pos"], select(*_counts).where(literal(True)))
+    # a new counter's unread_total is the column's server default (no per-call Python default: core.prepared)
+    _counters = sqlite.insert(counters_t).from_select(["user_id", "last_pos"], select(*_counts).where(literal(True)),
+                                                      include_defaults=False)
     advance = (_counters.on_conflict_do_update(index_elements=[counters_t.c.user_id],
                                                set_={"last_pos": counters_t.c.last_pos + _counters.excluded.last_pos})
                .returning(counters_t.c.user_id, counters_t.c.last_pos))
@@ -186,11 +188,12 @@ class BatchSql:
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""
-        return set(conn.execute(self.sent_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}).all())
+        return set(prepared.execute(conn, self.sent_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}).all())
 
     def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
         """Add each user's delta to their unread total (their counter rows locked); user → new total."""
-        return dict(conn.execute(self.add_unread_sql, {"deltas": jsontext.dumps(sorted(deltas.items()))}).all())
+        rows = jsontext.dumps(sorted(deltas.items()))
+        return dict(prepared.execute(conn, self.add_unread_sql, {"deltas": rows}).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
                      counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
@@ -200,16 +203,17 @@ class BatchSql:
         dumps = jsontext.dumps  # None too: JSON null, as SQLAlchemy's JSON type binds it
         new = dumps([(gid, seq, sid, type, dumps(body), dumps(ext), cid, rid, dumps(quote), dumps(mentions))
                      for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows])
-        ids = {(gid, seq): mid for mid, gid, seq in conn.execute(self.insert_messages, {"at": at, "messages": new})}
+        added = prepared.execute(conn, self.insert_messages, {"at": at, "messages": new})
+        ids = {(gid, seq): mid for mid, gid, seq in added}
         return [ids[(gid, seq)] for gid, seq, *_ in rows], self.advance_counters(conn, counts) if counts else {}
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         """Move each user's inbox counter by their count, in ascending user id; user → new last position."""
-        return dict(conn.execute(self.advance, {"counts": jsontext.dumps(sorted(counts.items()))}).all())
+        return dict(prepared.execute(conn, self.advance, {"counts": jsontext.dumps(sorted(counts.items()))}).all())
 
     def add_inbox(self, conn: Connection, rows: Sequence[tuple[int, int, int, int]]) -> None:
         """Inbox rows (user_id, pos, message_id, group_id)."""
-        conn.execute(self.insert_inbox_rows, {"inbox": jsontext.dumps(rows)})
+        prepared.execute(conn, self.insert_inbox_rows, {"inbox": jsontext.dumps(rows)})
 
     def finish(self, conn: Connection, w: Writes) -> dict[int, int]:
         """The batch's inbox rows, its groups' newest messages, the members' unread totals (their counter rows
@@ -224,7 +228,7 @@ class BatchSql:
 
     def move_groups(self, conn: Connection, last: dict[int, tuple[int, int]], at: datetime) -> None:
         """Each group's newest message: group → (seq, message id)."""
-        conn.execute(self.move_group, {"at": at, "newest": jsontext.dumps(
+        prepared.execute(conn, self.move_group, {"at": at, "newest": jsontext.dumps(
             [(gid, seq, mid) for gid, (seq, mid) in sorted(last.items())])})
 
     def add_changes(self, conn: Connection, rows: Iterable[tuple[int, int, int, int, str]]) -> None:
@@ -242,7 +246,7 @@ class BatchSql:
         and each sender's read marker up to their newest message: (group, sender) → seq."""
         marks = _marks(inbox_members, read_to)
         if marks:
-            conn.execute(self.move_members_sql, {"at": at, "marks": jsontext.dumps(marks)})
+            prepared.execute(conn, self.move_members_sql, {"at": at, "marks": jsontext.dumps(marks)})
 
 
 def _unnest(alias: str = "v", **columns: Any) -> Any:
@@ -321,7 +325,8 @@ class PostgresBatchSql(BatchSql):
     ).returning(msg.id, msg.group_id, msg.seq)
     _counts = _unnest(user_ids=BigInteger, counts=BigInteger)
     _upsert = postgresql.insert(counters_t).from_select(["user_id", "last_pos"],
-                                                        select(_counts.c.user_ids, _counts.c.counts))
+                                                        select(_counts.c.user_ids, _counts.c.counts),
+                                                        include_defaults=False)
     advance = (_upsert.on_conflict_do_update(index_elements=[counters_t.c.user_id],
                                              set_={"last_pos": counters_t.c.last_pos + _upsert.excluded.last_pos})
                .returning(counters_t.c.user_id, counters_t.c.last_pos))
@@ -341,12 +346,12 @@ class PostgresBatchSql(BatchSql):
 
     def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
         users = sorted(deltas)
-        return dict(conn.execute(self.add_unread_sql, {"user_ids": users, "deltas": [deltas[u] for u in users]})
-                    .all())
+        return dict(prepared.execute(conn, self.add_unread_sql,
+                                     {"user_ids": users, "deltas": [deltas[u] for u in users]}).all())
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         senders, client_ids = _columns(sorted(set(pairs)), 2)
-        return set(conn.execute(self.sent_pairs, {"sender_ids": senders, "client_ids": client_ids}).all())
+        return set(prepared.execute(conn, self.sent_pairs, {"sender_ids": senders, "client_ids": client_ids}).all())
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
                      counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
@@ -354,7 +359,7 @@ class PostgresBatchSql(BatchSql):
         users = sorted(counts)  # counter rows are locked in this order: ascending user id, in every unit of work
         ids: dict[tuple[int, int], int] = {}
         positions: dict[int, int] = {}
-        for first, second, seq in conn.execute(self.add_sql, {
+        for first, second, seq in prepared.execute(conn, self.add_sql, {
                 "group_ids": cols[0], "seqs": cols[1], "sender_ids": cols[2], "types": cols[3],
                 "bodies": [jsontext.dumps(v) for v in cols[4]], "exts": [jsontext.dumps(v) for v in cols[5]],
                 "client_ids": cols[6], "at": at, "reply_to_ids": cols[7],
@@ -370,7 +375,8 @@ class PostgresBatchSql(BatchSql):
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         users = sorted(counts)  # rows are locked in this order: ascending user id, in every unit of work
-        return dict(conn.execute(self.advance, {"user_ids": users, "counts": [counts[u] for u in users]}).all())
+        return dict(prepared.execute(conn, self.advance,
+                                     {"user_ids": users, "counts": [counts[u] for u in users]}).all())
 
     def finish(self, conn: Connection, w: Writes) -> dict[int, int]:
         inbox = _columns(w.inbox, 4)
@@ -378,7 +384,7 @@ class PostgresBatchSql(BatchSql):
         marks = _columns(_marks(w.touched, w.read_to), 4)
         users = sorted(w.unread)
         notify = _columns([(r["user_id"], r["group_id"], r["message_id"], r["pending_count"]) for r in w.notify], 4)
-        return dict(conn.execute(self.finish_sql, {
+        return dict(prepared.execute(conn, self.finish_sql, {
             "at": w.at,
             "inbox_users": inbox[0], "inbox_positions": inbox[1], "inbox_messages": inbox[2], "inbox_groups": inbox[3],
             "newest_groups": ids, "newest_seqs": [w.newest[i][0] for i in ids],
