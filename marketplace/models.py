@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -78,6 +79,11 @@ class Token(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+    @classmethod
+    def live_condition(cls, now: Any) -> ColumnElement[bool]:
+        """The token is neither revoked nor expired at `now` (a datetime, or a bound parameter)."""
+        return and_(cls.revoked_at.is_(None), cls.expires_at > now)
 
 
 class WsTicket(Base):

@@ -5,9 +5,10 @@ place where SQL differs by dialect.
 
 PostgreSQL gets arrays: `= ANY(:ids)` reads and `unnest(...)` writes, so each statement's text is the
 same whatever the batch's size (psycopg prepares it once) and a thousand rows cost one bound parameter
-per column, not one per value. SQLite runs the same steps with expanding IN lists for reads and, for
-writes, one JSON array parameter of rows read by `json_each`: its rows are parsed in C, where
-executemany would have SQLAlchemy process every value of every row in Python.
+per column, not one per value. SQLite runs the same steps with one JSON array parameter (of ids, or of
+rows) read by `json_each`: its rows are parsed in C, where executemany would have SQLAlchemy process
+every value of every row in Python, and the text stays the same too. Writes, which return only ids and
+counts, run compiled once per dialect (`core.prepared`).
 """
 from __future__ import annotations
 

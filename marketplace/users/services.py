@@ -53,17 +53,13 @@ def add_token(s: Session, user: User) -> tuple[str, Token]:
 
 def live_token(raw: str) -> Token | None:
     """The token row of an unexpired, unrevoked token (its user may still be banned), or None."""
-    token = db.session.scalar(select(Token).where(Token.token_hash == token_digest(raw)))
-    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
-        return None
-    return token
+    return db.session.scalar(select(Token).where(Token.token_hash == token_digest(raw),
+                                                 Token.live_condition(utcnow())))
 
 
-_users, _tokens = User.__table__, Token.__table__
-#: the user row of a live (unexpired, unrevoked) token
-_LIVE_TOKEN_USER = (select(_users).join(_tokens, _tokens.c.user_id == _users.c.id)
-                    .where(_tokens.c.token_hash == bindparam("digest"), _tokens.c.revoked_at.is_(None),
-                           _tokens.c.expires_at > bindparam("now")))
+#: the user row of a live token
+_LIVE_TOKEN_USER = (select(User.__table__).join(Token.__table__, Token.user_id == User.id)
+                    .where(Token.token_hash == bindparam("digest"), Token.live_condition(bindparam("now"))))
 
 
 def user_for_token(raw: str) -> User | None:
