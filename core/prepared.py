@@ -9,7 +9,7 @@ returns them, without result processing: for statements that return ids and coun
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence, Unpack, cast
+from typing import Any, Callable, Unpack, cast
 
 from sqlalchemy.engine import Connection, CursorResult, Dialect
 from sqlalchemy.sql import ClauseElement
@@ -18,6 +18,8 @@ from sqlalchemy.util.typing import TupleAny
 
 
 class _Compiled:
+    """One statement's SQL for one dialect, and how to turn a call's values into the driver's parameters."""
+
     def __init__(self, statement: ClauseElement, dialect: Dialect) -> None:
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         if compiled.insert_prefetch or compiled.update_prefetch:
@@ -43,16 +45,14 @@ class _Compiled:
         return tuple(value for _, value in converted) if self.positional else dict(converted)
 
 
-_cache: dict[tuple[int, str], _Compiled] = {}
+_cache: dict[tuple[int, str, str], _Compiled] = {}
 
 
-def execute(conn: Connection, statement: ClauseElement,
-            params: dict[str, Any] | Sequence[dict[str, Any]]) -> CursorResult[Unpack[TupleAny]]:
-    """Run `statement` with `params` (a list of them: executemany) on `conn`."""
-    key = (id(statement), conn.dialect.name)
+def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) -> CursorResult[Unpack[TupleAny]]:
+    """Run `statement` with `params` (its bound values by name) on `conn`."""
+    dialect = conn.dialect
+    key = (id(statement), dialect.name, dialect.driver)  # the driver sets the parameter style
     compiled = _cache.get(key)
     if compiled is None or compiled.statement is not statement:
-        compiled = _cache[key] = _Compiled(statement, conn.dialect)
-    if isinstance(params, dict):
-        return conn.exec_driver_sql(compiled.sql, compiled.arguments(params))
-    return conn.exec_driver_sql(compiled.sql, [compiled.arguments(p) for p in params])
+        compiled = _cache[key] = _Compiled(statement, dialect)
+    return conn.exec_driver_sql(compiled.sql, compiled.arguments(params))
