@@ -61,20 +61,29 @@ def _preflight() -> Response | None:
 
 
 def _harden(response: Response) -> Response:
+    # A header the view set is kept; the others are added in one pass (every response comes through here).
     headers = response.headers
-    for name, value in BASE_HEADERS.items():
-        headers.setdefault(name, value)
-    headers.setdefault("Content-Security-Policy", PAGE_CSP if response.mimetype == "text/html" else DATA_CSP)
+    present = {name.lower() for name in headers.keys()}
+    added = [(name, value) for name, value in BASE_HEADERS.items() if name.lower() not in present]
+    if "content-security-policy" not in present:
+        added.append(("Content-Security-Policy", PAGE_CSP if response.mimetype == "text/html" else DATA_CSP))
     hsts = current_app.config.get("HSTS_MAX_AGE", 0)
-    if hsts and request.is_secure:
-        headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
-    if request.path.startswith(API_PREFIX):
+    if hsts and request.is_secure and "strict-transport-security" not in present:
+        added.append(("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains"))
+    api = request.path.startswith(API_PREFIX)
+    if api:
         # Tokens and private data must not stay in shared or browser caches; a view that serves
         # something cacheable (uploaded files) says so itself.
-        headers.setdefault("Cache-Control", "no-store")
-        response.vary.add("Origin")
+        if "cache-control" not in present:
+            added.append(("Cache-Control", "no-store"))
+        if "vary" in present:
+            response.vary.add("Origin")
+        else:
+            added.append(("Vary", "Origin"))
+    headers.extend(added)
+    if api:
         origin = _allowed_origin(request.headers.get("Origin"))
-        if origin is not None:
+        if origin is not None:  # set, not added: a preflight's answer has it already
             headers["Access-Control-Allow-Origin"] = origin
             headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
     return response
