@@ -38,7 +38,7 @@ SET_MAX_MEM = 64 << 20
 _EMPTY_PROBES = ("", "a", "中", " ", "1")
 
 _FOLD = str.maketrans({**{c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}, 0x3000: 0x20})
-_WIDE = re.compile("[\uff01-\uff5e\u3000]")
+_WIDE = re.compile("[" + "".join(re.escape(chr(c)) for c in _FOLD) + "]")  # what _FOLD changes
 
 
 def fold(text: str) -> str:
