@@ -10,7 +10,7 @@ from typing import Any, Iterator
 from flask import Flask
 
 from tests.chat.helpers import API
-from tests.support.apps import make_app
+from tests.support.apps import close_app, make_app
 from tests.support.wsclient import LiveServer, WsClient, serve
 
 
@@ -27,9 +27,7 @@ def instance(base: Flask, tmp: Path, **settings: Any) -> Iterator[LiveServer]:
         with serve(app) as server:
             yield server
     finally:
-        app.extensions["presence"].close()
-        app.extensions["broker"].close()
-        app.extensions["db"].engine.dispose()
+        close_app(app)
 
 
 def peer_online(app: Flask, viewer, group_id: int) -> bool:

@@ -26,4 +26,12 @@ def make_app(tmp: Path, database_url: str, **overrides: Any) -> Flask:
     return create_app(test_config(tmp, database_url, **overrides))
 
 
+def close_app(app: Flask) -> None:
+    """Stop what an app started: its presence heartbeat (which would go on beating at a Redis that a
+    later fixture stops), its broker, its pooled connections."""
+    app.extensions["presence"].close()
+    app.extensions["broker"].close()
+    app.extensions["db"].engine.dispose()
+
+
 test_config.__test__ = False  # not a test, whatever pytest thinks of the name

@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 import core.models_registry  # noqa: F401 - the whole schema for create_all
 from core.db import Base
 from tests.factories import PASSWORD, Actor
-from tests.support.apps import make_app
+from tests.support.apps import close_app, make_app
 from tests.support.databases import free_port, pg_schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,8 +166,7 @@ def own_app(directory: Path, database_url: str, **settings: Any) -> Iterator[Fla
     try:
         yield app
     finally:
-        app.extensions["broker"].close()
-        app.extensions["db"].engine.dispose()
+        close_app(app)
 
 
 class HttpApi:

@@ -236,14 +236,12 @@ def tuned_app(base: Flask, **settings: Any) -> Iterator[Flask]:
     """A second app on `base`'s database with some settings changed (e.g. WS_HEARTBEAT_S=0.3).
 
     Only what goes through it (REST calls on its own test client, its sockets) uses its broker."""
-    from tests.support.apps import make_app
+    from tests.support.apps import close_app, make_app
     app = make_app(Path(base.instance_path), base.config["DATABASE_URL"], **settings)
     try:
         yield app
     finally:
-        app.extensions["presence"].close()
-        app.extensions["broker"].close()
-        app.extensions["db"].engine.dispose()
+        close_app(app)
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float = 5.0, interval: float = 0.02) -> bool:
