@@ -205,7 +205,8 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A Core connection for one read outside any unit of work, each statement its own transaction
         (no BEGIN and no ROLLBACK: on PostgreSQL two round trips fewer). Every request's token lookup."""
-        with current_app.extensions["db"].autocommit.connect() as conn:
+        # begun, though autocommit sends no BEGIN: core.prepared runs a begun connection's statements directly
+        with current_app.extensions["db"].autocommit.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager

@@ -180,21 +180,21 @@ class BatchSql:
 
     def read(self, conn: Connection, name: str, ids: Iterable[int]) -> list[Any]:
         """Rows of one of `reads` for these ids."""
-        return list(conn.execute(self.reads[name], {"ids": self.id_list(ids)}).all())
+        return prepared.execute(conn, self.reads[name], {"ids": self.id_list(ids)})
 
     def members_and_senders(self, conn: Connection, group_ids: Iterable[int], sender_ids: Iterable[int]) -> list[Any]:
         """The groups' member rows, each sender's with their user row (`reads["members_and_senders"]`)."""
-        return list(conn.execute(self.reads["members_and_senders"],
-                                 {"ids": self.id_list(group_ids), "senders": self.id_list(sender_ids)}).all())
+        return prepared.execute(conn, self.reads["members_and_senders"],
+                                {"ids": self.id_list(group_ids), "senders": self.id_list(sender_ids)})
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""
-        return set(prepared.execute(conn, self.sent_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}).all())
+        return set(prepared.execute(conn, self.sent_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}))
 
     def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
         """Add each user's delta to their unread total (their counter rows locked); user → new total."""
         rows = jsontext.dumps(sorted(deltas.items()))
-        return dict(prepared.execute(conn, self.add_unread_sql, {"deltas": rows}).all())
+        return dict(prepared.execute(conn, self.add_unread_sql, {"deltas": rows}))
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
                      counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
@@ -210,7 +210,7 @@ class BatchSql:
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         """Move each user's inbox counter by their count, in ascending user id; user → new last position."""
-        return dict(prepared.execute(conn, self.advance, {"counts": jsontext.dumps(sorted(counts.items()))}).all())
+        return dict(prepared.execute(conn, self.advance, {"counts": jsontext.dumps(sorted(counts.items()))}))
 
     def add_inbox(self, conn: Connection, rows: Sequence[tuple[int, int, int, int]]) -> None:
         """Inbox rows (user_id, pos, message_id, group_id)."""
@@ -348,11 +348,11 @@ class PostgresBatchSql(BatchSql):
     def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
         users = sorted(deltas)
         return dict(prepared.execute(conn, self.add_unread_sql,
-                                     {"user_ids": users, "deltas": [deltas[u] for u in users]}).all())
+                                     {"user_ids": users, "deltas": [deltas[u] for u in users]}))
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         senders, client_ids = _columns(sorted(set(pairs)), 2)
-        return set(prepared.execute(conn, self.sent_pairs, {"sender_ids": senders, "client_ids": client_ids}).all())
+        return set(prepared.execute(conn, self.sent_pairs, {"sender_ids": senders, "client_ids": client_ids}))
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
                      counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
@@ -377,7 +377,7 @@ class PostgresBatchSql(BatchSql):
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         users = sorted(counts)  # rows are locked in this order: ascending user id, in every unit of work
         return dict(prepared.execute(conn, self.advance,
-                                     {"user_ids": users, "counts": [counts[u] for u in users]}).all())
+                                     {"user_ids": users, "counts": [counts[u] for u in users]}))
 
     def finish(self, conn: Connection, w: Writes) -> dict[int, int]:
         inbox = _columns(w.inbox, 4)
@@ -396,7 +396,7 @@ class PostgresBatchSql(BatchSql):
             "notify_counts": notify[3],
             # every row of one batch is due and updated at the same times
             "notify_due": w.notify[0]["due_at"] if w.notify else None,
-            "notify_updated": w.notify[0]["updated_at"] if w.notify else None}).all())
+            "notify_updated": w.notify[0]["updated_at"] if w.notify else None}))
 
 
 def _columns(rows: Sequence[tuple], width: int) -> list[list]:

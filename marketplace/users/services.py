@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from core import prepared
 from core.db import db, utcnow
 from core.errors import ApiError, Conflict, NotFound, Unauthorized
 from marketplace.models import Token, User
@@ -71,10 +72,10 @@ def user_for_token(raw: str) -> User | None:
     queries return.
     """
     with db.read() as conn:
-        row = conn.execute(_LIVE_TOKEN_USER, {"digest": token_digest(raw), "now": utcnow()}).first()
-    if row is None:
+        rows = prepared.execute(conn, _LIVE_TOKEN_USER, {"digest": token_digest(raw), "now": utcnow()})
+    if not rows:
         return None
-    user = User(**row._mapping)
+    user = User(**rows[0]._asdict())
     if user.is_banned():
         return None
     make_transient_to_detached(user)

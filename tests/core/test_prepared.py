@@ -1,22 +1,26 @@
-"""core.prepared runs a statement as Connection.execute would: same SQL, same parameter conversion, SQLAlchemy's
-errors and events; it refuses statements it cannot run faithfully."""
+"""core.prepared runs a statement as Connection.execute would: same SQL, same parameter and row conversion,
+SQLAlchemy's errors and disconnect handling; straight on the driver's cursor only inside a begun transaction
+nobody watches statements on; it refuses statements it cannot run faithfully."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, bindparam, create_engine, event, insert
+from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, bindparam, create_engine, event, insert
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from core import prepared
 from core.db import UTCDateTime
 
 meta = MetaData()
 things = Table("things", meta, Column("id", Integer, primary_key=True), Column("name", String(20), unique=True),
-               Column("at", UTCDateTime), Column("size", Integer, default=7))
-ADD = insert(things).values(name=bindparam("name"), at=bindparam("at"), size=bindparam("size")).returning(things.c.id)
-NAMED = select(things.c.id, things.c.at).where(things.c.name == bindparam("name"))
+               Column("at", UTCDateTime), Column("size", Integer, default=7), Column("big", Boolean))
+ADD = (insert(things).values(name=bindparam("name"), at=bindparam("at"), size=bindparam("size"), big=bindparam("big"))
+       .returning(things.c.id))
+NAMED = select(things.c.id, things.c.at, things.c.big).where(things.c.name == bindparam("name"))
+AT = datetime(2026, 12, 4, 23, 30, 1, 250000, tzinfo=timezone.utc)
 
 
 @pytest.fixture()
@@ -27,22 +31,60 @@ def conn():
         yield c
 
 
-def test_values_are_converted_as_sqlalchemy_would(conn):
-    at = datetime(2026, 12, 4, 23, 30, 1, 250000, tzinfo=timezone.utc)
-    new_id = prepared.execute(conn, ADD, {"name": "伞", "at": at, "size": 3}).scalar_one()
-    conn.execute(ADD, {"name": "umbrella", "at": at, "size": 3})
-    stored = conn.exec_driver_sql("SELECT name, at FROM things ORDER BY id").all()
-    assert stored[0][1] == stored[1][1]  # the datetime stored as the same text
-    assert conn.execute(NAMED, {"name": "伞"}).one() == (new_id, at)
+def _no_exec_driver_sql(monkeypatch) -> None:
+    def refuse(*_args, **_kw):
+        raise AssertionError("went through Connection.exec_driver_sql")
+    monkeypatch.setattr(Connection, "exec_driver_sql", refuse)
 
 
-def test_errors_are_sqlalchemys_and_events_fire(conn):
+@pytest.mark.parametrize("begun", [True, False])
+def test_values_and_rows_are_converted_as_sqlalchemy_would(conn, begun):
+    if begun:
+        conn.begin()
+    [(new_id,)] = prepared.execute(conn, ADD, {"name": "伞", "at": AT, "size": 3, "big": True})
+    conn.execute(ADD, {"name": "umbrella", "at": AT, "size": 3, "big": True})
+    stored = conn.exec_driver_sql("SELECT name, at, big FROM things ORDER BY id").all()
+    assert stored[0][1:] == stored[1][1:]  # the datetime stored as the same text, the boolean as the same 1
+    [row] = prepared.execute(conn, NAMED, {"name": "伞"})
+    assert row == conn.execute(NAMED, {"name": "伞"}).one() == (new_id, AT, True)
+    assert (row.id, row.at, row.big) == (new_id, AT, True) and row.at.tzinfo is timezone.utc
+
+
+def test_in_a_begun_transaction_the_statement_goes_to_the_cursor(conn, monkeypatch):
+    conn.begin()
+    _no_exec_driver_sql(monkeypatch)
+    assert prepared.execute(conn, ADD, {"name": "a", "at": None, "size": 1, "big": False}) == [(1,)]
+    assert prepared.execute(conn, NAMED, {"name": "a"}) == [(1, None, False)]
+
+
+def test_outside_a_transaction_sqlalchemy_begins_it(conn):
+    prepared.execute(conn, ADD, {"name": "a", "at": None, "size": 1, "big": None})
+    assert conn.in_transaction()  # autobegun: the write is not committed behind the caller's back
+    conn.rollback()
+    assert conn.execute(select(things.c.id)).all() == []
+
+
+def test_errors_are_sqlalchemys_on_both_paths_and_watchers_see_every_statement(conn, monkeypatch):
+    conn.begin()
+    prepared.execute(conn, ADD, {"name": "a", "at": None, "size": 1, "big": None})
+    with pytest.raises(IntegrityError):
+        prepared.execute(conn, ADD, {"name": "a", "at": None, "size": 1, "big": None})  # straight on the cursor
+    conn.rollback()
     seen = []
     event.listen(conn, "before_cursor_execute", lambda *args: seen.append(args[2]))
-    prepared.execute(conn, ADD, {"name": "a", "at": None, "size": 1})
+    conn.begin()
+    prepared.execute(conn, ADD, {"name": "b", "at": None, "size": 1, "big": None})
     with pytest.raises(IntegrityError):
-        prepared.execute(conn, ADD, {"name": "a", "at": None, "size": 1})
+        prepared.execute(conn, ADD, {"name": "b", "at": None, "size": 1, "big": None})
     assert len(seen) == 2 and seen[0].startswith("INSERT INTO things")
+
+
+def test_a_lost_connection_is_invalidated_as_sqlalchemy_would(conn):
+    conn.begin()
+    conn.connection.driver_connection.close()  # the database went away under an open transaction
+    with pytest.raises(ProgrammingError) as raised:
+        prepared.execute(conn, NAMED, {"name": "a"})
+    assert raised.value.connection_invalidated and conn.invalidated
 
 
 def test_a_statement_it_cannot_run_faithfully_is_refused(conn):
