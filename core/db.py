@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any, Callable, Iterator
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, MetaData, create_engine, event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -110,10 +112,33 @@ def make_engine(url: str) -> Engine:
         engine.dialect.do_begin = _sqlite_do_begin  # type: ignore[method-assign]
         return engine
     # Fail fast (503) rather than hang when the database host does not answer.
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                           connect_args={"connect_timeout": 5}, **JSON_CODEC)
+    engine = create_engine(url, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5}, **JSON_CODEC)
     event.listen(engine, "connect", _postgres_settings)
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
     return engine
+
+
+#: A pooled connection idle longer than this is pinged before use. One in use within it is trusted: if the
+#: server went away meanwhile its next statement fails as a disconnect, which invalidates the whole pool, so
+#: the next unit of work connects afresh. (SQLAlchemy's `pool_pre_ping` pings on every checkout: a round
+#: trip per request and per send batch.)
+PING_IDLE_S = 2.0
+_CHECKED_IN = "paipai_checked_in"
+
+
+def _note_checkin(_dbapi_conn, record) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Dialect, dbapi_conn, record, _proxy) -> None:
+    idle_since = record.info.get(_CHECKED_IN)
+    if idle_since is None or time.monotonic() - idle_since <= PING_IDLE_S:
+        return  # just connected, or used a moment ago
+    try:
+        dialect.do_ping(dbapi_conn)  # SQLAlchemy's own ping: no transaction left open
+    except Exception as exc:  # the pool drops this connection and checks out another (a new one if need be)
+        raise DisconnectionError("a pooled connection stopped answering") from exc
 
 
 #: an event raised in a unit of work: a small dict with a `type` (chat/events.py lists them)
