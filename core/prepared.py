@@ -7,11 +7,12 @@ objects) is compiled on its first use with a dialect; a call's values are conver
 SQLAlchemy would use and its rows by the same result processors (SQLite's datetimes and booleans), as named
 tuples. Inside a begun transaction nobody watches statements on, the statement goes to the driver's cursor
 and a driver error is handed to SQLAlchemy's own handling (the same wrapped exception, a broken connection
-invalidated with its pool); otherwise (no transaction yet, statement events or echo on) it runs through
+invalidated with its pool); otherwise (no transaction yet, statement events or SQL logging on) it runs through
 `exec_driver_sql`, so SQLAlchemy begins it and every listener sees it.
 """
 from __future__ import annotations
 
+import logging
 from collections import namedtuple
 from typing import Any, Callable, Sequence, cast
 
@@ -20,6 +21,7 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 Processor = Callable[[Any], Any]
+_SQL_LOG = logging.getLogger("sqlalchemy.engine.Engine")  # where SQLAlchemy logs statements (echo, or set to INFO)
 
 
 class _Compiled:
@@ -96,7 +98,7 @@ def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) 
 
 def _direct(conn: Connection) -> bool:
     """Whether a statement may go to the driver's cursor: its transaction begun (the BEGIN sent, or an
-    autocommit connection's), and nothing watching statements (their events, echo)."""
+    autocommit connection's), and nothing watching statements (their events, echo, SQLAlchemy's SQL log)."""
     dispatch = conn.dispatch
-    return (conn.in_transaction() and not conn.engine.echo
-            and not dispatch.before_cursor_execute and not dispatch.after_cursor_execute)
+    return (conn.in_transaction() and not dispatch.before_cursor_execute and not dispatch.after_cursor_execute
+            and not conn.engine.echo and not _SQL_LOG.isEnabledFor(logging.INFO))

@@ -3,6 +3,7 @@ SQLAlchemy's errors and disconnect handling; straight on the driver's cursor onl
 nobody watches statements on; it refuses statements it cannot run faithfully."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 import pytest
@@ -93,3 +94,11 @@ def test_a_statement_it_cannot_run_faithfully_is_refused(conn):
     with pytest.raises(ValueError, match="expanding"):
         prepared.execute(conn, select(things.c.id).where(things.c.id.in_(bindparam("ids", expanding=True))),
                          {"ids": [1]})
+
+
+def test_with_sqlalchemys_sql_log_on_every_statement_is_logged(caplog):
+    engine = create_engine("sqlite://")
+    meta.create_all(engine)
+    with caplog.at_level(logging.INFO, logger="sqlalchemy.engine.Engine"), engine.connect() as conn, conn.begin():
+        prepared.execute(conn, NAMED, {"name": "a"})
+    assert any(r.getMessage().startswith("SELECT things.id") for r in caplog.records)
