@@ -72,13 +72,42 @@ class _Compiled:
 _cache: dict[tuple[int, str, str], _Compiled] = {}
 
 
-def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
-    """Run `statement` with `params` (its bound values by name) on `conn`: its rows (none for a plain write)."""
+def _compiled(conn: Connection, statement: ClauseElement) -> _Compiled:
     dialect = conn.dialect
     key = (id(statement), dialect.name, dialect.driver)  # the driver sets the parameter style
     compiled = _cache.get(key)
     if compiled is None or compiled.statement is not statement:
         compiled = _cache[key] = _Compiled(statement, dialect)
+    return compiled
+
+
+def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[str, Any]]]) -> list[list[Any]]:
+    """Run the statements one after the other, each starting once the one before ended (so each sees what the
+    one before locked or wrote), in one round trip where the driver pipelines (psycopg: PostgreSQL's pipeline
+    mode, the transaction's BEGIN included); each one's rows."""
+    pipeline = getattr(conn.connection.driver_connection, "pipeline", None)
+    if pipeline is None or not _direct(conn):
+        return [execute(conn, statement, params) for statement, params in calls]
+    runs = [(compiled, compiled.arguments(params)) for compiled, params in
+            ((_compiled(conn, statement), params) for statement, params in calls)]
+    cursors: list[Any] = []
+    try:
+        with pipeline():
+            for compiled, args in runs:
+                cursors.append(conn.connection.cursor())
+                cursors[-1].execute(compiled.sql, args)
+        raws = [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
+        for cursor in cursors:
+            cursor.close()
+    except BaseException as exc:  # the first statement that failed; those after it did not run
+        sql = ";\n".join(compiled.sql for compiled, _ in runs)
+        conn._handle_dbapi_exception(exc, sql, [args for _, args in runs], None, None)
+    return [compiled.rows(raw) for (compiled, _), raw in zip(runs, raws)]
+
+
+def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
+    """Run `statement` with `params` (its bound values by name) on `conn`: its rows (none for a plain write)."""
+    compiled = _compiled(conn, statement)
     args = compiled.arguments(params)
     if not _direct(conn):
         result = conn.exec_driver_sql(compiled.sql, args)

@@ -182,10 +182,15 @@ class BatchSql:
         """Rows of one of `reads` for these ids."""
         return prepared.execute(conn, self.reads[name], {"ids": self.id_list(ids)})
 
-    def members_and_senders(self, conn: Connection, group_ids: Iterable[int], sender_ids: Iterable[int]) -> list[Any]:
-        """The groups' member rows, each sender's with their user row (`reads["members_and_senders"]`)."""
-        return prepared.execute(conn, self.reads["members_and_senders"],
-                                {"ids": self.id_list(group_ids), "senders": self.id_list(sender_ids)})
+    def lock_with_members(self, conn: Connection, group_ids: Iterable[int],
+                          sender_ids: Iterable[int]) -> tuple[list[Any], list[Any]]:
+        """The groups' rows, locked (`reads["lock_groups"]`), then their member rows read under those locks,
+        each sender's with their user row (`reads["members_and_senders"]`); one round trip on PostgreSQL."""
+        ids = self.id_list(group_ids)
+        groups, members = prepared.execute_in_turn(conn, [
+            (self.reads["lock_groups"], {"ids": ids}),
+            (self.reads["members_and_senders"], {"ids": ids, "senders": self.id_list(sender_ids)})])
+        return groups, members
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""

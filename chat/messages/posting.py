@@ -27,12 +27,11 @@ class Checked(NamedTuple):
 def check(conn: Connection, q: BatchSql, sends: Sequence[Any]) -> Checked:
     """Lock the sends' groups (ascending id) and read what posting takes. A missing group refuses every
     send; `posting_refusal` a checked one."""
-    groups = {row.id: row for row in q.read(conn, "lock_groups", [s.group_id for s in sends])}
+    locked, rows = q.lock_with_members(conn, [s.group_id for s in sends], {s.sender_id for s in sends if s.sender_id})
+    groups = {row.id: row for row in locked}
     members: dict[int, dict[int, str]] = {gid: {} for gid in groups}
     muted: dict[tuple[int, int], datetime] = {}  # (group, user) → muted_until, for the muted ones
-    sender_ids = {s.sender_id for s in sends if s.sender_id}
     senders: dict[int, Any] = {}
-    rows = q.members_and_senders(conn, groups, sender_ids)
     for row in rows:
         members[row.group_id][row.user_id] = row.role
         if row.muted_until is not None:

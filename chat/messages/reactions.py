@@ -84,8 +84,8 @@ def set_reaction(*, actor_id: int, group_id: int, message_id: int, emoji: str, a
     limit = current_app.config["REACTIONS_MAX_DISTINCT"]
     with db.core_transaction() as conn:
         q = batch_sql.for_connection(conn)
-        groups = q.read(conn, "lock_groups", [group_id])
-        members = [row.user_id for row in q.members_and_senders(conn, [group_id], [])]
+        groups, member_rows = q.lock_with_members(conn, [group_id], [])
+        members = [row.user_id for row in member_rows]
         if not groups or actor_id not in members:
             raise not_found()
         target = conn.execute(select(messages_t.c.seq, messages_t.c.recalled_at).where(

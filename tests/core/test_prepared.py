@@ -4,6 +4,7 @@ nobody watches statements on; it refuses statements it cannot run faithfully."""
 from __future__ import annotations
 
 import logging
+import os
 from datetime import datetime, timezone
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from core import prepared
 from core.db import UTCDateTime
+from tests.support.databases import pg_schema
 
 meta = MetaData()
 things = Table("things", meta, Column("id", Integer, primary_key=True), Column("name", String(20), unique=True),
@@ -102,3 +104,34 @@ def test_with_sqlalchemys_sql_log_on_every_statement_is_logged(caplog):
     with caplog.at_level(logging.INFO, logger="sqlalchemy.engine.Engine"), engine.connect() as conn, conn.begin():
         prepared.execute(conn, NAMED, {"name": "a"})
     assert any(r.getMessage().startswith("SELECT things.id") for r in caplog.records)
+
+
+RENAME = things.update().where(things.c.name == bindparam("old")).values(name=bindparam("new")).returning(things.c.id)
+
+
+@pytest.fixture(params=["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else []))
+def any_conn(request):
+    if request.param == "sqlite":
+        engine = create_engine("sqlite://")
+    else:
+        schema = pg_schema()
+        engine = create_engine(schema.__enter__())
+        request.addfinalizer(lambda: schema.__exit__(None, None, None))
+    meta.create_all(engine)
+    with engine.connect() as c:
+        yield c
+    engine.dispose()
+
+
+def test_statements_in_turn_each_see_the_one_before_and_a_failure_is_sqlalchemys_error(any_conn):
+    conn = any_conn
+    conn.begin()  # on PostgreSQL the pipeline carries the BEGIN psycopg sends with the first statement
+    renamed, found = prepared.execute_in_turn(conn, [(ADD, {"name": "a", "at": AT, "size": 1, "big": True}),
+                                                     (NAMED, {"name": "a"})])
+    assert found == [(renamed[0].id, AT, True)]
+    with pytest.raises(IntegrityError):
+        prepared.execute_in_turn(conn, [(ADD, {"name": "a", "at": None, "size": 1, "big": None}),
+                                        (RENAME, {"old": "a", "new": "b"})])
+    conn.rollback()  # the connection stays usable
+    conn.begin()
+    assert prepared.execute_in_turn(conn, [(NAMED, {"name": "a"})]) == [[]]
