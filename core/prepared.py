@@ -8,7 +8,8 @@ SQLAlchemy would use and its rows by the same result processors (SQLite's dateti
 tuples. Inside a begun transaction nobody watches statements on, the statement goes to the driver's cursor
 and a driver error is handed to SQLAlchemy's own handling (the same wrapped exception, a broken connection
 invalidated with its pool); otherwise (no transaction yet, statement events or SQL logging on) it runs through
-`exec_driver_sql`, so SQLAlchemy begins it and every listener sees it.
+`exec_driver_sql`, so SQLAlchemy begins it and every listener sees it. Statements that run in turn
+(`execute_in_turn`) share one round trip where the driver can pipeline them (psycopg).
 """
 from __future__ import annotations
 
@@ -88,8 +89,8 @@ def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[
     pipeline = getattr(conn.connection.driver_connection, "pipeline", None)
     if pipeline is None or not _direct(conn):
         return [execute(conn, statement, params) for statement, params in calls]
-    runs = [(compiled, compiled.arguments(params)) for compiled, params in
-            ((_compiled(conn, statement), params) for statement, params in calls)]
+    compiled_calls = [(_compiled(conn, statement), params) for statement, params in calls]
+    runs = [(compiled, compiled.arguments(params)) for compiled, params in compiled_calls]
     cursors: list[Any] = []
     try:
         with pipeline():
