@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from flask import current_app
-from sqlalchemy.engine import Connection
 
 from chat.inbox import unread
 from chat.models import INBOX_KINDS
@@ -19,11 +18,11 @@ if TYPE_CHECKING:
     from chat.messages.batch import SendResult
 
 
-def plan_arrivals(conn: Connection, results: Sequence["SendResult"],
-                  member_rows: Sequence[Any] | None = None) -> tuple[dict[int, int], list[dict[str, Any]]]:
+def plan_arrivals(results: Sequence["SendResult"],
+                  member_rows: Sequence[Any]) -> tuple[dict[int, int], list[dict[str, Any]]]:
     """The members' unread deltas (non-zero ones), and the notification queue rows: one for each member
     with no socket in this process who has not muted the chat (or whom the message mentions).
-    `member_rows`: the members' markers when those read already are current (else they are read here).
+    `member_rows`: the members' rows with their read markers, current (read under their counter locks).
 
     Whether a member is online anywhere is asked again by the notification worker before it sends
     (so nothing here waits on Redis); members online in this process are known for free.
@@ -32,7 +31,7 @@ def plan_arrivals(conn: Connection, results: Sequence["SendResult"],
     if not inbox:
         return {}, []
     messages = [(r.message["group_id"], r.message["seq"], _sender_id(r)) for r in inbox]
-    deltas, members = unread.arrival_deltas(conn, messages, member_rows)
+    deltas, members = unread.arrival_deltas(messages, member_rows)
     deltas = {uid: d for uid, d in deltas.items() if d}
     if current_app.config.get("NOTIFIER", "off") == "off":
         return deltas, []

@@ -63,21 +63,18 @@ def total_of(s: Session | Connection, user_id: int) -> int:
     return max(int(s.scalar(select(c.unread_total).where(c.user_id == user_id)) or 0), 0)
 
 
-def arrival_deltas(conn: Connection, messages: Iterable[tuple[int, int, int | None]],
-                   rows: Sequence[Any] | None = None) -> tuple[dict[int, int], dict]:
+def arrival_deltas(messages: Iterable[tuple[int, int, int | None]],
+                   rows: Sequence[Any]) -> tuple[dict[int, int], dict]:
     """The unread deltas of messages `(group_id, seq, sender_id)` appended in this transaction, in
-    order, from the member rows as they are before the senders' read markers move (read here, unless
-    the caller's `rows` are current); and those rows, by group.
+    order, from the member rows as they are before the senders' read markers move (current: read under
+    the members' counter locks); and those rows, by group.
 
     Every other member of a chat they have not muted gets +1; a sender's own chat drops to 0 unread
     (sending moves their read marker to their message).
     """
     messages = list(messages)
     groups = {group_id for group_id, _, _ in messages}
-    if rows is None:
-        rows = batch_sql.for_connection(conn).read(conn, "markers_of", groups)
-    else:
-        rows = [row for row in rows if row.group_id in groups]
+    rows = [row for row in rows if row.group_id in groups]
     members: dict[int, dict[int, Any]] = {}
     for row in rows:
         members.setdefault(row.group_id, {})[row.user_id] = row

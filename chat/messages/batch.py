@@ -279,7 +279,7 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
     # Each member's counter moves once by the number of the batch's messages they receive; their
     # positions are then handed out in the batch's order.
     counts = Counter(uid for s in inbox for uid in members[s.group_id])
-    ids, positions = q.add_messages(conn, [(s.group_id, seq, s.sender_id, s.type, s.body, s.ext, s.client_id,
+    ids, positions, markers = q.add_messages(conn, [(s.group_id, seq, s.sender_id, s.type, s.body, s.ext, s.client_id,
                                             s.reply_to_id, snapshots.get(s.index), s.mentions)
                                            for s, seq in zip(accepted, seqs)], now, counts)
     next_pos = {uid: pos - counts[uid] for uid, pos in positions.items()}
@@ -307,7 +307,7 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
                                   recipients=sorted(cursors) if cursors else sorted(members[s.group_id]),
                                   group_kind=kind, origin=s.origin))
     # the markers as they are before the senders' move (read again where the counter locks may have changed them)
-    deltas, notify = plan_arrivals(conn, results, member_rows if q.markers_stay_current else None)
+    deltas, notify = plan_arrivals(results, member_rows if markers is None else markers)
     # Inbox groups: every member's activity time (the conversation list orders by it) and each
     # sender's read marker; rooms: the sender's read marker only.
     settle_unread(results, q.finish(conn, batch_sql.Writes(

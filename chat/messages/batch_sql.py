@@ -126,11 +126,6 @@ _SET_READ_ONLY = update(groups_t).where(g.id == bindparam("gid")).values(read_on
 class BatchSql:
     """The steps of `chat.messages.batch.append`, as SQLite runs them (and the interface every backend has)."""
 
-    #: Whether the members' read markers read with the group locks are still current once the inbox counters
-    #: are locked. On SQLite they are: a transaction that writes sees no other writer's change after its first
-    #: read (one writer at a time; a stale one fails to write), so no second read is needed.
-    markers_stay_current = True
-
     # An id list is one JSON array parameter too: the statement's text stays the same whatever the list
     # (sqlite3 reuses its prepared statement; an expanding IN is rewritten by SQLAlchemy on every call).
     reads = _reads(lambda col, name: col.in_(select(_json_rows(name, 0)[0].c.value)),
@@ -202,16 +197,20 @@ class BatchSql:
         return dict(prepared.execute(conn, self.add_unread_sql, {"deltas": rows}))
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
-                     counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
+                     counts: dict[int, int]) -> tuple[list[int], dict[int, int], list[Any] | None]:
         """Insert the messages and move each member's inbox counter by their count (`advance_counters`):
-        the messages' ids in the rows' order, and user → new last position."""
+        the messages' ids in the rows' order, user → new last position, and the groups' read markers as they
+        are once the counters are locked, where those read with the group locks may be stale (None: they are
+        not). On SQLite they are not: a transaction that writes sees no other writer's change after its first
+        read (one writer at a time; a stale one fails to write)."""
         # JSON columns travel as their JSON text (a string inside the rows)
         dumps = jsontext.dumps  # None too: JSON null, as SQLAlchemy's JSON type binds it
         new = dumps([(gid, seq, sid, type, dumps(body), dumps(ext), cid, rid, dumps(quote), dumps(mentions))
                      for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows])
         added = prepared.execute(conn, self.insert_messages, {"at": at, "messages": new})
         ids = {(gid, seq): mid for mid, gid, seq in added}
-        return [ids[(gid, seq)] for gid, seq, *_ in rows], self.advance_counters(conn, counts) if counts else {}
+        positions = self.advance_counters(conn, counts) if counts else {}
+        return [ids[(gid, seq)] for gid, seq, *_ in rows], positions, None
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         """Move each user's inbox counter by their count, in ascending user id; user → new last position."""
@@ -310,10 +309,6 @@ def _finish_statement() -> Any:
 class PostgresBatchSql(BatchSql):
     """The same steps on PostgreSQL, with array parameters (statement text independent of the batch)."""
 
-    # Read committed: a marker moved by a unit of work that held a member's counter lock until just now is
-    # seen only by a statement that starts after the lock is ours.
-    markers_stay_current = False
-
     reads = _reads(_pg_any, lambda part: cast(func.split_part(g.direct_key, ":", part), BigInteger))
     # Pairs are joined from unnest: one index probe per pair (two `= ANY` lists would probe their product).
     _sent = _unnest(sender_ids=BigInteger, client_ids=String)
@@ -360,24 +355,28 @@ class PostgresBatchSql(BatchSql):
         return set(prepared.execute(conn, self.sent_pairs, {"sender_ids": senders, "client_ids": client_ids}))
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
-                     counts: dict[int, int]) -> tuple[list[int], dict[int, int]]:
+                     counts: dict[int, int]) -> tuple[list[int], dict[int, int], list[Any] | None]:
         cols = _columns(rows, 10)
         users = sorted(counts)  # counter rows are locked in this order: ascending user id, in every unit of work
         ids: dict[tuple[int, int], int] = {}
         positions: dict[int, int] = {}
-        for first, second, seq in prepared.execute(conn, self.add_sql, {
+        # Read committed: a marker moved by a unit of work that held a member's counter lock until just now is
+        # seen only by a statement that starts after the lock is ours: the markers are read again, in turn.
+        added, markers = prepared.execute_in_turn(conn, [(self.add_sql, {
                 "group_ids": cols[0], "seqs": cols[1], "sender_ids": cols[2], "types": cols[3],
                 "bodies": [jsontext.dumps(v) for v in cols[4]], "exts": [jsontext.dumps(v) for v in cols[5]],
                 "client_ids": cols[6], "at": at, "reply_to_ids": cols[7],
                 # SQL NULL, not JSON null, where there is none (as the SQLite path stores them)
                 "reply_tos": [None if v is None else jsontext.dumps(v) for v in cols[8]],
                 "mentions": [None if v is None else jsontext.dumps(v) for v in cols[9]],
-                "user_ids": users, "counts": [counts[u] for u in users]}):
+                "user_ids": users, "counts": [counts[u] for u in users]}),
+            (self.reads["markers_of"], {"ids": self.id_list(cols[0])})])
+        for first, second, seq in added:
             if seq is None:
                 positions[first] = second  # a counter: user id, new last position
             else:
                 ids[(second, seq)] = first  # a message: id, group id, seq
-        return [ids[(gid, seq)] for gid, seq, *_ in rows], positions
+        return [ids[(gid, seq)] for gid, seq, *_ in rows], positions, markers
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         users = sorted(counts)  # rows are locked in this order: ascending user id, in every unit of work
