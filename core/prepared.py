@@ -92,17 +92,25 @@ def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[
     compiled_calls = [(_compiled(conn, statement), params) for statement, params in calls]
     runs = [(compiled, compiled.arguments(params)) for compiled, params in compiled_calls]
     cursors: list[Any] = []
+    failed: Exception | None = None
     try:
         with pipeline():
-            for compiled, args in runs:
-                cursors.append(conn.connection.cursor())
-                cursors[-1].execute(compiled.sql, args)
+            try:
+                for compiled, args in runs:
+                    cursors.append(conn.connection.cursor())
+                    cursors[-1].execute(compiled.sql, args)
+            except Exception as exc:
+                # A statement's error can surface while a later one is sent. Leaving the pipeline with it would
+                # fail again on the aborted rest, which psycopg logs as a warning: leave it first, raise after.
+                failed = exc
+        if failed is not None:
+            raise failed
         raws = [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
         for cursor in cursors:
             cursor.close()
     except BaseException as exc:  # the first statement that failed; those after it did not run
         sql = ";\n".join(compiled.sql for compiled, _ in runs)
-        conn._handle_dbapi_exception(exc, sql, [args for _, args in runs], None, None)
+        conn._handle_dbapi_exception(failed or exc, sql, [args for _, args in runs], None, None)
     return [compiled.rows(raw) for (compiled, _), raw in zip(runs, raws)]
 
 

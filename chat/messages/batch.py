@@ -279,9 +279,9 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
     # Each member's counter moves once by the number of the batch's messages they receive; their
     # positions are then handed out in the batch's order.
     counts = Counter(uid for s in inbox for uid in members[s.group_id])
-    ids, positions, markers = q.add_messages(conn, [(s.group_id, seq, s.sender_id, s.type, s.body, s.ext, s.client_id,
-                                            s.reply_to_id, snapshots.get(s.index), s.mentions)
-                                           for s, seq in zip(accepted, seqs)], now, counts)
+    rows = [(s.group_id, seq, s.sender_id, s.type, s.body, s.ext, s.client_id, s.reply_to_id, snapshots.get(s.index),
+             s.mentions) for s, seq in zip(accepted, seqs)]
+    ids, positions, markers = q.add_messages(conn, rows, now, counts)
     next_pos = {uid: pos - counts[uid] for uid, pos in positions.items()}
     results: list[SendResult] = []
     inbox_rows = []

@@ -123,7 +123,7 @@ def any_conn(request):
     engine.dispose()
 
 
-def test_statements_in_turn_each_see_the_one_before_and_a_failure_is_sqlalchemys_error(any_conn):
+def test_statements_in_turn_each_see_the_one_before_and_a_failure_is_sqlalchemys_error(any_conn, caplog):
     conn = any_conn
     conn.begin()  # on PostgreSQL the pipeline carries the BEGIN psycopg sends with the first statement
     renamed, found = prepared.execute_in_turn(conn, [(ADD, {"name": "a", "at": AT, "size": 1, "big": True}),
@@ -131,7 +131,9 @@ def test_statements_in_turn_each_see_the_one_before_and_a_failure_is_sqlalchemys
     assert found == [(renamed[0].id, AT, True)]
     with pytest.raises(IntegrityError):
         prepared.execute_in_turn(conn, [(ADD, {"name": "a", "at": None, "size": 1, "big": None}),
-                                        (RENAME, {"old": "a", "new": "b"})])
+                                        (RENAME, {"old": "a", "new": "b"})]
+                                 + [(NAMED, {"name": "a"})] * 200)  # the error arrives while these are sent
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]  # psycopg warns leaving a failed pipeline badly
     conn.rollback()  # the connection stays usable
     conn.begin()
     assert prepared.execute_in_turn(conn, [(NAMED, {"name": "a"})]) == [[]]
