@@ -105,9 +105,7 @@ def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[
                 failed = exc
         if failed is not None:
             raise failed
-        raws = [cursor.fetchall() if cursor.description is not None else [] for cursor in cursors]
-        for cursor in cursors:
-            cursor.close()
+        raws = [_rows_and_close(cursor) for cursor in cursors]
     except BaseException as exc:  # the first statement that failed; those after it did not run
         sql = ";\n".join(compiled.sql for compiled, _ in runs)
         conn._handle_dbapi_exception(failed or exc, sql, [args for _, args in runs], None, None)
@@ -125,8 +123,7 @@ def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) 
     try:
         cursor = conn.connection.cursor()
         cursor.execute(compiled.sql, args)
-        raw = cursor.fetchall() if cursor.description is not None else []
-        cursor.close()
+        raw = _rows_and_close(cursor)
     except BaseException as exc:  # as Connection's own execution: a greenlet killed mid-statement too
         # SQLAlchemy's handling, not a copy of it: the same wrapped error, a disconnect invalidating the
         # connection and the pool's older ones, a non-transactional connection rolled back.
@@ -134,9 +131,16 @@ def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) 
     return compiled.rows(raw)
 
 
+def _rows_and_close(cursor: Any) -> list[Any]:
+    rows = cursor.fetchall() if cursor.description is not None else []
+    cursor.close()
+    return rows
+
+
 def _direct(conn: Connection) -> bool:
-    """Whether a statement may go to the driver's cursor: its transaction begun (the BEGIN sent, or an
-    autocommit connection's), and nothing watching statements (their events, echo, SQLAlchemy's SQL log)."""
+    """Whether a statement may go to the driver's cursor: its transaction begun by SQLAlchemy (SQLite's BEGIN
+    sent; psycopg sends its own with the first statement; none on an autocommit connection), and nothing
+    watching statements (their events, echo, SQLAlchemy's SQL log)."""
     dispatch = conn.dispatch
     return (conn.in_transaction() and not dispatch.before_cursor_execute and not dispatch.after_cursor_execute
             and not conn.engine.echo and not _SQL_LOG.isEnabledFor(logging.INFO))
