@@ -80,8 +80,9 @@ def post_worker_init(worker) -> None:
     from chat.ws.shutdown import close_sockets_when_worker_stops
     from core.db import db
     close_sockets_when_worker_stops(worker)
-    if isinstance(worker.wsgi, Flask):
-        db.checkpoint_in_background(worker.wsgi)
+    app = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask) and "db" in app.extensions:  # not another app served with this file (bench/reference)
+        db.checkpoint_in_background(app)
     # Everything made while loading (modules, the app, SQLAlchemy's tables and compiled statements) lives as
     # long as the worker: frozen, the collector's full passes skip it. `make run` at P=100 spent 1.5 s of
     # 66 s in the collector, 0.6 s frozen, and its p99 fell from 182 to 129 ms (BENCHMARKS.md).

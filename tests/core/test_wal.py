@@ -12,6 +12,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from flask import Flask
 from sqlalchemy import text
 
 from core import wal
@@ -111,13 +112,17 @@ def test_no_thread_where_there_is_no_file_to_checkpoint(url):
         engine.dispose()
 
 
-def test_gunicorns_worker_hook_starts_the_thread_for_a_sqlite_file(tmp_path):
+def _gunicorn_hooks() -> dict:
     saved = dict(os.environ)
     try:
-        hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+        return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def test_gunicorns_worker_hook_starts_the_thread_for_a_sqlite_file(tmp_path):
+    hooks = _gunicorn_hooks()
     app = make_app(tmp_path, f"sqlite:///{tmp_path / 'worker.sqlite3'}")
     worker = SimpleNamespace(wsgi=app, alive=False)  # told to stop at once: the shutdown watcher ends
     try:
@@ -131,3 +136,12 @@ def test_gunicorns_worker_hook_starts_the_thread_for_a_sqlite_file(tmp_path):
     finally:
         gc.unfreeze()
         close_app(app)
+
+
+def test_gunicorns_worker_hook_leaves_another_flask_app_alone():
+    """bench/reference (Flask-SocketIO) is served from this folder, with this file's hooks."""
+    worker = SimpleNamespace(wsgi=Flask("another"), alive=False)
+    try:
+        _gunicorn_hooks()["post_worker_init"](worker)  # no KeyError: the worker boots
+    finally:
+        gc.unfreeze()
