@@ -42,41 +42,43 @@ def _wait_for(predicate, timeout: float = 10.0) -> bool:
     return False
 
 
-def test_the_thread_copies_the_whole_log_into_the_database_and_stops_when_told(tmp_path):
-    conn = _wal_with_frames(tmp_path / "db.sqlite3")
-    checkpointer = wal.Checkpointer(str(tmp_path / "db.sqlite3"), every_s=0.02).start()
+def test_the_thread_checkpoints_once_enough_pages_wait_and_stops_when_told(tmp_path):
+    conn = _wal_with_frames(tmp_path / "db.sqlite3")  # some 40 pages
+    checkpointer = wal.Checkpointer(str(tmp_path / "db.sqlite3"), every_s=0.01, pages=10).start()
     try:
-        assert _wait_for(lambda: checkpointer.last is not None and checkpointer.last[1] > 0)
+        assert _wait_for(lambda: checkpointer.runs == 1)
         busy, frames, copied = checkpointer.last
-        assert (busy, copied) == (0, frames)
-        conn.execute("INSERT INTO t VALUES ('after')")  # a commit after it: the next tick copies it too
-        runs = checkpointer.runs
-        assert _wait_for(lambda: checkpointer.runs > runs + 1)
+        assert busy == 0 and copied == frames >= 10
+        conn.execute("INSERT INTO t VALUES ('a page or two')")  # fewer than 10 pages: no checkpoint for them
+        time.sleep(0.2)
+        assert checkpointer.runs == 1
+        for _ in range(10):
+            conn.execute("INSERT INTO t VALUES (hex(randomblob(2000)))")
+        assert _wait_for(lambda: checkpointer.runs == 2)
+        assert checkpointer.last[2] == checkpointer.last[1] >= 10
     finally:
         assert checkpointer.stop(timeout=2.0)
-    runs = checkpointer.runs
-    time.sleep(0.1)
-    assert checkpointer.runs == runs  # stopped: no tick after stop()
-    assert conn.execute("SELECT count(*) FROM t").fetchone() == (21,)
+    assert conn.execute("SELECT count(*) FROM t").fetchone() == (31,)
     conn.close()
 
 
 def test_the_thread_runs_while_a_patched_worker_blocks_its_loop(tmp_path):
     """In a gevent-patched process (a gunicorn worker) the thread is the interpreter's own: it checkpoints
     while the loop's thread is stuck in a blocking call, which no greenlet could."""
-    _wal_with_frames(tmp_path / "db.sqlite3").close()
+    writer = _wal_with_frames(tmp_path / "db.sqlite3")  # open: the last connection to close would checkpoint
     script = f"""
 from gevent import monkey
 monkey.patch_all()
 from gevent.monkey import get_original
 from core import wal
-checkpointer = wal.Checkpointer({str(tmp_path / "db.sqlite3")!r}, every_s=0.02).start()
+checkpointer = wal.Checkpointer({str(tmp_path / "db.sqlite3")!r}, every_s=0.01, pages=1).start()
 get_original("time", "sleep")(1.0)  # the loop's thread blocked: no greenlet runs meanwhile
 print(checkpointer.runs, checkpointer.stop(timeout=2.0))
 """
     out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    writer.close()
     runs, stopped = out.stdout.split()
-    assert int(runs) >= 5, out.stderr
+    assert int(runs) == 1, out.stderr  # the log's pages, copied while the loop could not have run a greenlet
     assert stopped == "True"
 
 
@@ -85,7 +87,7 @@ def test_serving_connections_checkpoint_by_themselves_only_past_the_fallback(tmp
     try:
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000  # SQLite's own
-        checkpointer = wal.checkpoint_in_background(engine, every_s=0.02)
+        checkpointer = wal.checkpoint_in_background(engine, every_s=0.01, pages=1)
         assert checkpointer is not None
         try:
             with engine.connect() as conn:  # the pool reconnected: every connection has the fallback
