@@ -3,8 +3,8 @@
 Run the README's command: `gunicorn -k gevent -w 4 -b 0.0.0.0:8000 'app:create_app()'`. Here:
 the worker's connection limit (WS_MAX_SOCKETS sockets + HTTP_MAX_CONNECTIONS others), gevent's
 greenlet-tree tracking off (memory per socket), start-up checks (open files, production without
-PostgreSQL/Redis), metrics across workers, shutdown, SQLite's WAL checkpoints on a thread, the request
-limits and JSON errors for requests gunicorn refuses itself.
+PostgreSQL/Redis), metrics across workers, shutdown, the request limits and JSON errors for requests
+gunicorn refuses itself.
 """
 from __future__ import annotations
 
@@ -73,16 +73,10 @@ def on_starting(server) -> None:
 
 
 def post_worker_init(worker) -> None:
-    """When the worker is told to stop (SIGTERM), close its WebSockets with 1001; on a SQLite file, checkpoint
-    its WAL on a thread; the app, now loaded, is left out of the garbage collector's full passes."""
-    from flask import Flask
-
+    """When the worker is told to stop (SIGTERM), close its WebSockets with 1001; the app, now loaded, is
+    left out of the garbage collector's full passes."""
     from chat.ws.shutdown import close_sockets_when_worker_stops
-    from core.db import db
     close_sockets_when_worker_stops(worker)
-    app = getattr(worker, "wsgi", None)
-    if isinstance(app, Flask) and "db" in app.extensions:  # not another app served with this file (bench/reference)
-        db.checkpoint_in_background(app)
     # Everything made while loading (modules, the app, SQLAlchemy's tables and compiled statements) lives as
     # long as the worker: frozen, the collector's full passes skip it. `make run` at P=100 spent 1.5 s of
     # 66 s in the collector, 0.6 s frozen, and its p99 fell from 182 to 129 ms (BENCHMARKS.md).

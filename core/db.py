@@ -17,7 +17,7 @@ from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from core import jsontext, wal
+from core import jsontext
 
 log = logging.getLogger(__name__)
 
@@ -194,13 +194,6 @@ class Database:
             finally:
                 scoped.registry.clear()
 
-    def checkpoint_in_background(self, app: Flask) -> wal.Checkpointer | None:
-        """In a serving worker on a SQLite file: the WAL's checkpoints on a thread of their own (core/wal.py)."""
-        state = app.extensions["db"]
-        if state.checkpointer is None:
-            state.checkpointer = wal.checkpoint_in_background(state.engine)
-        return state.checkpointer
-
     def set_publisher(self, app: Flask, publish: Publisher) -> None:
         """Who publishes the app's committed events (replacing any before)."""
         app.extensions["db"].publish = publish
@@ -295,7 +288,6 @@ class _AppDatabase:
         self.session = session
         self.publish = publish
         self.autocommit = autocommit
-        self.checkpointer: wal.Checkpointer | None = None
 
 
 db = Database()
