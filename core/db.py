@@ -17,7 +17,7 @@ from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from core import jsontext
+from core import jsontext, pg_wait
 
 log = logging.getLogger(__name__)
 
@@ -104,13 +104,15 @@ JSON_CODEC = {"json_serializer": jsontext.dumps, "json_deserializer": jsontext.l
 
 
 def make_engine(url: str) -> Engine:
-    """An engine tuned for its backend: WAL and a busy timeout on SQLite, pooled pings on PostgreSQL."""
+    """An engine tuned for its backend: WAL and a busy timeout on SQLite; on PostgreSQL pings after idling and, in
+    a gevent worker, psycopg waiting through core/pg_wait.py."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10}, **JSON_CODEC)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         engine.dialect.do_begin = _sqlite_do_begin  # type: ignore[method-assign]
         return engine
+    pg_wait.install()  # in a gevent worker
     # Fail fast (503) rather than hang when the database host does not answer.
     engine = create_engine(url, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5}, **JSON_CODEC)
     event.listen(engine, "connect", _postgres_settings)
