@@ -6,7 +6,8 @@ which makes, starts and stops a watcher and goes round the loop on every call, e
 that is ready at once: a query's send to a local database is, and so is a reply that came while the
 worker was busy. Here one poll of the interpreter's own, with no timeout, answers those; a wait
 that must block parks the greenlet on one gevent watcher per wait state for the whole query.
-psycopg's asyncio wait does the same (it serves ready sockets before yielding to the loop).
+psycopg's asyncio wait does the same: it serves ready sockets, and yields to the loop after 5 ms
+busy so a long result does not hold up every other greenlet; so does this one.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import select
 from time import monotonic
 from typing import Any
 
-from gevent import get_hub
+from gevent import get_hub, sleep
 from gevent.monkey import get_original, is_module_patched
 from gevent.socket import wait as wait_on_watcher
 from psycopg import errors, waiting
@@ -24,6 +25,8 @@ _poll = get_original("select", "poll")
 _POLL_MASKS = {WAIT_R: select.POLLIN, WAIT_W: select.POLLOUT, WAIT_RW: select.POLLIN | select.POLLOUT}
 _LIBEV_EVENTS = {WAIT_R: 1, WAIT_W: 2, WAIT_RW: 3}  # libev's READ and WRITE bits
 _BAD = select.POLLERR | select.POLLHUP | select.POLLNVAL
+#: the longest a wait serves ready sockets before it lets the other greenlets run (psycopg's MAX_BUSY_TIME)
+MAX_BUSY_S = waiting.MAX_BUSY_TIME
 
 
 class _Idle(Exception):
@@ -33,6 +36,7 @@ class _Idle(Exception):
 def wait(gen: Any, fileno: int, interval: float = 0.0, timeout: float | None = None) -> Any:
     """Run psycopg's generator `gen` on socket `fileno` to its result (psycopg's `WaitFunc`)."""
     deadline = monotonic() + timeout if timeout is not None else None
+    busy_since = monotonic()
     now = _poll()
     watchers: dict[Any, Any] = {}
     try:
@@ -49,7 +53,11 @@ def wait(gen: Any, fileno: int, interval: float = 0.0, timeout: float | None = N
                     wait_on_watcher(watcher, wait_s, _Idle)
                 except _Idle:
                     pass
+                busy_since = monotonic()
                 events = now.poll(0)
+            elif monotonic() - busy_since > MAX_BUSY_S:
+                sleep(0)  # the other greenlets' turn
+                busy_since = monotonic()
             if events:
                 ev = events[0][1]
                 ready = (READY_R if ev & select.POLLIN else 0) | (READY_W if ev & select.POLLOUT else 0)

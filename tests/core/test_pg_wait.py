@@ -1,19 +1,22 @@
 """psycopg's wait in a gevent worker (core/pg_wait.py): queries, pipelines and large sends complete, waits are
-cooperative (greenlets wait on the server side by side), and a connection the server kills mid-wait fails."""
+cooperative (greenlets wait on the server side by side, and one served by a socket that stays ready lets the
+others run), and a connection the server kills mid-wait fails."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import gevent
 import pytest
+from psycopg.waiting import WAIT_R
 from sqlalchemy.engine import make_url
 
 from config.settings import normalize_database_url
 from core import pg_wait
-
-pytestmark = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL")
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +28,7 @@ import sys, time
 import gevent, psycopg
 from psycopg import waiting
 from core import pg_wait
+from psycopg.waiting import WAIT_R
 from core.db import make_engine
 
 engine_url, url = sys.argv[1], sys.argv[2]
@@ -60,6 +64,7 @@ with psycopg.connect(url) as victim, psycopg.connect(url, autocommit=True) as ki
 """
 
 
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL"), reason="PostgreSQL")
 def test_queries_complete_cooperatively_and_a_killed_connection_fails():
     engine_url = normalize_database_url(os.environ["TEST_DATABASE_URL"])
     libpq_url = make_url(engine_url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -72,8 +77,45 @@ def test_queries_complete_cooperatively_and_a_killed_connection_fails():
     assert lines["killed"] == "True"
 
 
+
 def test_not_installed_where_gevent_did_not_patch_select():
     from psycopg import waiting
     before = waiting.wait
     assert pg_wait.install() is False
     assert waiting.wait is before
+
+
+def test_a_socket_that_stays_ready_does_not_keep_the_other_greenlets_waiting():
+    """A long result arrives faster than it is read: every look finds the socket ready. The wait still lets
+    the other greenlets run every MAX_BUSY_S, as a trip round gevent's loop per look used to."""
+    ready, writer = socket.socketpair()
+    writer.send(b"x")  # never read: `ready` stays readable
+
+    def reading_for(seconds: float):
+        ends = time.monotonic() + seconds
+        while time.monotonic() < ends:
+            yield WAIT_R
+        return "read"
+
+    turns: list[float] = []
+    ended: list[float] = []
+
+    def read() -> str:
+        result = pg_wait.wait(reading_for(0.1), ready.fileno(), 0.1)
+        ended.append(time.monotonic())
+        return result
+
+    def other() -> None:
+        while True:
+            turns.append(time.monotonic())
+            gevent.sleep(0)
+
+    reader, others = gevent.spawn(read), gevent.spawn(other)
+    try:
+        assert reader.get(timeout=5) == "read"
+        # the other greenlet had turns while the reader's socket was ready all along (10 or so: one per 5 ms)
+        assert len([t for t in turns if t < ended[0]]) >= 5
+    finally:
+        others.kill()
+        ready.close()
+        writer.close()
