@@ -81,5 +81,8 @@ def install() -> bool:
     """Make `wait` psycopg's wait where gevent patched `select` (a gevent worker); whether it did."""
     if not is_module_patched("select"):
         return False
+    # psycopg's Connection.wait looks `waiting.wait` up on every call. This module also uses two of psycopg's
+    # private names (`_check_fd_closed`, `errors._WaitTimeout`): psycopg is pinned, and the tests run real
+    # queries through this wait in a patched process.
     waiting.wait = wait
     return True
