@@ -89,8 +89,8 @@ def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[
     pipeline = getattr(conn.connection.driver_connection, "pipeline", None)
     if pipeline is None or not _direct(conn):
         return [execute(conn, statement, params) for statement, params in calls]
-    compiled_calls = [(_compiled(conn, statement), params) for statement, params in calls]
-    runs = [(compiled, compiled.arguments(params)) for compiled, params in compiled_calls]
+    runs = [(compiled, compiled.arguments(params))
+            for compiled, params in ((_compiled(conn, statement), params) for statement, params in calls)]
     cursors: list[Any] = []
     failed: Exception | None = None
     try:

@@ -2,6 +2,8 @@
 `peer_read_seq`, and the `unread` event."""
 from __future__ import annotations
 
+import pytest
+
 from tests.chat.helpers import API
 
 
@@ -190,3 +192,59 @@ def test_random_batches_keep_every_badge_equal_to_its_list(client, factory, chat
             assert client.delete(f"{API}/conversations/{list(groups)[2]}", headers=b1.headers).status_code == 204
         for person in people:
             badge_matches_the_list(client, person)
+
+
+def test_a_read_committed_while_a_batch_waits_for_the_readers_counter_counts_once(client, factory, chat, backend):
+    """PostgreSQL (read committed): a batch reads the members' markers with the group locks, then waits for a
+    member's counter lock held by that member's read. Once the read commits, the batch must use the marker the
+    read moved (it reads the markers again under the counter locks), or the member's unread is taken off
+    twice (SQLite has one writer at a time: no batch runs between a read's lock and its commit)."""
+    if backend != "postgresql":
+        pytest.skip("one writer at a time on SQLite")
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from chat.messages.batch import SendRequest, send_many
+    from core.db import db
+
+    buyer, seller = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    for i in range(3):
+        chat.send(buyer, group_id, f"b{i}")
+    assert badge_matches_the_list(client, seller) == 3
+    with client.application.app_context():
+        engine = db.engine
+    outcomes = []
+
+    def seller_sends() -> None:
+        with client.application.app_context():
+            outcomes.extend(send_many([SendRequest(sender_id=seller.id, group_id=group_id, client_id="s0",
+                                                   type="txt", body={"text": "在的"})]))
+            db.remove()
+
+    with engine.connect() as reader:
+        with reader.begin():  # what the seller's read of seq 3 does: counter lock, marker, total
+            reader.execute(text("SELECT 1 FROM chat_inbox_counters WHERE user_id = :u FOR UPDATE"), {"u": seller.id})
+            reader.execute(text("UPDATE chat_members SET last_read_seq = 3 WHERE group_id = :g AND user_id = :u"),
+                           {"g": group_id, "u": seller.id})
+            reader.execute(text("UPDATE chat_inbox_counters SET unread_total = unread_total - 3 WHERE user_id = :u"),
+                           {"u": seller.id})
+            pid = reader.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            sender = threading.Thread(target=seller_sends)
+            sender.start()
+            blocked = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+            with engine.connect() as watcher:  # until the batch waits for the seller's counter lock
+                for _ in range(500):
+                    if watcher.execute(blocked, {"pid": pid}).scalar_one():
+                        break
+                    watcher.rollback()
+                    time.sleep(0.01)
+                else:
+                    raise AssertionError("the batch never waited for the seller's counter lock")
+        sender.join(10)
+    assert outcomes and outcomes[0].created
+    assert badge_matches_the_list(client, seller) == 0
+    chat.send(buyer, group_id, "b3")
+    assert badge_matches_the_list(client, seller) == 1  # stored -3 + 1 had the batch used the stale marker

@@ -28,7 +28,6 @@ import sys, time
 import gevent, psycopg
 from psycopg import waiting
 from core import pg_wait
-from psycopg.waiting import WAIT_R
 from core.db import make_engine
 
 engine_url, url = sys.argv[1], sys.argv[2]
