@@ -17,7 +17,7 @@ from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from core import jsontext, pg_wait
+from core import jsontext, pg_wait, prepared
 
 log = logging.getLogger(__name__)
 
@@ -257,19 +257,23 @@ class Database:
         self._publish(events)
 
     @contextmanager
-    def core_transaction(self) -> Iterator[Connection]:
+    def core_transaction(self, *, begin_late: bool = False) -> Iterator[Connection]:
         """A unit of work on a bare Core connection, without the ORM session (the message send path):
         commit on success, roll back on any error; on SQLite it holds the write lock from BEGIN.
 
         The session's implicit read transaction is closed first, as in `transaction`: its connection
         goes back to the pool, so a request never holds two (concurrent requests would exhaust it).
+        `begin_late=True` (the send batch): on PostgreSQL the BEGIN goes in the first statement's round
+        trip, not one of its own; that statement must be one of `core.prepared`'s (`prepared.BEGIN_LATE`).
         """
         session = self.session
         if session.in_transaction():
             session.commit()
+        app_db = current_app.extensions["db"]
+        late = begin_late and app_db.engine.dialect.name == "postgresql"
         with self._collecting() as events:
-            with self.engine.connect() as conn:
-                conn.execution_options(**{WRITE_OPTION: True})
+            with (app_db.autocommit if late else app_db.engine).connect() as conn:
+                conn.execution_options(**{WRITE_OPTION: True, prepared.BEGIN_LATE: late})
                 with conn.begin():
                     yield conn
         self._publish(events)

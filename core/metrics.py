@@ -11,6 +11,7 @@ import ipaddress
 import os
 import time
 
+import psycopg
 from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -22,6 +23,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import Engine
 
 from config.env import ConfigError
@@ -83,13 +85,19 @@ def metrics() -> Response:
 
 
 def time_commits(engine: Engine) -> None:
-    """Observe every COMMIT's duration (the driver's commit: the round trip and the durable write)."""
+    """Observe every COMMIT's duration (the driver's commit: the round trip and the durable write).
+
+    A unit of work whose COMMIT went with its last statements (`core.prepared.execute_in_turn`) is observed
+    there; the driver's commit then has no transaction left to end and is not observed again."""
     dialect = engine.dialect
     if getattr(dialect, "_commits_timed", False):
         return
     untimed = dialect.do_commit
 
     def do_commit(dbapi_connection) -> None:
+        driver = dbapi_connection.driver_connection  # the pool's proxy hands it in
+        if isinstance(driver, psycopg.Connection) and driver.info.transaction_status == TransactionStatus.IDLE:
+            return untimed(dbapi_connection)
         started = time.perf_counter()
         try:
             untimed(dbapi_connection)

@@ -9,17 +9,22 @@ tuples. Inside a begun transaction nobody watches statements on, the statement g
 and a driver error is handed to SQLAlchemy's own handling (the same wrapped exception, a broken connection
 invalidated with its pool); otherwise (no transaction yet, statement events or SQL logging on) it runs through
 `exec_driver_sql`, so SQLAlchemy begins it and every listener sees it. Statements that run in turn
-(`execute_in_turn`) share one round trip where the driver can pipeline them (psycopg).
+(`execute_in_turn`) share one round trip where the driver can pipeline them (psycopg), and can carry the
+unit's BEGIN (`BEGIN_LATE`) and COMMIT in it: a send batch is three round trips on PostgreSQL, not five.
 """
 from __future__ import annotations
 
 import logging
+import time
 from collections import namedtuple
 from typing import Any, Callable, Sequence, cast
 
+from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from core.metrics import COMMIT_LATENCY
 
 Processor = Callable[[Any], Any]
 _SQL_LOG = logging.getLogger("sqlalchemy.engine.Engine")  # where SQLAlchemy logs statements (echo, or set to INFO)
@@ -70,6 +75,12 @@ class _Compiled:
         return out
 
 
+#: A unit of work whose BEGIN waits for its first statement, which must run here: its connection is in the
+#: driver's autocommit (psycopg sends no BEGIN of its own) and SQLAlchemy's commit or rollback still ends it
+#: (psycopg's commit() and rollback() end whatever transaction the server has open). `core.db.core_transaction`
+#: sets it on PostgreSQL.
+BEGIN_LATE = "paipai_begin_late"
+
 _cache: dict[tuple[int, str, str], _Compiled] = {}
 
 
@@ -82,23 +93,40 @@ def _compiled(conn: Connection, statement: ClauseElement) -> _Compiled:
     return compiled
 
 
-def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[str, Any]]]) -> list[list[Any]]:
+def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[str, Any]]], *,
+                    commit: bool = False) -> list[list[Any]]:
     """Run the statements one after the other, each starting once the one before ended (so each sees what the
     one before locked or wrote), in one round trip where the driver pipelines (psycopg: PostgreSQL's pipeline
-    mode, the transaction's BEGIN included); each one's rows."""
-    pipeline = getattr(conn.connection.driver_connection, "pipeline", None)
+    mode; a unit's late BEGIN, `BEGIN_LATE`, goes first in it); each one's rows.
+
+    `commit=True` says these statements end the unit of work: where they are pipelined, its COMMIT goes in the
+    same round trip (observed as the commit, `paipai_db_commit_seconds`) and the transaction's own commit
+    then finds nothing to do; elsewhere that commit does it, as always. Nothing may run on `conn` after them
+    but that commit (a statement would start a new transaction)."""
+    driver: Any = conn.connection.driver_connection
+    pipeline = getattr(driver, "pipeline", None)
     if pipeline is None or not _direct(conn):
         return [execute(conn, statement, params) for statement, params in calls]
     runs = [(compiled, compiled.arguments(params))
             for compiled, params in ((_compiled(conn, statement), params) for statement, params in calls)]
+    # psycopg's own BEGIN would take a round trip of its own: it syncs a pipeline after it
+    head = ["BEGIN"] if _begin_pending(conn) else []
+    tail = ["COMMIT"] if commit else []
     cursors: list[Any] = []
     failed: Exception | None = None
+    started = time.perf_counter()
     try:
         with pipeline():
             try:
+                for command in head:
+                    driver.cursor().execute(command)
                 for compiled, args in runs:
-                    cursors.append(conn.connection.cursor())
+                    cursors.append(driver.cursor())
                     cursors[-1].execute(compiled.sql, args)
+                for command in tail:
+                    # a plain command, not the driver's commit(): that one syncs at once, and leaving the
+                    # pipeline would then take a second round trip for its own sync
+                    driver.cursor().execute(command)
             except Exception as exc:
                 # A statement's error can surface while a later one is sent. Leaving the pipeline with it would
                 # fail again on the aborted rest, which psycopg logs as a warning: leave it first, raise after.
@@ -107,8 +135,10 @@ def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[
             raise failed
         raws = [_rows_and_close(cursor) for cursor in cursors]
     except BaseException as exc:  # the first statement that failed; those after it did not run
-        sql = ";\n".join(compiled.sql for compiled, _ in runs)
+        sql = ";\n".join(head + [compiled.sql for compiled, _ in runs] + tail)
         conn._handle_dbapi_exception(failed or exc, sql, [args for _, args in runs], None, None)
+    if commit:
+        COMMIT_LATENCY.observe(time.perf_counter() - started)
     return [compiled.rows(raw) for (compiled, _), raw in zip(runs, raws)]
 
 
@@ -117,8 +147,12 @@ def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) 
     compiled = _compiled(conn, statement)
     args = compiled.arguments(params)
     if not _direct(conn):
+        if _begin_pending(conn):
+            _begin(conn)
         result = conn.exec_driver_sql(compiled.sql, args)
         return compiled.rows(result.all() if result.returns_rows else [])
+    if _begin_pending(conn):
+        return execute_in_turn(conn, [(statement, params)])[0]  # the BEGIN in the statement's round trip
     cursor = None
     try:
         cursor = conn.connection.cursor()
@@ -131,6 +165,20 @@ def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) 
     return compiled.rows(raw)
 
 
+def _begin_pending(conn: Connection) -> bool:
+    """Whether the unit of work on `conn` begins late (`BEGIN_LATE`) and has not begun yet."""
+    return (bool(conn.get_execution_options().get(BEGIN_LATE))
+            and cast(Any, conn.connection.driver_connection).info.transaction_status == TransactionStatus.IDLE)
+
+
+def _begin(conn: Connection) -> None:
+    """A late BEGIN on its own, unseen by statement watchers (as psycopg's own BEGIN is)."""
+    try:
+        cast(Any, conn.connection.driver_connection).execute("BEGIN")
+    except BaseException as exc:
+        conn._handle_dbapi_exception(exc, "BEGIN", (), None, None)
+
+
 def _rows_and_close(cursor: Any) -> list[Any]:
     rows = cursor.fetchall() if cursor.description is not None else []
     cursor.close()
@@ -139,7 +187,8 @@ def _rows_and_close(cursor: Any) -> list[Any]:
 
 def _direct(conn: Connection) -> bool:
     """Whether a statement may go to the driver's cursor: its transaction begun by SQLAlchemy (SQLite's BEGIN
-    sent; psycopg sends its own with the first statement; none on an autocommit connection), and nothing
+    sent; psycopg sends its own with the first statement, or this module a late one; none on an autocommit
+    connection), and nothing
     watching statements (their events, echo, SQLAlchemy's SQL log)."""
     dispatch = conn.dispatch
     return (conn.in_transaction() and not dispatch.before_cursor_execute and not dispatch.after_cursor_execute

@@ -9,10 +9,11 @@ failing send costs the others nothing.
 Order inside the transaction: replays and refusals of content found first; group rows locked in
 ascending id; each sender's right to post checked against them; seqs handed out in the batch's
 order; inbox counters moved once each in ascending user id, positions handed out in the batch's
-order; the members' read markers read (unread totals, notifications); then one `finish` writes inbox
-rows, the groups' last message, unread totals, notifications and the members' activity and read
-markers (one statement on PostgreSQL). Each new
-message's event is raised in the unit of work, published after it commits (`core.db`).
+order; the members' read markers read (unread totals, notifications); rooms' read-only switches and
+mentions; then one `finish` writes inbox rows, the groups' last message, unread totals, notifications
+and the members' activity and read markers (one statement on PostgreSQL, sent with the COMMIT when the
+batch is its own unit of work: three round trips a batch). Each new message's event is raised in the
+unit of work, published after it commits (`core.db`).
 """
 from __future__ import annotations
 
@@ -192,28 +193,30 @@ def _append_batch(batch: list[Send]) -> dict[int, Outcome] | None:
 
 def _append_many(batch: list[Send], *, check_replays: bool) -> dict[int, Outcome]:
     """The batch in one transaction; a database error fails it whole."""
-    with db.core_transaction() as conn:
-        return append(conn, batch, check_replays=check_replays)
+    with db.core_transaction(begin_late=True) as conn:
+        return append(conn, batch, check_replays=check_replays, ends_unit=True)
 
 
 def _append_alone(send: Send) -> Outcome:
     """One send in its own transaction; its database error is its outcome."""
     try:
-        with db.core_transaction() as conn:
-            return append(conn, [send])[send.index]
+        with db.core_transaction(begin_late=True) as conn:
+            return append(conn, [send], ends_unit=True)[send.index]
     except SQLAlchemyError as exc:
         log.warning("a send of user %s failed in the database: %s", send.sender_id, exc)
         return exc
 
 
-def append(executor: Session | Connection, sends: Sequence[Send], *, check_replays: bool = True) -> dict[int, Outcome]:
+def append(executor: Session | Connection, sends: Sequence[Send], *, check_replays: bool = True,
+           ends_unit: bool = False) -> dict[int, Outcome]:
     """Append the sends inside the caller's unit of work; each one's outcome by its index.
 
     Missing groups are 404 `not_found` for every send; a checked send is refused (404/403) as
     `posting.posting_refusal` says, unless its client_id names a stored message (a retry gets its
     copy whatever changed since). Each new message's event is raised here, published after commit.
     `check_replays=False` looks a client_id up only for a refused send: the others are taken as new
-    (`_append_many`).
+    (`_append_many`). `ends_unit=True`: nothing but the commit follows in the caller's unit of work, so
+    PostgreSQL commits with the last writes, in their round trip (`core.prepared.execute_in_turn`).
     """
     conn = executor.connection() if isinstance(executor, Session) else executor
     q = batch_sql.for_connection(conn)
@@ -248,7 +251,8 @@ def append(executor: Session | Connection, sends: Sequence[Send], *, check_repla
     accepted = [s for s in fresh if s.index not in refusals]
     outcomes.update(refusals)
     if accepted:
-        for s, result in zip(accepted, _store(conn, q, accepted, groups, members, senders, snapshots, member_rows)):
+        results = _store(conn, q, accepted, groups, members, senders, snapshots, member_rows, ends_unit=ends_unit)
+        for s, result in zip(accepted, results):
             outcomes[s.index] = result
             emit(result.event())
     return outcomes
@@ -266,9 +270,9 @@ def _stored(conn: Connection, q: batch_sql.BatchSql, sends: Sequence[Send]) -> s
 
 def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups: dict[int, Any],
            members: dict[int, dict[int, str]], senders: dict[int, Any],
-           snapshots: dict[int, dict], member_rows: list[Any]) -> list[SendResult]:
+           snapshots: dict[int, dict], member_rows: list[Any], *, ends_unit: bool) -> list[SendResult]:
     """Insert the accepted sends (their group rows locked), fan each out to its members' inboxes, and move
-    the mentioned members' markers."""
+    the mentioned members' markers; `finish` writes last (`ends_unit`: and commits, on PostgreSQL)."""
     now = utcnow()
     last_seq = {gid: row.last_seq for gid, row in groups.items()}
     seqs = []
@@ -310,17 +314,17 @@ def _store(conn: Connection, q: batch_sql.BatchSql, accepted: list[Send], groups
     deltas, notify = plan_arrivals(results, member_rows if markers is None else markers)
     # Inbox groups: every member's activity time (the conversation list orders by it) and each
     # sender's read marker; rooms: the sender's read marker only.
-    settle_unread(results, q.finish(conn, batch_sql.Writes(
-        at=now, inbox=inbox_rows, newest=newest,
-        touched={gid: list(members[gid]) for gid in newest if groups[gid].kind in INBOX_KINDS},
-        read_to={(gid, sid): seq for (gid, sid), seq in read_to.items() if sid is not None},
-        unread=deltas, notify=notify)))
     read_only = {s.group_id: s.read_only for s in accepted if s.read_only is not None}
     if read_only:
         q.set_read_only(conn, read_only)
     mentioned = [(s.group_id, seq, s.sender_id, s.mentions) for s, seq in zip(accepted, seqs) if s.mentions]
     if mentioned:
         extras.record_mentions(conn, mentioned)
+    settle_unread(results, q.finish(conn, batch_sql.Writes(
+        at=now, inbox=inbox_rows, newest=newest,
+        touched={gid: list(members[gid]) for gid in newest if groups[gid].kind in INBOX_KINDS},
+        read_to={(gid, sid): seq for (gid, sid), seq in read_to.items() if sid is not None},
+        unread=deltas, notify=notify), commit=ends_unit))
     return results
 
 

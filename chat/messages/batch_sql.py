@@ -220,9 +220,10 @@ class BatchSql:
         """Inbox rows (user_id, pos, message_id, group_id)."""
         prepared.execute(conn, self.insert_inbox_rows, {"inbox": jsontext.dumps(rows)})
 
-    def finish(self, conn: Connection, w: Writes) -> dict[int, int]:
+    def finish(self, conn: Connection, w: Writes, *, commit: bool = False) -> dict[int, int]:
         """The batch's inbox rows, its groups' newest messages, the members' unread totals (their counter rows
-        locked), notifications and activity times and the senders' read markers; user → new unread total."""
+        locked), notifications and activity times and the senders' read markers; user → new unread total.
+        `commit=True`: these are the unit of work's last writes (PostgreSQL commits in the same round trip)."""
         if w.inbox:
             self.add_inbox(conn, w.inbox)
         self.move_groups(conn, w.newest, w.at)
@@ -383,13 +384,13 @@ class PostgresBatchSql(BatchSql):
         return dict(prepared.execute(conn, self.advance,
                                      {"user_ids": users, "counts": [counts[u] for u in users]}))
 
-    def finish(self, conn: Connection, w: Writes) -> dict[int, int]:
+    def finish(self, conn: Connection, w: Writes, *, commit: bool = False) -> dict[int, int]:
         inbox = _columns(w.inbox, 4)
         ids = sorted(w.newest)
         marks = _columns(_marks(w.touched, w.read_to), 4)
         users = sorted(w.unread)
         notify = _columns([(r["user_id"], r["group_id"], r["message_id"], r["pending_count"]) for r in w.notify], 4)
-        return dict(prepared.execute(conn, self.finish_sql, {
+        [totals] = prepared.execute_in_turn(conn, [(self.finish_sql, {
             "at": w.at,
             "inbox_users": inbox[0], "inbox_positions": inbox[1], "inbox_messages": inbox[2], "inbox_groups": inbox[3],
             "newest_groups": ids, "newest_seqs": [w.newest[i][0] for i in ids],
@@ -400,7 +401,8 @@ class PostgresBatchSql(BatchSql):
             "notify_counts": notify[3],
             # every row of one batch is due and updated at the same times
             "notify_due": w.notify[0]["due_at"] if w.notify else None,
-            "notify_updated": w.notify[0]["updated_at"] if w.notify else None}))
+            "notify_updated": w.notify[0]["updated_at"] if w.notify else None})], commit=commit)
+        return dict(totals)
 
 
 def _columns(rows: Sequence[tuple], width: int) -> list[list]:

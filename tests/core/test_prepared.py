@@ -8,14 +8,28 @@ import os
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import Boolean, Column, Integer, MetaData, String, Table, bindparam, create_engine, event, insert
-from sqlalchemy import select
+from prometheus_client import REGISTRY
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    select,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from core import prepared
 from core.db import UTCDateTime
-from tests.support.databases import pg_schema
+from core.metrics import time_commits
+from tests.support.databases import pg_round_trips, pg_schema
 
 meta = MetaData()
 things = Table("things", meta, Column("id", Integer, primary_key=True), Column("name", String(20), unique=True),
@@ -137,3 +151,87 @@ def test_statements_in_turn_each_see_the_one_before_and_a_failure_is_sqlalchemys
     conn.rollback()  # the connection stays usable
     conn.begin()
     assert prepared.execute_in_turn(conn, [(NAMED, {"name": "a"})]) == [[]]
+
+
+@pytest.fixture()
+def pg_engine():
+    if not os.environ.get("TEST_DATABASE_URL"):
+        pytest.skip("PostgreSQL only: psycopg pipelines, sqlite3 has no round trips to save")
+    with pg_schema() as url:
+        engine = create_engine(url)
+        meta.create_all(engine)
+        time_commits(engine)
+        yield engine
+        engine.dispose()
+
+
+def _commits() -> float:
+    return REGISTRY.get_sample_value("paipai_db_commit_seconds_count") or 0
+
+
+def _late(engine):
+    """A connection as `core_transaction(begin_late=True)` makes it on PostgreSQL, begun."""
+    conn = engine.execution_options(isolation_level="AUTOCOMMIT").connect()
+    conn.execution_options(**{prepared.BEGIN_LATE: True})
+    conn.begin()
+    return conn
+
+
+def test_a_late_begin_and_the_commit_ride_with_the_units_first_and_last_statements(pg_engine):
+    other = pg_engine.connect()  # checked out before the trace: its reads are not counted
+    commits = _commits()
+    with pg_round_trips(pg_engine) as trips:
+        with _late(pg_engine) as conn:
+            assert prepared.execute(conn, ADD, {"name": "a", "at": AT, "size": 1, "big": True})
+            _added, found = prepared.execute_in_turn(conn, [(ADD, {"name": "b", "at": AT, "size": 2, "big": False}),
+                                                            (NAMED, {"name": "b"})], commit=True)
+            assert found[0].big is False  # the rows come back as without the commit
+            # committed already: another connection sees both rows before SQLAlchemy's commit
+            assert other.execute(select(things.c.name).order_by(things.c.name)).scalars().all() == ["a", "b"]
+            conn.commit()  # nothing left to end: no round trip, no second observation
+    other.close()
+    # BEGIN with the first insert; the insert, the select and COMMIT (psycopg alone: BEGIN, insert, both, COMMIT)
+    assert len(trips) == 2, "\n".join(trips.messages)
+    sent = [m.split("\t")[-1] for m in trips.messages if m.startswith("F") and "\tParse\t" in m]
+    assert '"" "BEGIN" 0' in sent[0] and '"" "COMMIT" 0' in sent[-1], sent
+    assert _commits() == commits + 1
+
+
+def test_a_late_begin_makes_one_transaction_of_every_statement_that_follows(pg_engine):
+    with _late(pg_engine) as conn:
+        prepared.execute(conn, ADD, {"name": "a", "at": AT, "size": 1, "big": True})
+        conn.execute(things.insert().values(name="b", size=2))  # SQLAlchemy's own, after the BEGIN
+        conn.rollback()
+        assert conn.execute(select(things.c.id)).all() == []  # both rolled back
+    seen: list[str] = []
+    with _late(pg_engine) as conn:
+        # statement watchers: the statements go through SQLAlchemy and the BEGIN on its own, unwatched
+        event.listen(conn, "before_cursor_execute", lambda _c, _cur, sql, *_a: seen.append(sql.split()[0]))
+        prepared.execute_in_turn(conn, [(ADD, {"name": "c", "at": AT, "size": 1, "big": True})], commit=True)
+        assert conn.connection.driver_connection.info.transaction_status != 0  # open until SQLAlchemy commits
+        conn.rollback()
+        assert conn.execute(select(things.c.id)).all() == []
+    assert seen[0] == "INSERT"
+
+
+late = Table("late", MetaData(), Column("n", Integer), UniqueConstraint("n", deferrable=True, initially="DEFERRED"))
+ADD_LATE = insert(late).values(n=bindparam("n"))
+
+
+def test_a_commit_that_fails_with_the_statements_is_sqlalchemys_error_and_keeps_nothing(pg_engine, caplog):
+    late.create(pg_engine)
+    commits = _commits()
+    with pg_engine.connect() as conn:
+        conn.begin()
+        with pytest.raises(IntegrityError):  # the deferred check fails the COMMIT itself
+            prepared.execute_in_turn(conn, [(ADD_LATE, {"n": 1}), (ADD_LATE, {"n": 1})], commit=True)
+        conn.rollback()
+        conn.begin()
+        with pytest.raises(IntegrityError):  # a statement fails: the COMMIT after it does not run
+            prepared.execute_in_turn(conn, [(ADD, {"name": "c", "at": None, "size": 1, "big": None}),
+                                            (ADD, {"name": "c", "at": None, "size": 1, "big": None})], commit=True)
+        conn.rollback()
+        assert conn.execute(select(late.c.n)).all() == [] and conn.execute(select(things.c.id)).all() == []
+        conn.rollback()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert _commits() == commits  # no commit observed: none happened
