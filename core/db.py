@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from functools import partial
 from typing import Any, Callable, Iterator
@@ -264,17 +264,17 @@ class Database:
         The session's implicit read transaction is closed first, as in `transaction`: its connection
         goes back to the pool, so a request never holds two (concurrent requests would exhaust it).
         `begin_late=True` (the send batch): on PostgreSQL the BEGIN goes in the first statement's round
-        trip, not one of its own; that statement must be one of `core.prepared`'s (`prepared.BEGIN_LATE`).
+        trip, not one of its own; that statement must be one of `core.prepared`'s (`prepared.begin_late`).
         """
         session = self.session
         if session.in_transaction():
             session.commit()
-        app_db = current_app.extensions["db"]
-        late = begin_late and app_db.engine.dialect.name == "postgresql"
+        engine = self.engine
         with self._collecting() as events:
-            with (app_db.autocommit if late else app_db.engine).connect() as conn:
-                conn.execution_options(**{WRITE_OPTION: True, prepared.BEGIN_LATE: late})
-                with conn.begin():
+            with engine.connect() as conn:
+                conn.execution_options(**{WRITE_OPTION: True})
+                late = begin_late and engine.dialect.name == "postgresql"
+                with prepared.begin_late(conn) if late else nullcontext(), conn.begin():
                     yield conn
         self._publish(events)
 

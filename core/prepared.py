@@ -10,14 +10,15 @@ and a driver error is handed to SQLAlchemy's own handling (the same wrapped exce
 invalidated with its pool); otherwise (no transaction yet, statement events or SQL logging on) it runs through
 `exec_driver_sql`, so SQLAlchemy begins it and every listener sees it. Statements that run in turn
 (`execute_in_turn`) share one round trip where the driver can pipeline them (psycopg), and can carry the
-unit's BEGIN (`BEGIN_LATE`) and COMMIT in it: a send batch is three round trips on PostgreSQL, not five.
+unit's BEGIN (`begin_late`) and COMMIT in it: a send batch is three round trips on PostgreSQL, not five.
 """
 from __future__ import annotations
 
 import logging
 import time
 from collections import namedtuple
-from typing import Any, Callable, Sequence, cast
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence, cast
 
 from psycopg.pq import TransactionStatus
 from sqlalchemy.engine import Connection, Dialect
@@ -27,6 +28,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from core.metrics import COMMIT_LATENCY
 
 Processor = Callable[[Any], Any]
+log = logging.getLogger(__name__)
 _SQL_LOG = logging.getLogger("sqlalchemy.engine.Engine")  # where SQLAlchemy logs statements (echo, or set to INFO)
 
 
@@ -75,10 +77,7 @@ class _Compiled:
         return out
 
 
-#: A unit of work whose BEGIN waits for its first statement, which must run here: its connection is in the
-#: driver's autocommit (psycopg sends no BEGIN of its own) and SQLAlchemy's commit or rollback still ends it
-#: (psycopg's commit() and rollback() end whatever transaction the server has open). `core.db.core_transaction`
-#: sets it on PostgreSQL.
+#: the execution option of a connection whose unit of work begins late (`begin_late`)
 BEGIN_LATE = "paipai_begin_late"
 
 _cache: dict[tuple[int, str, str], _Compiled] = {}
@@ -97,7 +96,7 @@ def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[
                     commit: bool = False) -> list[list[Any]]:
     """Run the statements one after the other, each starting once the one before ended (so each sees what the
     one before locked or wrote), in one round trip where the driver pipelines (psycopg: PostgreSQL's pipeline
-    mode; a unit's late BEGIN, `BEGIN_LATE`, goes first in it); each one's rows.
+    mode; a unit's late BEGIN, `begin_late`, goes first in it); each one's rows.
 
     `commit=True` says these statements end the unit of work: where they are pipelined, its COMMIT goes in the
     same round trip (observed as the commit, `paipai_db_commit_seconds`) and the transaction's own commit
@@ -165,8 +164,31 @@ def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) 
     return compiled.rows(raw)
 
 
+@contextmanager
+def begin_late(conn: Connection) -> Iterator[None]:
+    """Inside, the unit of work begun on `conn` (PostgreSQL) sends its BEGIN with its first statement, which
+    must run here (`execute` or `execute_in_turn`), in that statement's round trip.
+
+    The driver is in autocommit meanwhile, so psycopg sends no BEGIN of its own (it would wait for its answer
+    first); SQLAlchemy's commit or rollback still ends the transaction (psycopg's commit() and rollback() end
+    whatever the server has open). On the way out the driver is as before, or the connection discarded."""
+    driver: Any = conn.connection.driver_connection
+    conn.execution_options(**{BEGIN_LATE: True})
+    driver.autocommit = True
+    try:
+        yield
+    finally:
+        conn.execution_options(**{BEGIN_LATE: False})
+        if not conn.invalidated:
+            try:
+                driver.autocommit = False
+            except Exception:  # a transaction still open: never pooled in autocommit
+                log.warning("discarding a connection whose transaction outlived its unit of work", exc_info=True)
+                conn.invalidate()
+
+
 def _begin_pending(conn: Connection) -> bool:
-    """Whether the unit of work on `conn` begins late (`BEGIN_LATE`) and has not begun yet."""
+    """Whether the unit of work on `conn` begins late (`begin_late`) and has not begun yet."""
     return (bool(conn.get_execution_options().get(BEGIN_LATE))
             and cast(Any, conn.connection.driver_connection).info.transaction_status == TransactionStatus.IDLE)
 

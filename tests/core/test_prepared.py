@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
@@ -169,12 +170,12 @@ def _commits() -> float:
     return REGISTRY.get_sample_value("paipai_db_commit_seconds_count") or 0
 
 
+@contextmanager
 def _late(engine):
     """A connection as `core_transaction(begin_late=True)` makes it on PostgreSQL, begun."""
-    conn = engine.execution_options(isolation_level="AUTOCOMMIT").connect()
-    conn.execution_options(**{prepared.BEGIN_LATE: True})
-    conn.begin()
-    return conn
+    with engine.connect() as conn, prepared.begin_late(conn):
+        conn.begin()
+        yield conn
 
 
 def test_a_late_begin_and_the_commit_ride_with_the_units_first_and_last_statements(pg_engine):
@@ -235,3 +236,21 @@ def test_a_commit_that_fails_with_the_statements_is_sqlalchemys_error_and_keeps_
         conn.rollback()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert _commits() == commits  # no commit observed: none happened
+
+
+def test_after_a_late_unit_the_connection_is_as_before(pg_engine):
+    with pg_engine.connect() as conn:
+        with prepared.begin_late(conn):
+            with conn.begin():
+                prepared.execute(conn, ADD, {"name": "a", "at": AT, "size": 1, "big": True})
+        assert conn.connection.driver_connection.autocommit is False
+        with conn.begin():  # psycopg's own BEGIN again, and no second one of ours
+            prepared.execute(conn, ADD, {"name": "b", "at": AT, "size": 1, "big": True})
+            conn.rollback()
+        with prepared.begin_late(conn):
+            conn.begin()
+            prepared.execute(conn, ADD, {"name": "c", "at": AT, "size": 1, "big": True})
+            # left open by mistake: the connection is discarded, not pooled in autocommit
+        assert conn.invalidated
+    with pg_engine.connect() as conn:
+        assert conn.execute(select(things.c.name)).scalars().all() == ["a"]
