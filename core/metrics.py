@@ -95,7 +95,7 @@ def time_commits(engine: Engine) -> None:
     untimed = dialect.do_commit
 
     def do_commit(dbapi_connection) -> None:
-        driver = dbapi_connection.driver_connection  # the pool's proxy hands it in
+        driver = getattr(dbapi_connection, "driver_connection", dbapi_connection)  # the pool's proxy, usually
         if isinstance(driver, psycopg.Connection) and driver.info.transaction_status == TransactionStatus.IDLE:
             return untimed(dbapi_connection)
         started = time.perf_counter()

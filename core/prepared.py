@@ -196,7 +196,7 @@ def _begin_pending(conn: Connection) -> bool:
 def _begin(conn: Connection) -> None:
     """A late BEGIN on its own, unseen by statement watchers (as psycopg's own BEGIN is)."""
     try:
-        cast(Any, conn.connection.driver_connection).execute("BEGIN")
+        cast(Any, conn.connection.driver_connection).execute("BEGIN").close()
     except BaseException as exc:
         conn._handle_dbapi_exception(exc, "BEGIN", (), None, None)
 
@@ -210,8 +210,7 @@ def _rows_and_close(cursor: Any) -> list[Any]:
 def _direct(conn: Connection) -> bool:
     """Whether a statement may go to the driver's cursor: its transaction begun by SQLAlchemy (SQLite's BEGIN
     sent; psycopg sends its own with the first statement, or this module a late one; none on an autocommit
-    connection), and nothing
-    watching statements (their events, echo, SQLAlchemy's SQL log)."""
+    connection), and nothing watching statements (their events, echo, SQLAlchemy's SQL log)."""
     dispatch = conn.dispatch
     return (conn.in_transaction() and not dispatch.before_cursor_execute and not dispatch.after_cursor_execute
             and not conn.engine.echo and not _SQL_LOG.isEnabledFor(logging.INFO))

@@ -1,5 +1,6 @@
 """A batch of sends costs a fixed number of SQL statements whatever its size (no statement per message or
-member), and on PostgreSQL each step after the locks is one statement (`chat/messages/batch_sql.py`)."""
+member), and on PostgreSQL each step after the locks is one statement (`chat/messages/batch_sql.py`), the batch
+three round trips with its BEGIN and COMMIT (`core/prepared.py`)."""
 from __future__ import annotations
 
 import pytest

@@ -140,7 +140,7 @@ def any_conn(request):
 
 def test_statements_in_turn_each_see_the_one_before_and_a_failure_is_sqlalchemys_error(any_conn, caplog):
     conn = any_conn
-    conn.begin()  # on PostgreSQL the pipeline carries the BEGIN psycopg sends with the first statement
+    conn.begin()  # on PostgreSQL psycopg sends its BEGIN first, on a round trip of its own (begin_late: with them)
     added, found = prepared.execute_in_turn(conn, [(ADD, {"name": "a", "at": AT, "size": 1, "big": True}),
                                                    (NAMED, {"name": "a"})])
     assert found == [(added[0].id, AT, True)]
