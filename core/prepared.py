@@ -101,10 +101,11 @@ def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[
     `commit=True` says these statements end the unit of work: where they are pipelined, its COMMIT goes in the
     same round trip (observed as the commit, `paipai_db_commit_seconds`) and the transaction's own commit
     then finds nothing to do; elsewhere that commit does it, as always. Nothing may run on `conn` after them
-    but that commit (a statement would start a new transaction)."""
+    but that commit (a statement would run outside the committed unit)."""
     driver: Any = conn.connection.driver_connection
     pipeline = getattr(driver, "pipeline", None)
-    if pipeline is None or not _direct(conn):
+    if pipeline is None or not _direct(conn) or (len(calls) == 1 and not commit and not _begin_pending(conn)):
+        # nothing to share a round trip with: no pipeline to set up and sync
         return [execute(conn, statement, params) for statement, params in calls]
     runs = [(compiled, compiled.arguments(params))
             for compiled, params in ((_compiled(conn, statement), params) for statement, params in calls)]

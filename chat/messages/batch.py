@@ -192,7 +192,8 @@ def _append_batch(batch: list[Send]) -> dict[int, Outcome] | None:
 
 
 def _append_many(batch: list[Send], *, check_replays: bool) -> dict[int, Outcome]:
-    """The batch in one transaction; a database error fails it whole."""
+    """The batch in its own transaction (on PostgreSQL its BEGIN and COMMIT ride with its first and last
+    statements); a database error fails it whole."""
     with db.core_transaction(begin_late=True) as conn:
         return append(conn, batch, check_replays=check_replays, ends_unit=True)
 
