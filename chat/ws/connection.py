@@ -24,6 +24,10 @@ from chat.ws.send_queue import QueuedSends
 from chat.ws.socket import Socket
 from chat.ws.store import Positioned, Store
 
+#: the longest a failed gap read waits before it is tried again (doubling from the gap wait): the frames
+#: behind the gap wait for it, so a database blip must not hold them for a heartbeat
+GAP_RETRY_MAX_S = 2.0
+
 log = logging.getLogger(__name__)
 
 
@@ -104,6 +108,7 @@ class Connection:
         self._held: list[tuple[Positioned, str | None]] = []  # (item, client_id when it is an ack)
         self._early: dict[int, Positioned] = {}  # live positions beyond a gap, waiting for it to fill
         self._gap_deadline = 0.0
+        self._gap_retry_s = 0.0  # the wait before a failed gap read is tried again (0: none failed)
         self._out: list[str] = []  # frames to write with the next flush
 
     # ----- called from any thread -------------------------------------------------
@@ -312,9 +317,12 @@ class Connection:
         try:
             self._fill_to(max(self._early) - 1)
         except SQLAlchemyError:
-            log.warning("user %s socket: gap read failed; retrying", self.user_id, exc_info=True)
-            self._gap_deadline = time.monotonic() + self.settings.heartbeat_s
+            self._gap_retry_s = min(GAP_RETRY_MAX_S, max(self.settings.gap_wait_s, 2 * self._gap_retry_s))
+            log.warning("user %s socket: gap read failed; retrying in %.1f s", self.user_id, self._gap_retry_s,
+                        exc_info=True)
+            self._gap_deadline = time.monotonic() + self._gap_retry_s
             return
+        self._gap_retry_s = 0.0
         self._deliver_early()
 
     def _catch_up(self) -> None:

@@ -3,7 +3,10 @@ in position order) are delivered in position order, once each, without a databas
 the broker really lost is read from the database after a short wait."""
 from __future__ import annotations
 
+import time
+
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from chat.cursors import decode_cursor
 from chat.messages.views import encode_message
@@ -63,3 +66,24 @@ def test_a_position_the_broker_lost_is_read_after_a_short_wait(live_server, chat
     assert [f["message"]["client_id"] for f in frames] == ["m0", "m1"]
     assert [decode_cursor(f["cursor"]) for f in frames] == [1, 2]
     assert len(replays) == 2, "the lost position was not read from the database"  # the sync's, then the fill
+
+
+def test_a_failed_read_of_a_lost_position_is_tried_again_soon(live_server, chat, inquiry_pair, unpublished,
+                                                              replays, monkeypatch):
+    """A database blip during the read (the guarantee test's failure window) delays the frames behind the gap
+    by a short retry, not by a heartbeat (25 s)."""
+    original = store.Store.replay
+    failures = []
+
+    def failing_once(self, *args, **kwargs):
+        if len(replays) == 1 and not failures:  # the fill, after the sync's read
+            failures.append(args)
+            raise OperationalError("SELECT ...", {}, Exception("server closed the connection unexpectedly"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(store.Store, "replay", failing_once)
+    started = time.monotonic()
+    frames = delivered(live_server, chat, inquiry_pair, 2, published=[2])  # position 1 never published
+    assert [f["message"]["client_id"] for f in frames] == ["m0", "m1"]
+    assert failures, "the read did not fail"
+    assert time.monotonic() - started < live_server.app.config["WS_HEARTBEAT_S"] / 2
