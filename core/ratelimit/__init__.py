@@ -66,9 +66,13 @@ def init_app(app: Flask) -> None:
 
 
 def _checks(names: tuple[str, ...], subject: str | int) -> list[Check]:
-    limits = current_app.extensions[LIMITS_KEY]
-    prefix = current_app.config.get("RATE_LIMIT_PREFIX", "ratelimit:")
-    return [(limits[n], f"{prefix}{n}:{subject}") for n in names if n in limits]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup: every send comes here
+    limits = app.extensions[LIMITS_KEY]
+    on = [n for n in names if n in limits]
+    if not on:
+        return []
+    prefix = app.config.get("RATE_LIMIT_PREFIX", "ratelimit:")
+    return [(limits[n], f"{prefix}{n}:{subject}") for n in on]
 
 
 def enforce(*names: str, subject: str | int) -> None:

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Iterator
 from urllib.parse import urlsplit
 
 from flask import current_app, has_request_context, request
@@ -27,14 +25,21 @@ BLANK_OR_CONTROL_RE = re.compile(r"[\x00-\x20\x7f]")
 _work_base_url: ContextVar[str | None] = ContextVar("upload_work_base_url", default=None)
 
 
-@contextmanager
-def request_base_url(url: str | None) -> Iterator[None]:
-    """Recognise and build upload URLs as inside a request to `url` (None: no change)."""
-    token = _work_base_url.set(url)
-    try:
-        yield
-    finally:
-        _work_base_url.reset(token)
+class request_base_url:  # noqa: N801 - used as a function: `with request_base_url(url):`
+    """Recognise and build upload URLs as inside a request to `url` (None: the current request's, if any).
+
+    A class, not a generator context manager: the send queue enters one per message."""
+
+    __slots__ = ("_url", "_token")
+
+    def __init__(self, url: str | None) -> None:
+        self._url = url
+
+    def __enter__(self) -> None:
+        self._token = _work_base_url.set(self._url)
+
+    def __exit__(self, *exc: object) -> None:
+        _work_base_url.reset(self._token)
 
 
 def current_base_url() -> str | None:
