@@ -66,10 +66,6 @@ class Broker(ABC):
     Callbacks run on the broker's delivery thread and must be quick.
     """
 
-    #: True when every subscriber is in this process (the in-process broker): the process's hub then
-    #: knows every socket of every user
-    in_process = False
-
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscribers: dict[str, tuple[Subscription, ...]] = {}
@@ -81,8 +77,12 @@ class Broker(ABC):
         """Send `payload` to every subscriber of `channel`; False (logged) when it could not."""
 
     @abstractmethod
-    def publish_many(self, items: Iterable[tuple[str, str]]) -> bool:
-        """Publish several (channel, payload) pairs in one round trip; False when it could not."""
+    def publish_many(self, items: Iterable[tuple[str, str]], *,
+                     elsewhere: Iterable[tuple[str, str]] = ()) -> bool:
+        """Publish several (channel, payload) pairs in one round trip; False when it could not.
+
+        `elsewhere`: pairs only other processes' subscribers need (this process's already have what they
+        carry), each published only when a process other than this one listens on its channel."""
 
     @abstractmethod
     def ping(self) -> None:

@@ -12,7 +12,8 @@ import os
 import random
 import threading
 import time
-from typing import TYPE_CHECKING
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator
 
 import redis
 from redis.client import PubSub
@@ -35,11 +36,13 @@ def backoff_delay(failures: int, base: float, cap: float) -> float:
 class PubSubListener:
     """Subscribes the wanted channels on one connection and hands messages to the broker."""
 
-    def __init__(self, broker: Broker, client: redis.Redis, probe: redis.Redis, *,
+    def __init__(self, broker: Broker, client: redis.Redis, probe: redis.Redis, *, own_channel: str,
                  poll_interval: float, ping_interval: float, pong_timeout: float,
                  backoff_base: float, backoff_cap: float) -> None:
         self._broker = broker
-        self._lock = broker._lock  # guards _requested, _live, _dirty (and the broker's subscribers)
+        self._lock = broker._lock  # guards _requested, _live, _dirty, _holds (and the broker's subscribers)
+        self._own_channel = own_channel  # subscribed with the first channel wanted, in the same SUBSCRIBE
+        self._holds = 0  # publishes counting this connection among a channel's subscribers (`held`)
         self._client = client
         self._probe = probe
         self._poll_interval = poll_interval
@@ -94,6 +97,21 @@ class PubSubListener:
     def wake(self) -> None:
         self._wake.set()
 
+    @contextmanager
+    def held(self) -> Iterator[frozenset[str]]:
+        """The channels live on the connection now, none of them unsubscribed until the block ends."""
+        with self._lock:
+            self._holds += 1
+            live = frozenset(self._live)
+        try:
+            yield live
+        finally:
+            with self._lock:
+                self._holds -= 1
+                release = self._holds == 0 and self._dirty
+            if release:
+                self.wake()
+
     def stop(self, timeout: float) -> None:
         self._stopping.set()
         self._wake.set()
@@ -138,7 +156,13 @@ class PubSubListener:
                 return
             self._dirty = False
             wanted = set(self._broker._subscribers)
+            if wanted:
+                wanted.add(self._own_channel)
             added, dropped = wanted - self._requested, self._requested - wanted
+            if dropped and self._holds:  # a publish counts us among these channels' subscribers: later
+                wanted |= dropped
+                dropped = set()
+                self._dirty = True
             self._requested = wanted
             self._live -= dropped
         if not wanted:  # nothing left: close the connection rather than keep an idle one

@@ -12,8 +12,6 @@ log = logging.getLogger(__name__)
 class MemoryBroker(Broker):
     """Delivers on the publisher's thread to this process's subscribers; never loses a connection."""
 
-    in_process = True
-
     def publish(self, channel: str, payload: str) -> bool:
         if self._closed:
             log.warning("broker: publish to %r after close dropped", channel)
@@ -21,7 +19,9 @@ class MemoryBroker(Broker):
         self._deliver(channel, payload)
         return True
 
-    def publish_many(self, items: Iterable[tuple[str, str]]) -> bool:
+    def publish_many(self, items: Iterable[tuple[str, str]], *,
+                     elsewhere: Iterable[tuple[str, str]] = ()) -> bool:
+        # `elsewhere` is dropped: there is no other process
         if self._closed:
             log.warning("broker: publish_many after close dropped")
             return False

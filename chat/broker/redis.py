@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 from typing import Iterable
 
@@ -20,6 +21,20 @@ from chat.broker.base import (
 from chat.broker.listener import PubSubListener
 
 log = logging.getLogger(__name__)
+
+# `publish_many`'s pairs with an `elsewhere` part, in one script: PUBSUB NUMSUB and PUBLISH at the same instant.
+# ARGV: this broker's own channel, the number of plain pairs, the plain pairs, then the `elsewhere` pairs.
+# `ours` is 1 while this broker's pub/sub connection is alive in Redis (it alone holds the own channel, beside
+# every channel it listens on), 0 otherwise: a channel with more subscribers than that has another process's.
+PUBLISH_ELSEWHERE = """
+local ours = redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2]
+local plain_end = 2 + 2 * tonumber(ARGV[2])
+for i = 3, plain_end, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+for i = plain_end + 1, #ARGV, 2 do
+  if redis.call('PUBSUB', 'NUMSUB', ARGV[i])[2] > ours then redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end
+end
+return 0
+"""
 
 
 def default_client_name() -> str:
@@ -53,8 +68,11 @@ class RedisBroker(Broker):
         # No retries inside redis-py: the listener handles every failure itself.
         self._listen_client = redis.Redis.from_url(url, client_name=self.client_name,
                                                    retry=Retry(NoBackoff(), 0), **common)
+        # Subscribed by this broker's pub/sub connection alone, whenever it listens at all (PUBLISH_ELSEWHERE)
+        self.own_channel = f"paipai:listener:{self.client_name}:{secrets.token_hex(6)}"
+        self._publish_elsewhere = self._publisher.register_script(PUBLISH_ELSEWHERE)
         self._listener = PubSubListener(
-            self, self._listen_client, self._publisher, poll_interval=poll_interval,
+            self, self._listen_client, self._publisher, own_channel=self.own_channel, poll_interval=poll_interval,
             ping_interval=ping_interval, pong_timeout=pong_timeout,
             backoff_base=backoff_base, backoff_cap=backoff_cap)
         self._publish_failing = False
@@ -71,23 +89,39 @@ class RedisBroker(Broker):
         self._publish_succeeded()
         return True
 
-    def publish_many(self, items: Iterable[tuple[str, str]]) -> bool:
-        items = list(items)
+    def publish_many(self, items: Iterable[tuple[str, str]], *,
+                     elsewhere: Iterable[tuple[str, str]] = ()) -> bool:
+        items, elsewhere = list(items), list(elsewhere)
         if self._closed:
-            log.warning("broker: publish_many of %d frame(s) after close dropped", len(items))
+            log.warning("broker: publish_many of %d frame(s) after close dropped", len(items) + len(elsewhere))
             return False
-        if not items:
+        if not items and not elsewhere:
             return True
         try:
-            with self._publisher.pipeline(transaction=False) as pipe:
-                for channel, payload in items:
-                    pipe.publish(channel, payload)
-                pipe.execute()
+            if elsewhere:
+                self._publish_with_elsewhere(items, elsewhere)
+            else:
+                with self._publisher.pipeline(transaction=False) as pipe:
+                    for channel, payload in items:
+                        pipe.publish(channel, payload)
+                    pipe.execute()
         except (redis.RedisError, OSError) as exc:
             self._publish_failed(exc)
             return False
         self._publish_succeeded()
         return True
+
+    def _publish_with_elsewhere(self, items: list[tuple[str, str]], elsewhere: list[tuple[str, str]]) -> None:
+        """One script (PUBLISH_ELSEWHERE). An `elsewhere` pair goes as a plain one when its channel is not live
+        here: Redis's count of its subscribers could not tell ours from another process's. While the script
+        runs, the listener keeps every channel it holds (`held`), so the count includes ours."""
+        with self._listener.held() as live:
+            plain = items + [(channel, payload) for channel, payload in elsewhere if channel not in live]
+            only_elsewhere = [(channel, payload) for channel, payload in elsewhere if channel in live]
+            args: list[str | int] = [self.own_channel, len(plain)]
+            for channel, payload in plain + only_elsewhere:
+                args += [channel, payload]
+            self._publish_elsewhere(args=args)
 
     def subscribe(self, channel: str, callback: MessageCallback) -> Subscription:
         self._listener.ensure_running()

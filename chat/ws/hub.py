@@ -99,16 +99,28 @@ def _positioned_event_payloads(event: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def publish_events(events: list[dict[str, Any]]) -> None:
-    """The app's publisher (`core.db`): one commit's chat events through its broker, in one round trip."""
+    """The app's publisher (`core.db`): one commit's chat events through its broker, in one round trip.
+
+    A sender's copy of their message that only the socket it came from would get here (`Hub.own_copy_here`) is
+    for other processes only (`Broker.publish_many`'s `elsewhere`), unless the commit has more for that user."""
     hub: Hub = current_app.extensions["chat_hub"]
     by_channel: dict[str, list[str]] = {}
+    for_all: set[str] = set()  # channels with a payload every socket of their user needs
     for event in events:
-        for channel, payload in payloads_for(hub.without_own_copy(event)):
+        sender = hub.own_copy_here(event)
+        if sender is not None:
+            for channel, payload in payloads_for({**event, "recipients": [sender], "unread": None}):
+                by_channel.setdefault(channel, []).append(payload)
+            event = {**event, "recipients": [uid for uid in event["recipients"] if uid != sender]}
+        for channel, payload in payloads_for(event):
             by_channel.setdefault(channel, []).append(payload)
+            for_all.add(channel)
     if by_channel:
+        merged = [(channel, payloads[0] if len(payloads) == 1 else "m" + jsontext.dumps(payloads))
+                  for channel, payloads in by_channel.items()]
         current_app.extensions["broker"].publish_many(
-            (channel, payloads[0] if len(payloads) == 1 else "m" + jsontext.dumps(payloads))
-            for channel, payloads in by_channel.items())
+            [pair for pair in merged if pair[0] in for_all],
+            elsewhere=[pair for pair in merged if pair[0] not in for_all])
 
 
 def publish_session_end(sender, *, user_id: int, token_id: int | None = None, **_kw: Any) -> None:
@@ -191,22 +203,19 @@ class Hub:
         with self._lock:
             return bool(self._conns.get(user_id))
 
-    def without_own_copy(self, event: dict[str, Any]) -> dict[str, Any]:
-        """A message event without its sender's live copy when the socket it came from is the sender's only
-        one anywhere (an in-process broker: this hub holds every socket): that socket's ack is the same
-        message at the same inbox position. Room messages (no position) keep it, as on every broker.
+    def own_copy_here(self, event: dict[str, Any]) -> int | None:
+        """The sender of a message whose socket it came from is their only one in this process: that socket's
+        ack is the same message at the same inbox position, so the sender's copy is only for their sockets
+        elsewhere. None otherwise; room messages (no position) keep it everywhere.
 
-        A socket the sender opens after this check reads its hello position after the commit, so it
-        never waits for the copy left out."""
+        A socket the sender opens here after this check reads its hello position after the commit, so it
+        never waits for that copy."""
         origin = event.get("origin")
-        if origin is None or not event.get("cursors") or not self.broker.in_process:
-            return event
-        sender_id = origin.user_id
+        if origin is None or not event.get("cursors"):
+            return None
         with self._lock:
-            only_origin = list(self._conns.get(sender_id, ())) == [origin]
-        if not only_origin:
-            return event
-        return {**event, "recipients": [uid for uid in event["recipients"] if uid != sender_id]}
+            only_origin = list(self._conns.get(origin.user_id, ())) == [origin]
+        return origin.user_id if only_origin else None
 
     def close_all(self, code: int, reason: str = "") -> None:
         for conn in self.all_connections():

@@ -65,7 +65,8 @@ def test_fifty_subscriptions_share_one_pubsub_connection(redis_url, raw, prefix,
 
     connections = pubsub_connections(raw, f"{prefix}-listener")
     assert len(connections) == 1
-    assert connections[0]["sub"] == "50" and "P" in connections[0]["flags"]
+    # the fifty, and the broker's own channel (`RedisBroker.own_channel`)
+    assert connections[0]["sub"] == "51" and "P" in connections[0]["flags"]
     assert [c["sub"] for c in pubsub_connections(raw, f"{prefix}-listener-pub")] == ["0"]
 
 
@@ -213,3 +214,96 @@ def _unavailable(broker: RedisBroker) -> bool:
     except BrokerUnavailable:
         return True
     return False
+
+
+# -- `publish_many(..., elsewhere=...)`: payloads only other processes' subscribers need ------------------
+
+@pytest.fixture
+def observed(redis_url, prefix):
+    """Every publish on this test's channels, as (channel, payload), in Redis's order: a pattern subscription
+    sees them all without counting among a channel's subscribers (PUBSUB NUMSUB counts channel ones only)."""
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    seen: list[tuple[str, str]] = []
+    pubsub.psubscribe(**{f"{prefix}:*": lambda m: seen.append((m["channel"], m["data"]))})
+    worker = pubsub.run_in_thread(sleep_time=0.01, daemon=True)
+    yield seen
+    worker.stop()
+    worker.join(2)
+    pubsub.close()
+    client.close()
+
+
+def _published(broker: RedisBroker, observed: list, channel: str, items=(), elsewhere=()) -> list:
+    """What Redis published for one publish_many: every observed payload up to a marker published after it."""
+    marker = f"marker-{uuid.uuid4().hex}"
+    assert broker.publish_many(items, elsewhere=elsewhere) is True
+    assert broker.publish(channel, marker) is True
+    assert wait_until(lambda: (channel, marker) in observed, 3)
+    got = observed[:observed.index((channel, marker))]
+    del observed[:observed.index((channel, marker)) + 1]
+    return got
+
+
+def test_an_elsewhere_payload_is_published_only_when_another_process_listens(redis_url, prefix, brokers, observed):
+    here, there = brokers(redis_url), brokers(redis_url)
+    channel, other = f"{prefix}:user:1", f"{prefix}:user:2"
+    inbox_here, inbox_there = Inbox(), Inbox()
+    assert here.subscribe(channel, inbox_here).ready.wait(3)
+
+    # only this process listens: the plain pair goes, the elsewhere one does not
+    assert _published(here, observed, channel, items=[(other, "for 2")], elsewhere=[(channel, "own copy 1")]) == [
+        (other, "for 2")]
+    # another process listens too: it goes (to both: this one's subscribers already have what it carries)
+    assert there.subscribe(channel, inbox_there).ready.wait(3)
+    assert _published(here, observed, channel, elsewhere=[(channel, "own copy 2")]) == [(channel, "own copy 2")]
+    assert "own copy 2" in inbox_there.wait_for(1)
+    # the other process left: not published again
+    for sub in there._subscribers_of(channel):
+        sub.close()
+    assert wait_until(lambda: dict(here._publisher.pubsub_numsub(channel))[channel] == 1)
+    assert _published(here, observed, channel, elsewhere=[(channel, "own copy 3")]) == []
+    assert "own copy 1" not in inbox_here.items and "own copy 3" not in inbox_there.items
+
+
+def test_an_elsewhere_payload_on_a_channel_not_live_here_is_published(redis_url, prefix, brokers, observed):
+    """Redis's count of a channel's subscribers cannot tell ours from another process's unless ours is live."""
+    here, there = brokers(redis_url), brokers(redis_url)
+    channel = f"{prefix}:user:1"
+    assert here.subscribe(f"{prefix}:user:9", Inbox()).ready.wait(3)  # listening, but not on `channel`
+    inbox = Inbox()
+    assert there.subscribe(channel, inbox).ready.wait(3)
+    assert _published(here, observed, channel, elsewhere=[(channel, "copy")]) == [(channel, "copy")]
+    assert inbox.wait_for(1)[0] == "copy"
+
+
+def test_a_dead_listener_connection_counts_for_nothing(redis_url, raw, prefix, brokers, observed):
+    """Killed in Redis and not yet noticed here: the channel still reads live here, but Redis no longer counts us,
+    so another process's subscriber is the one counted and gets the payload."""
+    here = brokers(redis_url, client_name=f"{prefix}-here", ping_interval=30, pong_timeout=30)
+    there = brokers(redis_url)
+    channel = f"{prefix}:user:1"
+    assert here.subscribe(channel, Inbox()).ready.wait(3)
+    inbox = Inbox()
+    assert there.subscribe(channel, inbox).ready.wait(3)
+    [listener] = pubsub_connections(raw, f"{prefix}-here")
+    raw.client_kill_filter(_id=listener["id"])
+    assert _published(here, observed, channel, elsewhere=[(channel, "copy")]) == [(channel, "copy")]
+    assert inbox.wait_for(1)[0] == "copy"
+
+
+def test_a_channel_stays_subscribed_while_a_publish_counts_on_it(redis_url, raw, prefix, brokers):
+    broker = brokers(redis_url)
+    channel = f"{prefix}:user:1"
+    sub = broker.subscribe(channel, Inbox())
+    assert sub.ready.wait(3)
+
+    def numsub() -> int:
+        return dict(raw.pubsub_numsub(channel))[channel]
+
+    with broker._listener.held() as live:
+        assert channel in live
+        sub.close()
+        time.sleep(0.3)  # several of the listener's turns
+        assert numsub() == 1
+    assert wait_until(lambda: numsub() == 0)
