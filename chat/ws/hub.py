@@ -206,12 +206,12 @@ class Hub:
     def own_copy_here(self, event: dict[str, Any]) -> int | None:
         """The sender of a message whose socket it came from is their only one in this process: that socket's
         ack is the same message at the same inbox position, so the sender's copy is only for their sockets
-        elsewhere. None otherwise; room messages (no position) keep it everywhere.
+        elsewhere. None otherwise; room messages (no inbox position) keep it everywhere.
 
         A socket the sender opens here after this check reads its hello position after the commit, so it
         never waits for that copy."""
         origin = event.get("origin")
-        if origin is None or not event.get("cursors"):
+        if origin is None or origin.user_id not in (event.get("cursors") or ()):
             return None
         with self._lock:
             only_origin = list(self._conns.get(origin.user_id, ())) == [origin]
