@@ -277,17 +277,22 @@ def test_an_elsewhere_payload_on_a_channel_not_live_here_is_published(redis_url,
     assert inbox.wait_for(1)[0] == "copy"
 
 
-def test_a_dead_listener_connection_counts_for_nothing(redis_url, raw, prefix, brokers, observed):
+def test_a_dead_listener_connection_counts_for_nothing(redis_url, raw, prefix, brokers, observed, monkeypatch):
     """Killed in Redis and not yet noticed here: the channel still reads live here, but Redis no longer counts us,
     so another process's subscriber is the one counted and gets the payload."""
-    here = brokers(redis_url, client_name=f"{prefix}-here", ping_interval=30, pong_timeout=30)
+    here = brokers(redis_url, client_name=f"{prefix}-here")
     there = brokers(redis_url)
     channel = f"{prefix}:user:1"
     assert here.subscribe(channel, Inbox()).ready.wait(3)
     inbox = Inbox()
     assert there.subscribe(channel, inbox).ready.wait(3)
+    # the listener stops reading, so it cannot notice the kill: what it last knew stays (the channel live)
+    monkeypatch.setattr(here._listener, "_step", lambda: time.sleep(0.05))
+    time.sleep(0.2)
     [listener] = pubsub_connections(raw, f"{prefix}-here")
     raw.client_kill_filter(_id=listener["id"])
+    assert wait_until(lambda: pubsub_connections(raw, f"{prefix}-here") == [])
+    assert channel in here._listener._live
     assert _published(here, observed, channel, elsewhere=[(channel, "copy")]) == [(channel, "copy")]
     assert inbox.wait_for(1)[0] == "copy"
 
