@@ -8,7 +8,10 @@ sockets opened from `--procs` load processes, W messages in flight per sender fo
 receivers, lost/duplicated counts, the CPU each party used, and the ratios PaiPai / reference.
 
     make bench-relay                       # or:
-    .venv/bin/python -m bench.relay --pg postgresql://root@127.0.0.1:5432/test --repeat 3
+    .venv/bin/python -m bench.relay --repeat 3    # PostgreSQL: a private cluster with default settings
+
+`--pg URL` puts the schema on an existing server instead: check that it vacuums (`SHOW autovacuum`); without
+autovacuum the member rows' dead versions pile up for the whole run and PostgreSQL's figures fall run after run.
 
 Targets: `sqlite` is `make run` (one gevent worker, the embedded SQLite file, the in-process broker),
 `pg` the README's production command (gunicorn.conf.py) with `-w 2`, APP_ENV=production, PostgreSQL
