@@ -101,15 +101,18 @@ class RedisBroker(Broker):
             if elsewhere:
                 self._publish_with_elsewhere(items, elsewhere)
             else:
-                with self._publisher.pipeline(transaction=False) as pipe:
-                    for channel, payload in items:
-                        pipe.publish(channel, payload)
-                    pipe.execute()
+                self._pipeline(items)
         except (redis.RedisError, OSError) as exc:
             self._publish_failed(exc)
             return False
         self._publish_succeeded()
         return True
+
+    def _pipeline(self, items: list[tuple[str, str]]) -> None:
+        with self._publisher.pipeline(transaction=False) as pipe:
+            for channel, payload in items:
+                pipe.publish(channel, payload)
+            pipe.execute()
 
     def _publish_with_elsewhere(self, items: list[tuple[str, str]], elsewhere: list[tuple[str, str]]) -> None:
         """One script (PUBLISH_ELSEWHERE). An `elsewhere` pair goes as a plain one when its channel is not live
@@ -118,6 +121,9 @@ class RedisBroker(Broker):
         with self._listener.held() as live:
             plain = items + [(channel, payload) for channel, payload in elsewhere if channel not in live]
             only_elsewhere = [(channel, payload) for channel, payload in elsewhere if channel in live]
+            if not only_elsewhere:
+                self._pipeline(plain)
+                return
             args: list[str | int] = [self.own_channel, len(plain)]
             for channel, payload in plain + only_elsewhere:
                 args += [channel, payload]

@@ -286,3 +286,16 @@ def test_an_image_of_our_own_upload_is_sent_over_the_socket(live_server, factory
              "body": {"url": elsewhere, "width": 640, "height": 480}})
     error = ws.op("error")
     assert error["client_id"] == "pic-2" and error["error"]["code"] == "validation_error"
+
+
+def test_a_lone_senders_own_unread_total_still_reaches_the_socket_it_sent_from(live_server, chat, factory, sockets):
+    """In process the sender's copy is left out; the unread total their reply moved is not."""
+    seller, buyer = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    sending, seller_ws = sockets(buyer), sockets(seller)
+    seller_ws.send_text(group_id, "在的,诚心要吗", "seller-1")
+    seller_ws.op("ack")
+    assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 1}
+    sending.send_text(group_id, "要的", "reply-1")
+    assert sending.op("ack")["message"]["client_id"] == "reply-1"
+    assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 0}

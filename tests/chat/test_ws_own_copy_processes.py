@@ -98,3 +98,27 @@ def test_the_senders_copy_goes_only_to_their_devices_in_other_processes(processe
     finally:
         for ws in sockets:
             ws.close()
+
+
+def test_what_else_a_commit_sends_the_sender_goes_with_their_copy(processes, chat, factory, published):
+    """A reply moves the sender's own unread total: that event is for every socket of theirs, the one the
+    message came from included, so their channel's payload (the copy with it) is published as always."""
+    a, b = processes
+    seller, buyer = factory.user(), factory.user()
+    group_id = chat.item_group(buyer, seller)
+    sending = WsClient(a.ws_url, factory.login(buyer.username).token, timeout=10)
+    seller_ws = WsClient(b.ws_url, factory.login(seller.username).token, timeout=10)
+    try:
+        sending.ready()
+        seller_ws.ready()
+        seller_ws.send_text(group_id, "在的,诚心要吗", "seller-1")
+        seller_ws.op("ack")
+        assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 1}
+
+        sending.send_text(group_id, "要的", "reply-1")  # reading up to the reply: the buyer's unread total is 0
+        assert sending.op("ack")["message"]["client_id"] == "reply-1"
+        assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 0}
+        assert wait_until(lambda: "reply-1" in published(buyer.id))
+    finally:
+        sending.close()
+        seller_ws.close()
