@@ -54,7 +54,10 @@ class _Compiled:
             if not bind.required:
                 self.defaults[name] = bind.effective_value
             self.order.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect)))
-        columns = list(getattr(statement, "exported_columns", ()))  # a select's or a RETURNING's columns
+        if not hasattr(statement, "exported_columns"):
+            raise ValueError("a textual statement's rows are unknown here: build it from the table objects")
+        columns = list(statement.exported_columns)  # a select's or a RETURNING's columns
+        self.returns_rows = bool(columns)
         self.row: Any = namedtuple("Row", [c.key for c in columns], rename=True)  # type: ignore[misc]
         self.processors = [(i, p) for i, c in enumerate(columns)
                            if (p := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None]
@@ -133,7 +136,7 @@ def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[
                 failed = exc
         if failed is not None:
             raise failed
-        raws = [_rows_and_close(cursor) for cursor in cursors]
+        raws = [_rows_and_close(cursor, compiled.returns_rows) for cursor, (compiled, _) in zip(cursors, runs)]
     except BaseException as exc:  # the first statement that failed; those after it did not run
         sql = ";\n".join(head + [compiled.sql for compiled, _ in runs] + tail)
         conn._handle_dbapi_exception(failed or exc, sql, [args for _, args in runs], None, None)
@@ -157,7 +160,7 @@ def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) 
     try:
         cursor = conn.connection.cursor()
         cursor.execute(compiled.sql, args)
-        raw = _rows_and_close(cursor)
+        raw = _rows_and_close(cursor, compiled.returns_rows)
     except BaseException as exc:  # as Connection's own execution: a greenlet killed mid-statement too
         # SQLAlchemy's handling, not a copy of it: the same wrapped error, a disconnect invalidating the
         # connection and the pool's older ones, a non-transactional connection rolled back.
@@ -202,8 +205,9 @@ def _begin(conn: Connection) -> None:
         conn._handle_dbapi_exception(exc, "BEGIN", (), None, None)
 
 
-def _rows_and_close(cursor: Any) -> list[Any]:
-    rows = cursor.fetchall() if cursor.description is not None else []
+def _rows_and_close(cursor: Any, returns_rows: bool) -> list[Any]:
+    # known from the statement: psycopg builds every column's description object to answer `description`
+    rows = cursor.fetchall() if returns_rows else []
     cursor.close()
     return rows
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, ProgrammingError
@@ -111,6 +112,8 @@ def test_a_statement_it_cannot_run_faithfully_is_refused(conn):
     with pytest.raises(ValueError, match="expanding"):
         prepared.execute(conn, select(things.c.id).where(things.c.id.in_(bindparam("ids", expanding=True))),
                          {"ids": [1]})
+    with pytest.raises(ValueError, match="textual"):  # whether it returns rows is read off the statement
+        prepared.execute(conn, text("SELECT 1"), {})
 
 
 def test_with_sqlalchemys_sql_log_on_every_statement_is_logged(caplog):
