@@ -75,8 +75,8 @@ class ChatMember(Base):
     role: Mapped[str] = mapped_column(String(8), default="member")
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_read_seq: Mapped[int] = mapped_column(Integer, default=0)
-    #: item/direct groups: the group's last_message_at, copied by the MEMBER_ACTIVITY trigger on each
-    #: message (joined_at until then), so a user's conversation list is one range of an index
+    #: item/direct groups: the group's last_message_at, copied by each send batch (`batch_sql.finish`; joined_at
+    #: until the first message), so a user's conversation list is one range of an index
     activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_joined_at)
     #: DELETE /conversations: hidden for this member while the group's last_seq is not above it
     hidden_until_seq: Mapped[int | None] = mapped_column(Integer)

@@ -3,12 +3,13 @@ one statement for the whole batch. Every statement is built at import from the t
 `chat/tables.py` (a renamed column fails at import, whatever the backend), and this module is the one
 place where SQL differs by dialect.
 
-PostgreSQL gets arrays: `= ANY(:ids)` reads and `unnest(...)` writes, so each statement's text is the
-same whatever the batch's size (psycopg prepares it once) and a thousand rows cost one bound parameter
-per column, not one per value. SQLite runs the same steps with one JSON array parameter (of ids, or of
-rows) read by `json_each`: its rows are parsed in C, where executemany would have SQLAlchemy process
-every value of every row in Python, and the text stays the same too. Writes, which return only ids and
-counts, run compiled once per dialect (`core.prepared`).
+A batch's rows travel as one JSON array parameter per statement on both backends, made in C (orjson):
+SQLite reads them with `json_each`, PostgreSQL with `jsonb_array_elements` (`_pg_json_rows`); id lists are
+the same JSON on SQLite and an array literal (`= ANY(:ids)`) on PostgreSQL. Each statement's text is the
+same whatever the batch's size (psycopg prepares it once, sqlite3 reuses it), and a thousand rows cost
+one bound parameter, not one per value: executemany would have SQLAlchemy process every value of every
+row in Python, and psycopg dumps a list parameter element by element in Python too. Statements run
+compiled once per dialect (`core.prepared`).
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ MessageRow = tuple[int, int, int | None, str, dict, Any, str | None, int | None,
 
 def _json_rows(name: str, width: int) -> tuple[Any, list[Any]]:
     """`json_each(:name)` over one JSON array parameter of rows (each an array of `width` values), and each
-    row's values by position: SQLite's counterpart of `_unnest`. A string comes back exactly as it went in
+    row's values by position (PostgreSQL's: `_pg_json_rows`). A string comes back exactly as it went in
     (json_extract would cut one at a NUL character, which no input carries: core/input.py refuses them)."""
     rows = func.json_each(bindparam(name)).table_valued("value").alias(name)
     # paths as literals, not bound parameters: fewer values to process on every execution
