@@ -61,6 +61,19 @@ g, m, msg, b = groups_t.c, members_t.c, messages_t.c, blocks_t.c
 MessageRow = tuple[int, int, int | None, str, dict, Any, str | None, int | None, dict | None, Any]
 
 
+def _message_rows(rows: Sequence[MessageRow], *, sql_null: bool = False) -> str:
+    """The messages as `insert_messages` takes them: one JSON text of rows, each JSON column's value as its own
+    JSON text inside (stored as that text). A reply snapshot or mentions list that is not there is JSON null,
+    as SQLAlchemy's JSON type binds None, or with `sql_null` SQL NULL (what PostgreSQL's rows have held)."""
+    dumps = jsontext.dumps
+
+    def absent_or_dumped(value: Any) -> str | None:
+        return None if sql_null and value is None else dumps(value)
+
+    return dumps([(gid, seq, sid, type, dumps(body), dumps(ext), cid, rid, absent_or_dumped(quote),
+                   absent_or_dumped(mentions)) for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows])
+
+
 def _json_rows(name: str, width: int) -> tuple[Any, list[Any]]:
     """`json_each(:name)` over one JSON array parameter of rows (each an array of `width` values), and each
     row's values by position (PostgreSQL's: `_pg_json_rows`). A string comes back exactly as it went in
@@ -203,11 +216,7 @@ class BatchSql:
         are once the counters are locked, where those read with the group locks may be stale (None: they are
         not). On SQLite they are not: a transaction that writes sees no other writer's change after its first
         read (one writer at a time; a stale one fails to write)."""
-        # JSON columns travel as their JSON text (a string inside the rows)
-        dumps = jsontext.dumps  # None too: JSON null, as SQLAlchemy's JSON type binds it
-        new = dumps([(gid, seq, sid, type, dumps(body), dumps(ext), cid, rid, dumps(quote), dumps(mentions))
-                     for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows])
-        added = prepared.execute(conn, self.insert_messages, {"at": at, "messages": new})
+        added = prepared.execute(conn, self.insert_messages, {"at": at, "messages": _message_rows(rows)})
         ids = {(gid, seq): mid for mid, gid, seq in added}
         positions = self.advance_counters(conn, counts) if counts else {}
         return [ids[(gid, seq)] for gid, seq, *_ in rows], positions, None
@@ -345,18 +354,14 @@ class PostgresBatchSql(BatchSql):
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
                      counts: dict[int, int]) -> tuple[list[int], dict[int, int], list[Any] | None]:
-        dumps = jsontext.dumps
-        # a reply's snapshot and the mentions are SQL NULL where there is none, not JSON null
-        new = dumps([(gid, seq, sid, type, dumps(body), dumps(ext), cid, rid, None if quote is None else dumps(quote),
-                      None if mentions is None else dumps(mentions))
-                     for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows])
+        new = _message_rows(rows, sql_null=True)
         ids: dict[tuple[int, int], int] = {}
         positions: dict[int, int] = {}
         # Read committed: a marker moved by a unit of work that held a member's counter lock until just now is
         # seen only by a statement that starts after the lock is ours: the markers are read again, in turn.
         # Counter rows are locked in ascending user id, in every unit of work.
         added, markers = prepared.execute_in_turn(conn, [
-            (self.add_sql, {"messages": new, "at": at, "counts": dumps(sorted(counts.items()))}),
+            (self.add_sql, {"messages": new, "at": at, "counts": jsontext.dumps(sorted(counts.items()))}),
             (self.reads["markers_of"], {"ids": self.id_list(gid for gid, *_ in rows)})])
         for first, second, seq in added:
             if seq is None:

@@ -17,5 +17,7 @@ def test_an_id_array_read_is_planned_once_per_connection(clean_app):
             q.read(conn, "lock_groups", ids)
         plans = conn.exec_driver_sql("SELECT generic_plans, custom_plans FROM pg_prepared_statements"
                                      " WHERE statement LIKE 'SELECT chat_groups.id%%'").all()
-    # psycopg prepares the statement on its sixth call; every call since ran the one generic plan
-    assert plans == [(5, 0)], plans
+    # psycopg prepares the statement on its sixth call on a connection (a pooled one may have run it before
+    # this test); every call since ran the one generic plan, none a custom one
+    [(generic, custom)] = plans
+    assert custom == 0 and generic >= 5, plans
