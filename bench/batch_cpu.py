@@ -22,28 +22,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.rest_send import make_app  # noqa: E402
+from bench.rest_send import app_with_tables, item_chat  # noqa: E402
 from chat.messages.batch import SendRequest, send_many  # noqa: E402
-from core.db import Base, db  # noqa: E402
-from tests.factories import Factory  # noqa: E402
+from core.db import db  # noqa: E402
 from tests.support.databases import pg_schema  # noqa: E402
 
 PAIRS = 5
 
 
 def run(database_url: str, sizes: list[int], rounds: int, warmup: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(database_url, tmp)
-        with app.app_context():
-            Base.metadata.create_all(db.engine)
-        client = app.test_client()
-        factory = Factory(client)
-        pairs = []
-        for _ in range(PAIRS):
-            seller, buyer = factory.user(), factory.user()
-            r = client.post(f"/api/v1/listings/{factory.listing(seller)['id']}/inquiries", headers=buyer.headers)
-            assert r.status_code == 201, r.get_json()
-            pairs.append((r.get_json()["id"], seller.id, buyer.id))
+    with app_with_tables(database_url) as (app, client, factory):
+        pairs = [(group_id, seller.id, buyer.id)
+                 for group_id, seller, buyer in (item_chat(client, factory) for _ in range(PAIRS))]
         n = 0
         for size in sizes:
             cpu, wall = [], []
@@ -67,8 +57,6 @@ def run(database_url: str, sizes: list[int], rounds: int, warmup: int) -> None:
             print(f"size {size:4d}: CPU µs a batch p10 {cpu[len(cpu) // 10]:7.0f}  p25 {cpu[len(cpu) // 4]:7.0f}  "
                   f"p50 {statistics.median(cpu):7.0f}  (a message {statistics.median(cpu) / size:5.0f})  "
                   f"wall p50 {statistics.median(wall):7.0f}", flush=True)
-        with app.app_context():
-            db.engine.dispose()
 
 
 def main() -> None:

@@ -16,7 +16,12 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
+
+from flask import Flask
+from flask.testing import FlaskClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -27,26 +32,42 @@ from tests.factories import Factory  # noqa: E402
 from tests.support.databases import pg_schema  # noqa: E402
 
 
-def make_app(database_url: str, tmp: str):
+def make_app(database_url: str, tmp: str) -> Flask:
     cfg = TestingConfig()
     cfg.INSTANCE_DIR, cfg.DATABASE_URL, cfg.REDIS_URL = tmp, database_url, None
     cfg.UPLOAD_DIR = str(Path(tmp) / "uploads")
     return create_app(cfg)
 
 
-def run(database_url: str, runs: int, warmup: int) -> list[float]:
-    """Milliseconds of each timed send."""
+@contextmanager
+def app_with_tables(database_url: str) -> Iterator[tuple[Flask, FlaskClient, Factory]]:
+    """The app on `database_url` with every table, its test client and a factory; its engine disposed after."""
     with tempfile.TemporaryDirectory() as tmp:
         app = make_app(database_url, tmp)
         with app.app_context():
             Base.metadata.create_all(db.engine)
         client = app.test_client()
-        factory = Factory(client)
-        seller, buyer = factory.user(), factory.user()
+        try:
+            yield app, client, Factory(client)
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+
+
+def item_chat(client: FlaskClient, factory: Factory) -> tuple[int, Any, Any]:
+    """A new seller's listing and a new buyer's inquiry about it: the group's id, the seller, the buyer."""
+    seller, buyer = factory.user(), factory.user()
+    r = client.post(f"/api/v1/listings/{factory.listing(seller)['id']}/inquiries", headers=buyer.headers)
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()["id"], seller, buyer
+
+
+def run(database_url: str, runs: int, warmup: int) -> list[float]:
+    """Milliseconds of each timed send."""
+    with app_with_tables(database_url) as (_, client, factory):
+        group_id, seller, buyer = item_chat(client, factory)
         tokens = [seller.headers, buyer.headers]
-        r = client.post(f"/api/v1/listings/{factory.listing(seller)['id']}/inquiries", headers=buyer.headers)
-        assert r.status_code == 201, r.get_json()
-        url = f"/api/v1/groups/{r.get_json()['id']}/messages"
+        url = f"/api/v1/groups/{group_id}/messages"
         timings = []
         for i in range(warmup + runs):
             body = {"client_id": f"c{i}", "type": "txt", "body": {"text": f"还在吗?第 {i} 条"}}
@@ -56,8 +77,6 @@ def run(database_url: str, runs: int, warmup: int) -> list[float]:
             assert r.status_code == 201, r.get_json()
             if i >= warmup:
                 timings.append(elapsed)
-        with app.app_context():
-            db.engine.dispose()
         return timings
 
 
