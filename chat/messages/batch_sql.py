@@ -35,6 +35,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -74,13 +75,75 @@ def _message_rows(rows: Sequence[MessageRow], *, sql_null: bool = False) -> str:
                    absent_or_dumped(mentions)) for gid, seq, sid, type, body, ext, cid, rid, quote, mentions in rows])
 
 
-def _json_rows(name: str, width: int) -> tuple[Any, list[Any]]:
-    """`json_each(:name)` over one JSON array parameter of rows (each an array of `width` values), and each
-    row's values by position (PostgreSQL's: `_pg_json_rows`). A string comes back exactly as it went in
-    (json_extract would cut one at a NUL character, which no input carries: core/input.py refuses them)."""
+def _json_rows(name: str, *types: Any) -> tuple[Any, list[Any]]:
+    """`json_each(:name)` over one JSON array parameter of rows, and each row's values by position (one per
+    type in `types`, unused here: json_extract gives a value its JSON type; PostgreSQL's: `_pg_json_rows`). A
+    string comes back exactly as it went in (json_extract would cut one at a NUL character, which no input
+    carries: core/input.py refuses them)."""
     rows = func.json_each(bindparam(name)).table_valued("value").alias(name)
     # paths as literals, not bound parameters: fewer values to process on every execution
-    return rows, [func.json_extract(rows.c.value, literal_column(f"'$[{i}]'")) for i in range(width)]
+    return rows, [func.json_extract(rows.c.value, literal_column(f"'$[{i}]'")) for i in range(len(types))]
+
+
+def _pg_json_rows(name: str, *types: Any) -> tuple[Any, list[Any]]:
+    """PostgreSQL's `_json_rows`: `jsonb_array_elements(:name)` over the same JSON array parameter of rows, each
+    row's values by position, cast to `types` (`->>` gives a value's text, and SQL NULL for JSON null)."""
+    rows = (func.jsonb_array_elements(cast(bindparam(name, type_=Text), postgresql.JSONB))
+            .table_valued("value").alias(name))
+    return rows, [cast(rows.c.value.op("->>")(literal_column(str(i))), type_) for i, type_ in enumerate(types)]
+
+
+RowsOf = Callable[..., tuple[Any, list[Any]]]
+
+
+class _Writes:
+    """The batch's statements over JSON rows, built once per backend from its rows reader (`_json_rows`,
+    `_pg_json_rows`), its INSERT (for the counters' upsert) and its two-value maximum."""
+
+    def __init__(self, rows_of: RowsOf, dialect_insert: Callable[[Any], Any], greatest: Callable[..., Any]) -> None:
+        Id = BigInteger
+        # Rows come back in any order: matched by (group, seq). JSON columns come as their JSON text.
+        new = rows_of("messages", Id, Integer, Id, String, msg.body.type, msg.ext.type, String, Id, msg.reply_to.type,
+                      msg.mentions.type)[1]
+        self.insert_messages = insert(messages_t).from_select(
+            ["group_id", "seq", "sender_id", "type", "body", "ext", "client_id", "created_at", "reply_to_id",
+             "reply_to", "mentions"],
+            select(*new[:7], bindparam("at", type_=msg.created_at.type), *new[7:])
+        ).returning(msg.id, msg.group_id, msg.seq)
+        inbox = rows_of("inbox", Id, Id, Id, Id)[1]
+        self.insert_inbox_rows = insert(inbox_t).from_select(["user_id", "pos", "message_id", "group_id"],
+                                                             select(*inbox))
+        counts = rows_of("counts", Id, Id)[1]
+        # `WHERE true`: SQLite's grammar needs a WHERE before an upsert's ON CONFLICT after INSERT … SELECT
+        # a new counter's unread_total is the column's server default (no per-call Python default: core.prepared)
+        counters = dialect_insert(counters_t).from_select(["user_id", "last_pos"],
+                                                          select(*counts).where(true()), include_defaults=False)
+        self.advance = (counters.on_conflict_do_update(index_elements=[counters_t.c.user_id], set_={
+            "last_pos": counters_t.c.last_pos + counters.excluded.last_pos})
+            .returning(counters_t.c.user_id, counters_t.c.last_pos))
+        newest = rows_of("newest", Id, Integer, Id)[1]
+        self.move_group = update(groups_t).where(g.id == newest[0]).values(
+            last_seq=newest[1], last_message_id=newest[2],
+            last_message_at=bindparam("at", type_=g.last_message_at.type))
+        #: the members of `_marks`: activity times (item and direct groups) and the senders' read markers
+        mark = rows_of("marks", Id, Id, Integer, Integer)[1]
+        self.move_members = update(members_t).where(m.group_id == mark[0], m.user_id == mark[1]).values(
+            activity_at=case((mark[3] != 0, bindparam("at", type_=m.activity_at.type)), else_=m.activity_at),
+            last_read_seq=greatest(m.last_read_seq, mark[2]))
+        # Pairs are joined from the rows: one index probe per pair (SQLite's plan for `(a, b) IN (VALUES …)`
+        # scans the whole table; two `= ANY` lists would probe their product).
+        pairs, (first, second) = rows_of("pairs", Id, String)
+        self.sent_pairs = select(msg.sender_id, msg.client_id).select_from(pairs).join(
+            messages_t, and_(msg.sender_id == first, msg.client_id == second))
+        # Unread totals: (user, delta) rows
+        delta = rows_of("deltas", Id, Id)[1]
+        self.add_unread = (update(counters_t).where(counters_t.c.user_id == delta[0])
+                           .values(unread_total=counters_t.c.unread_total + delta[1])
+                           .returning(counters_t.c.user_id, counters_t.c.unread_total))
+
+
+_SQLITE_WRITES = _Writes(_json_rows, sqlite.insert, func.max)
+_PG_WRITES = _Writes(_pg_json_rows, postgresql.insert, func.greatest)
 
 
 def _parties_blocked(key_part: Callable[[int], Any]) -> Any:
@@ -141,46 +204,13 @@ class BatchSql:
 
     # An id list is one JSON array parameter too: the statement's text stays the same whatever the list
     # (sqlite3 reuses its prepared statement; an expanding IN is rewritten by SQLAlchemy on every call).
-    reads = _reads(lambda col, name: col.in_(select(_json_rows(name, 0)[0].c.value)),
+    reads = _reads(lambda col, name: col.in_(select(_json_rows(name)[0].c.value)),
                    lambda part: cast(func.substr(g.direct_key, 1, func.instr(g.direct_key, ":") - 1) if part == 1
                                      else func.substr(g.direct_key, func.instr(g.direct_key, ":") + 1), BigInteger))
-    # Rows come back in any order: matched by (group, seq).
-    _new = _json_rows("messages", 10)[1]
-    insert_messages = insert(messages_t).from_select(
-        ["group_id", "seq", "sender_id", "type", "body", "ext", "client_id", "created_at", "reply_to_id", "reply_to",
-         "mentions"],
-        select(*_new[:7], bindparam("at", type_=msg.created_at.type), *_new[7:])
-    ).returning(msg.id, msg.group_id, msg.seq)
+    w = _SQLITE_WRITES
+    insert_messages, insert_inbox_rows, advance = w.insert_messages, w.insert_inbox_rows, w.advance
+    sent_pairs, move_group, move_members_sql, add_unread_sql = w.sent_pairs, w.move_group, w.move_members, w.add_unread
     insert_inbox = insert(inbox_t)  # executemany: a few change rows (`add_changes`)
-    _inbox = _json_rows("inbox", 4)[1]
-    insert_inbox_rows = insert(inbox_t).from_select(["user_id", "pos", "message_id", "group_id"], select(*_inbox))
-    _counts = _json_rows("counts", 2)[1]
-    # `WHERE true`: SQLite's grammar needs a WHERE before an upsert's ON CONFLICT after INSERT … SELECT
-    # a new counter's unread_total is the column's server default (no per-call Python default: core.prepared)
-    _counters = sqlite.insert(counters_t).from_select(["user_id", "last_pos"], select(*_counts).where(literal(True)),
-                                                      include_defaults=False)
-    advance = (_counters.on_conflict_do_update(index_elements=[counters_t.c.user_id],
-                                               set_={"last_pos": counters_t.c.last_pos + _counters.excluded.last_pos})
-               .returning(counters_t.c.user_id, counters_t.c.last_pos))
-    _newest = _json_rows("newest", 3)[1]
-    move_group = update(groups_t).where(g.id == _newest[0]).values(
-        last_seq=_newest[1], last_message_id=_newest[2], last_message_at=bindparam("at"))
-    #: the members of `_marks`: activity times (item and direct groups) and the senders' read markers
-    _mark = _json_rows("marks", 4)[1]
-    move_members_sql = update(members_t).where(m.group_id == _mark[0], m.user_id == _mark[1]).values(
-        activity_at=case((_mark[3] != 0, bindparam("at", type_=m.activity_at.type)), else_=m.activity_at),
-        last_read_seq=func.max(m.last_read_seq, _mark[2]))
-    # Pairs come from one JSON array parameter: SQLite probes the unique index once per pair (its plan
-    # for `(a, b) IN (VALUES …)` scans the whole table).
-    _pairs, (_first, _second) = _json_rows("pairs", 2)
-    sent_pairs = select(msg.sender_id, msg.client_id).select_from(_pairs).join(
-        messages_t, and_(msg.sender_id == _first, msg.client_id == _second))
-
-    # Unread totals: (user, delta) rows
-    _delta = _json_rows("deltas", 2)[1]
-    add_unread_sql = (update(counters_t).where(counters_t.c.user_id == _delta[0])
-                      .values(unread_total=counters_t.c.unread_total + _delta[1])
-                      .returning(counters_t.c.user_id, counters_t.c.unread_total))
 
     def id_list(self, ids: Iterable[int]) -> Any:
         """An id list as the `reads` take it: ascending, each once."""
@@ -264,50 +294,34 @@ class BatchSql:
             prepared.execute(conn, self.move_members_sql, {"at": at, "marks": jsontext.dumps(marks)})
 
 
-def _pg_json_rows(name: str, *types: Any) -> tuple[Any, list[Any]]:
-    """PostgreSQL's `_json_rows`: `jsonb_array_elements(:name)` over the same JSON array parameter of rows, each
-    row's values by position, cast to `types` (`->>` gives a value's text, and SQL NULL for JSON null)."""
-    rows = (func.jsonb_array_elements(cast(bindparam(name, type_=Text), postgresql.JSONB))
-            .table_valued("value").alias(name))
-    return rows, [cast(rows.c.value.op("->>")(literal_column(str(i))), type_) for i, type_ in enumerate(types)]
-
-
 def _pg_any(col, name: str) -> ColumnElement[bool]:
     """`col = ANY(:name)`, the list an array literal (`PostgresBatchSql.id_list`): the index is probed per id."""
     return col == any_(cast(bindparam(name, type_=Text), postgresql.ARRAY(BigInteger)))
 
 
 def _marks(inbox_members: dict[int, list[int]], read_to: dict[tuple[int, int], int]) -> list[tuple]:
-    """The members to touch, one row each (group, user, seq, touch): `touch` moves the activity time (item and
+    """The members to touch, one row each (group, user, seq, touch): `touch` 1 moves the activity time (item and
     direct groups, every member), `seq` the read marker (each sender; 0 leaves it)."""
-    rows = [(gid, uid, read_to.get((gid, uid), 0), True) for gid in sorted(inbox_members)
+    rows = [(gid, uid, read_to.get((gid, uid), 0), 1) for gid in sorted(inbox_members)
             for uid in inbox_members[gid]]
-    rows += [(gid, sid, seq, False) for (gid, sid), seq in sorted(read_to.items()) if gid not in inbox_members]
+    rows += [(gid, sid, seq, 0) for (gid, sid), seq in sorted(read_to.items()) if gid not in inbox_members]
     return rows
 
 
-def _finish_statement(add_inbox: Any, add_unread: Any) -> Any:
+def _finish_statement(w: _Writes) -> Any:
     """PostgresBatchSql.finish's statement: add_inbox, move_groups, move_members and the notification upsert
     as data-modifying CTEs beside add_unread, whose totals it returns. The writes touch different rows of
     different tables, so the order PostgreSQL runs them in does not matter."""
-    at = bindparam("at", type_=m.activity_at.type)
-    inbox = add_inbox.cte("new_inbox")
-    _, (newest_group, newest_seq, newest_message) = _pg_json_rows("newest", BigInteger, Integer, BigInteger)
-    groups = update(groups_t).where(g.id == newest_group).values(
-        last_seq=newest_seq, last_message_id=newest_message, last_message_at=at).cte("moved_groups")
-    _, (mark_group, mark_user, mark_seq, mark_touch) = _pg_json_rows("marks", BigInteger, BigInteger, Integer,
-                                                                     postgresql.BOOLEAN)
-    members = update(members_t).where(m.group_id == mark_group, m.user_id == mark_user).values(
-        activity_at=case((mark_touch, at), else_=m.activity_at),
-        last_read_seq=func.greatest(m.last_read_seq, mark_seq)).cte("moved_members")
     _, notify_cols = _pg_json_rows("notify", BigInteger, BigInteger, BigInteger, Integer)
     nc = notifications_t.c
     notified = queue.upsert(postgresql.insert(notifications_t).from_select(
         ["user_id", "group_id", "message_id", "pending_count", "due_at", "attempts", "sent_count", "updated_at"],
         select(*notify_cols, bindparam("notify_due", type_=nc.due_at.type), literal(0), literal(0),
                bindparam("notify_updated", type_=nc.updated_at.type)))).cte("notified")
-    unread = add_unread.cte("unread")
-    return select(unread.c.user_id, unread.c.unread_total).add_cte(inbox, groups, members, notified)
+    unread = w.add_unread.cte("unread")
+    return select(unread.c.user_id, unread.c.unread_total).add_cte(
+        w.insert_inbox_rows.cte("new_inbox"), w.move_group.cte("moved_groups"), w.move_members.cte("moved_members"),
+        notified)
 
 
 class PostgresBatchSql(BatchSql):
@@ -318,36 +332,15 @@ class PostgresBatchSql(BatchSql):
     18 ids, a third of a batch's own CPU in thirty-odd arrays), where a JSON text is one string made in C."""
 
     reads = _reads(_pg_any, lambda part: cast(func.split_part(g.direct_key, ":", part), BigInteger))
-    # Pairs are joined from the rows: one index probe per pair (two `= ANY` lists would probe their product).
-    _pairs, (_first, _second) = _pg_json_rows("pairs", BigInteger, String)
-    sent_pairs = select(msg.sender_id, msg.client_id).select_from(_pairs).join(
-        messages_t, and_(msg.sender_id == _first, msg.client_id == _second))
-    # Bodies travel as JSON text inside the rows, stored as that text (core.jsontext).
-    _new = _pg_json_rows("messages", BigInteger, Integer, BigInteger, String, msg.body.type, msg.ext.type, String,
-                         BigInteger, msg.reply_to.type, msg.mentions.type)[1]
-    insert_messages = insert(messages_t).from_select(
-        ["group_id", "seq", "sender_id", "type", "body", "ext", "client_id", "created_at", "reply_to_id", "reply_to",
-         "mentions"],
-        select(*_new[:7], bindparam("at", type_=msg.created_at.type), *_new[7:])
-    ).returning(msg.id, msg.group_id, msg.seq)
-    _counts = _pg_json_rows("counts", BigInteger, BigInteger)[1]
-    _upsert = postgresql.insert(counters_t).from_select(["user_id", "last_pos"], select(*_counts),
-                                                        include_defaults=False)
-    advance = (_upsert.on_conflict_do_update(index_elements=[counters_t.c.user_id],
-                                             set_={"last_pos": counters_t.c.last_pos + _upsert.excluded.last_pos})
-               .returning(counters_t.c.user_id, counters_t.c.last_pos))
+    w = _PG_WRITES
+    insert_messages, insert_inbox_rows, advance = w.insert_messages, w.insert_inbox_rows, w.advance
+    sent_pairs, move_group, move_members_sql, add_unread_sql = w.sent_pairs, w.move_group, w.move_members, w.add_unread
     # The messages and the counters in one statement (one round trip): a counter's row has no seq.
     _added, _advanced = insert_messages.cte("new_messages"), advance.cte("advanced")
     add_sql = select(_added.c.id, _added.c.group_id, _added.c.seq).union_all(
         select(_advanced.c.user_id, _advanced.c.last_pos, cast(null(), Integer)))
-    _delta = _pg_json_rows("deltas", BigInteger, BigInteger)[1]
-    add_unread_sql = (update(counters_t).where(counters_t.c.user_id == _delta[0])
-                      .values(unread_total=counters_t.c.unread_total + _delta[1])
-                      .returning(counters_t.c.user_id, counters_t.c.unread_total))
-    _inbox = _pg_json_rows("inbox", BigInteger, BigInteger, BigInteger, BigInteger)[1]
-    insert_inbox_rows = insert(inbox_t).from_select(["user_id", "pos", "message_id", "group_id"], select(*_inbox))
     #: `finish` in one statement (one round trip): each write a CTE over its own rows, the unread totals returned
-    finish_sql = _finish_statement(insert_inbox_rows, add_unread_sql)
+    finish_sql = _finish_statement(w)
 
     def id_list(self, ids: Iterable[int]) -> Any:
         return "{" + ",".join(map(str, sorted(set(ids)))) + "}"
