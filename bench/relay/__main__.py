@@ -2,9 +2,9 @@
 
 It starts every target at once, as its users start it, makes P buyer–seller pairs on each (for
 PaiPai: real users, listings and inquiry groups through the REST API), then runs each repeat of
-each load on each target in turn (the machine's background load falls on all alike): both sides'
-sockets opened from `--procs` load processes, W messages in flight per sender for `--warmup` +
-`--duration` seconds. It prints delivered msgs/s, send-to-receive latency p50/p99 at the
+each load on each target in turn, in reverse order every other repeat (the machine's background load
+falls on all alike): both sides' sockets opened from `--procs` load processes, W messages in flight per
+sender for `--warmup` + `--duration` seconds. It prints delivered msgs/s, send-to-receive latency p50/p99 at the
 receivers, lost/duplicated counts, the CPU each party used, and the ratios PaiPai / reference.
 
     make bench-relay                       # or:
@@ -209,7 +209,8 @@ def migrate(tree: Path, env: dict[str, str]) -> None:
 
 def run_all(targets: list[str], loads: list[tuple[int, int]], args, tmp: Path) -> list[dict]:
     """Every target started at once, then each repeat of each load run on each target in turn, so that
-    the machine's changing background load falls on all of them alike."""
+    the machine's changing background load falls on all of them alike; every other repeat takes the
+    targets in reverse order, so that neither a drift over the run nor a place in the order favours one."""
     out = []
     with ExitStack() as stack:
         started = []
@@ -218,7 +219,7 @@ def run_all(targets: list[str], loads: list[tuple[int, int]], args, tmp: Path) -
             started.append(start_target(target, args, tmp, stack, max(p for p, _ in loads)))
         for r in range(args.repeat):
             for p, w in loads:
-                for t in started:
+                for t in (started if r % 2 == 0 else started[::-1]):
                     profile_dir = Path(args.profile) / f"{t.name}-{p}x{w}-{r + 1}" if args.profile else None
                     res = run_load(t.name, t.server.url, t.pairs[:p], in_flight=w, procs=args.procs,
                                    warmup=args.warmup, duration=args.duration, server_pids=t.server.workers(),
