@@ -158,9 +158,10 @@ def run_load(target: str, url: str, pairs: list[dict], *, in_flight: int, procs:
 def profile(pid: int, duration: float, directory: Path) -> subprocess.Popen:
     """py-spy samples one server worker for the measured window: collapsed stacks (flame graph input)."""
     directory.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid), "-d", str(int(duration)), "-r", "200", "-f", "raw",
-                             "-o", str(directory / f"worker-{pid}.txt")], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    return subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid),
+                             "-d", str(int(duration)), "-r", "200", "-f", "raw",
+                             "-o", str(directory / f"worker-{pid}.txt")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def start_target(target: str, args, tmp: Path, stack: ExitStack, pairs: int) -> Target:
