@@ -96,7 +96,7 @@ def _pg_json_rows(name: str, *types: Any) -> tuple[Any, list[Any]]:
 RowsOf = Callable[..., tuple[Any, list[Any]]]
 
 
-class _Writes:
+class _WriteStatements:
     """The batch's statements over JSON rows, built once per backend from its rows reader (`_json_rows`,
     `_pg_json_rows`), its INSERT (for the counters' upsert) and its two-value maximum."""
 
@@ -142,8 +142,8 @@ class _Writes:
                            .returning(counters_t.c.user_id, counters_t.c.unread_total))
 
 
-_SQLITE_WRITES = _Writes(_json_rows, sqlite.insert, func.max)
-_PG_WRITES = _Writes(_pg_json_rows, postgresql.insert, func.greatest)
+_SQLITE_WRITES = _WriteStatements(_json_rows, sqlite.insert, func.max)
+_PG_WRITES = _WriteStatements(_pg_json_rows, postgresql.insert, func.greatest)
 
 
 def _parties_blocked(key_part: Callable[[int], Any]) -> Any:
@@ -207,9 +207,7 @@ class BatchSql:
     reads = _reads(lambda col, name: col.in_(select(_json_rows(name)[0].c.value)),
                    lambda part: cast(func.substr(g.direct_key, 1, func.instr(g.direct_key, ":") - 1) if part == 1
                                      else func.substr(g.direct_key, func.instr(g.direct_key, ":") + 1), BigInteger))
-    w = _SQLITE_WRITES
-    insert_messages, insert_inbox_rows, advance = w.insert_messages, w.insert_inbox_rows, w.advance
-    sent_pairs, move_group, move_members_sql, add_unread_sql = w.sent_pairs, w.move_group, w.move_members, w.add_unread
+    writes = _SQLITE_WRITES
     insert_inbox = insert(inbox_t)  # executemany: a few change rows (`add_changes`)
 
     def id_list(self, ids: Iterable[int]) -> Any:
@@ -232,12 +230,12 @@ class BatchSql:
 
     def sent_before(self, conn: Connection, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
         """Which of these (sender_id, client_id) pairs name a stored message."""
-        return set(prepared.execute(conn, self.sent_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}))
+        return set(prepared.execute(conn, self.writes.sent_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}))
 
     def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
         """Add each user's delta to their unread total (their counter rows locked); user → new total."""
         rows = jsontext.dumps(sorted(deltas.items()))
-        return dict(prepared.execute(conn, self.add_unread_sql, {"deltas": rows}))
+        return dict(prepared.execute(conn, self.writes.add_unread, {"deltas": rows}))
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
                      counts: dict[int, int]) -> tuple[list[int], dict[int, int], list[Any] | None]:
@@ -246,18 +244,18 @@ class BatchSql:
         are once the counters are locked, where those read with the group locks may be stale (None: they are
         not). On SQLite they are not: a transaction that writes sees no other writer's change after its first
         read (one writer at a time; a stale one fails to write)."""
-        added = prepared.execute(conn, self.insert_messages, {"at": at, "messages": _message_rows(rows)})
+        added = prepared.execute(conn, self.writes.insert_messages, {"at": at, "messages": _message_rows(rows)})
         ids = {(gid, seq): mid for mid, gid, seq in added}
         positions = self.advance_counters(conn, counts) if counts else {}
         return [ids[(gid, seq)] for gid, seq, *_ in rows], positions, None
 
     def advance_counters(self, conn: Connection, counts: dict[int, int]) -> dict[int, int]:
         """Move each user's inbox counter by their count, in ascending user id; user → new last position."""
-        return dict(prepared.execute(conn, self.advance, {"counts": jsontext.dumps(sorted(counts.items()))}))
+        return dict(prepared.execute(conn, self.writes.advance, {"counts": jsontext.dumps(sorted(counts.items()))}))
 
     def add_inbox(self, conn: Connection, rows: Sequence[tuple[int, int, int, int]]) -> None:
         """Inbox rows (user_id, pos, message_id, group_id)."""
-        prepared.execute(conn, self.insert_inbox_rows, {"inbox": jsontext.dumps(rows)})
+        prepared.execute(conn, self.writes.insert_inbox_rows, {"inbox": jsontext.dumps(rows)})
 
     def finish(self, conn: Connection, w: Writes, *, commit: bool = False) -> dict[int, int]:
         """The batch's inbox rows, its groups' newest messages, the members' unread totals (their counter rows
@@ -273,7 +271,7 @@ class BatchSql:
 
     def move_groups(self, conn: Connection, last: dict[int, tuple[int, int]], at: datetime) -> None:
         """Each group's newest message: group → (seq, message id)."""
-        prepared.execute(conn, self.move_group, {"at": at, "newest": jsontext.dumps(
+        prepared.execute(conn, self.writes.move_group, {"at": at, "newest": jsontext.dumps(
             [(gid, seq, mid) for gid, (seq, mid) in sorted(last.items())])})
 
     def add_changes(self, conn: Connection, rows: Iterable[tuple[int, int, int, int, str]]) -> None:
@@ -291,7 +289,7 @@ class BatchSql:
         and each sender's read marker up to their newest message: (group, sender) → seq."""
         marks = _marks(inbox_members, read_to)
         if marks:
-            prepared.execute(conn, self.move_members_sql, {"at": at, "marks": jsontext.dumps(marks)})
+            prepared.execute(conn, self.writes.move_members, {"at": at, "marks": jsontext.dumps(marks)})
 
 
 def _pg_any(col, name: str) -> ColumnElement[bool]:
@@ -308,7 +306,7 @@ def _marks(inbox_members: dict[int, list[int]], read_to: dict[tuple[int, int], i
     return rows
 
 
-def _finish_statement(w: _Writes) -> Any:
+def _finish_statement(w: _WriteStatements) -> Any:
     """PostgresBatchSql.finish's statement: add_inbox, move_groups, move_members and the notification upsert
     as data-modifying CTEs beside add_unread, whose totals it returns. The writes touch different rows of
     different tables, so the order PostgreSQL runs them in does not matter."""
@@ -332,15 +330,13 @@ class PostgresBatchSql(BatchSql):
     18 ids, a third of a batch's own CPU in thirty-odd arrays), where a JSON text is one string made in C."""
 
     reads = _reads(_pg_any, lambda part: cast(func.split_part(g.direct_key, ":", part), BigInteger))
-    w = _PG_WRITES
-    insert_messages, insert_inbox_rows, advance = w.insert_messages, w.insert_inbox_rows, w.advance
-    sent_pairs, move_group, move_members_sql, add_unread_sql = w.sent_pairs, w.move_group, w.move_members, w.add_unread
+    writes = _PG_WRITES
     # The messages and the counters in one statement (one round trip): a counter's row has no seq.
-    _added, _advanced = insert_messages.cte("new_messages"), advance.cte("advanced")
+    _added, _advanced = writes.insert_messages.cte("new_messages"), writes.advance.cte("advanced")
     add_sql = select(_added.c.id, _added.c.group_id, _added.c.seq).union_all(
         select(_advanced.c.user_id, _advanced.c.last_pos, cast(null(), Integer)))
     #: `finish` in one statement (one round trip): each write a CTE over its own rows, the unread totals returned
-    finish_sql = _finish_statement(w)
+    finish_sql = _finish_statement(writes)
 
     def id_list(self, ids: Iterable[int]) -> Any:
         return "{" + ",".join(map(str, sorted(set(ids)))) + "}"
