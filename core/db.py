@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 
 from flask import Flask, current_app
 from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
@@ -53,6 +54,12 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def dialect_insert(s: Session | Connection, table: Any) -> Any:
+    """INSERT with ON CONFLICT support for the session's backend (PostgreSQL or SQLite)."""
+    bind = s.get_bind() if isinstance(s, Session) else s
+    return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 WRITE_OPTION = "paipai_write"

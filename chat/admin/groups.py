@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chat.admin.members import remove_group_member, set_group_member
 from chat.events import emit
-from chat.groups.access import add_members, direct_key, member_ids, membership
+from chat.groups.access import add_members, direct_key, member_ids, membership, remove_members
 from chat.groups.manage import open_group
 from chat.models import ChatGroup, ChatMember
 from chat.rooms.services import add_room
@@ -194,7 +194,7 @@ def remove_member(*, admin: User, group_id: int, user_id: int) -> None:
         if member.role == "owner":
             raise Conflict("The room's owner cannot be removed.", code="owner_cannot_leave")
         _member_event(group_id, user_id, None, "removed", member_ids(s, group_id))
-        s.execute(delete(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id == user_id))
+        remove_members(s, group_id=group_id, user_ids=[user_id])
         record_audit(s, actor_id=admin.id, action="group.member_remove", target_type="group", target_id=group_id,
                      details={"user_id": user_id, "role": member.role})
 

@@ -1,12 +1,16 @@
 """Who is in a group and who may talk to whom: membership lookups (404 for outsiders), the two parties."""
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from typing import Iterable
+
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from chat.models import ChatGroup, ChatMember
-from chat.tables import members_t
+from chat.events import emit
+from chat.inbox import unread
+from chat.models import INBOX_KINDS, ChatGroup, ChatMember
+from chat.tables import groups_t, members_t
+from core.db import dialect_insert
 from core.errors import NotFound
 
 #: roles that may moderate a room (recall anyone's message)
@@ -43,15 +47,28 @@ def member_ids(s: Session, group_id: int) -> list[int]:
                           .order_by(members_t.c.user_id)))
 
 
-def dialect_insert(s: Session, table):
-    """INSERT with ON CONFLICT support for the session's backend (PostgreSQL or SQLite)."""
-    module = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
-    return module.insert(table)
-
-
 def add_members(s: Session, *, group_id: int, roles: dict[int, str], read_seq: int = 0) -> None:
     """Insert memberships (user id → role) that do not exist yet, having read up to `read_seq`."""
     rows = [{"group_id": group_id, "user_id": uid, "role": role, "last_read_seq": read_seq}
             for uid, role in sorted(roles.items())]
     s.execute(dialect_insert(s, members_t).on_conflict_do_nothing(), rows)
 
+
+
+def remove_members(s: Session, *, group_id: int, user_ids: Iterable[int] | None = None) -> None:
+    """Delete memberships (all of the group's when `user_ids` is None), the group locked by the caller. What a
+    leaving member had unread there leaves their badge with the chat (an `unread` event on commit)."""
+    m = members_t.c
+    ids = sorted(set(user_ids)) if user_ids is not None else member_ids(s, group_id)
+    chosen = (ChatMember.group_id == group_id, ChatMember.user_id.in_(ids))
+    kind, last_seq = s.execute(select(groups_t.c.kind, groups_t.c.last_seq).where(groups_t.c.id == group_id)).one()
+    deltas: dict[int, int] = {}
+    if kind in INBOX_KINDS:
+        for uid in ids:  # each counter before its member row, as every badge change (chat/inbox/unread.py)
+            unread.lock_counter(s, uid)
+        rows = s.execute(select(m.user_id, m.last_read_seq, m.hidden_until_seq, m.muted)
+                         .where(m.group_id == group_id, m.user_id.in_(ids))).all()
+        deltas = {row.user_id: -unread.unread_of(row, last_seq) for row in rows if not row.muted}
+    s.execute(delete(ChatMember).where(*chosen))
+    for event in unread.unread_events(unread.apply(s, deltas)):
+        emit(event)

@@ -2,9 +2,9 @@
 ownership are managed in chat.members.services, shared with rooms."""
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 
-from chat.groups.access import add_members
+from chat.groups.access import add_members, remove_members
 from chat.groups.schemas import GroupView
 from chat.groups.services import get_group
 from chat.members.announce import (
@@ -17,7 +17,7 @@ from chat.members.announce import (
     renamed_text,
 )
 from chat.members.rules import Scene, lock_scene, users_by_id
-from chat.models import ChatGroup, ChatMember
+from chat.models import ChatGroup
 from chat.tables import groups_t
 from core.db import db
 from core.errors import Conflict
@@ -107,7 +107,7 @@ def leave(*, user: User, group_id: int) -> None:
         recipients = scene.member_ids()
         scene.system(left_text(user))
         events: list[Event] = []
-        s.execute(delete(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id == user.id))
+        remove_members(s, group_id=group_id, user_ids=[user.id])
         events.append(scene.event("member_left", recipients, user_id=user.id, member_count=len(recipients) - 1))
         announce(events)
 
@@ -143,7 +143,7 @@ def dissolve(*, actor: User, group_id: int, as_admin: bool = False) -> None:
         recipients = scene.member_ids()
         scene.system(DISSOLVED_TEXT)
         events: list[Event] = []
-        s.execute(delete(ChatMember).where(ChatMember.group_id == group_id))
+        remove_members(s, group_id=group_id)
         s.execute(update(groups_t).where(groups_t.c.id == group_id).values(read_only=True))
         events.append(scene.event("group_dissolved", recipients))
         if as_admin:

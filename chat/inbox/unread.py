@@ -15,9 +15,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from chat.events import Event
-from chat.groups.access import dialect_insert
 from chat.messages import batch_sql
 from chat.tables import counters_t, groups_t, members_t
+from core.db import dialect_insert
 
 c = counters_t.c
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 
-from chat.groups.access import add_members, dialect_insert
+from chat.groups.access import add_members, remove_members
 from chat.members.announce import Event, announce, removed_text, role_text, transfer_text
 from chat.members.rules import find_member, lock_scene, users_by_id
 from chat.models import ChatKick, ChatMember
 from chat.tables import members_t
-from core.db import db, utcnow
+from core.db import db, dialect_insert, utcnow
 from core.errors import Conflict, ValidationError
 from marketplace.audit import record_audit
 from marketplace.models import User
@@ -42,7 +42,7 @@ def remove_member(*, actor: User, group_id: int, user_id: int, as_admin: bool = 
         user = s.get(User, user_id)
         scene.system(removed_text(user))  # posted while they are a member: they read why
         events: list[Event] = []
-        s.execute(delete(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id == user_id))
+        remove_members(s, group_id=group_id, user_ids=[user_id])
         extra = {}
         if scene.group.kind == "room":
             until = utcnow() + timedelta(seconds=current_app.config["ROOM_KICK_SECONDS"])

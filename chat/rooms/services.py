@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from chat.groups.access import add_members, membership
+from chat.groups.access import add_members, membership, remove_members
 from chat.members.announce import announce
 from chat.members.rules import Scene
 from chat.models import ChatGroup, ChatKick, ChatMember
@@ -90,7 +90,7 @@ def leave_room(*, user: User, room_id: int) -> None:
             raise Conflict("The owner cannot leave the room.", code="owner_cannot_leave")
         scene = Scene(s, room, user, member.role, False)
         recipients = scene.member_ids()
-        s.execute(delete(ChatMember).where(ChatMember.group_id == room_id, ChatMember.user_id == user.id))
+        remove_members(s, group_id=room_id, user_ids=[user.id])
         event = scene.event("member_left", recipients, user_id=user.id, member_count=len(recipients) - 1)
         announce([event])
 

@@ -4,22 +4,18 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from core.db import db, utcnow
+from core.db import db, dialect_insert, utcnow
 from core.pagination import Page, paginate
 from marketplace.listings.services import load_visible, visible_to
 from marketplace.models import Favorite, Listing, User
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
 
 def _insert_ignoring_duplicate(s: Session, *, user_id: int, listing_id: int) -> bool:
     """Insert the favorite unless it exists (ON CONFLICT DO NOTHING); True when a row was inserted."""
-    insert = _INSERTS[s.get_bind().dialect.name]
-    stmt = insert(Favorite).values(user_id=user_id, listing_id=listing_id, created_at=utcnow())
-    inserted = s.execute(stmt.on_conflict_do_nothing().returning(Favorite.listing_id)).first()  # type: ignore[attr-defined]
+    stmt = dialect_insert(s, Favorite).values(user_id=user_id, listing_id=listing_id, created_at=utcnow())
+    inserted = s.execute(stmt.on_conflict_do_nothing().returning(Favorite.listing_id)).first()
     return inserted is not None
 
 

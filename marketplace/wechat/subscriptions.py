@@ -5,9 +5,8 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from core.db import db, utcnow
+from core.db import db, dialect_insert, utcnow
 from core.errors import ValidationError
 from marketplace.models import User, WeChatSubscription
 
@@ -23,8 +22,7 @@ def record(*, user: User, template_id: str, accepted: bool) -> dict[str, Any]:
                               details={"fields": {"template_id": ["Not a template of this server."]}})
     with db.transaction() as s:
         if accepted:
-            insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-            stmt = insert(WeChatSubscription.__table__).values(  # type: ignore[arg-type]
+            stmt = dialect_insert(s, WeChatSubscription.__table__).values(
                 user_id=user.id, template_id=template_id, remaining=1, updated_at=utcnow())
             s.execute(stmt.on_conflict_do_update(
                 index_elements=["user_id", "template_id"],

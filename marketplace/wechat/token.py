@@ -6,9 +6,8 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from core.db import db, utcnow
+from core.db import db, dialect_insert, utcnow
 from marketplace.models import WeChatAccessToken
 from marketplace.wechat import client
 
@@ -30,8 +29,8 @@ def access_token() -> str:
     token, expires_in = client.stable_token()
     expires_at = utcnow() + timedelta(seconds=expires_in)
     with db.transaction() as s:
-        insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(WeChatAccessToken.__table__).values(appid=appid, access_token=token, expires_at=expires_at)  # type: ignore[arg-type]
+        stmt = dialect_insert(s, WeChatAccessToken.__table__).values(appid=appid, access_token=token,
+                                                                     expires_at=expires_at)
         s.execute(stmt.on_conflict_do_update(index_elements=["appid"],
                                              set_={"access_token": token, "expires_at": expires_at}))
     return token

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.chat.conftest import wrap_publisher
 from tests.chat.helpers import API
 
 
@@ -248,3 +249,44 @@ def test_a_read_committed_while_a_batch_waits_for_the_readers_counter_counts_onc
     assert badge_matches_the_list(client, seller) == 0
     chat.send(buyer, group_id, "b3")
     assert badge_matches_the_list(client, seller) == 1  # stored -3 + 1 had the batch used the stale marker
+
+
+def test_a_member_who_leaves_is_removed_or_whose_group_is_dissolved_loses_its_unread(client, factory, chat,
+                                                                                      monkeypatch):
+    owner, leaver, removed, kicked, stays, quiet = (factory.user() for _ in range(6))
+    admin = factory.admin()
+    group_id = client.post(f"{API}/groups", json={"name": "二手交流", "member_ids": [
+        leaver.id, removed.id, kicked.id, stays.id, quiet.id]}, headers=owner.headers).get_json()["id"]
+    elsewhere = chat.item_group(stays, owner)
+    put(client, quiet, group_id, muted=True)
+    for text in ("一", "二", "三"):
+        chat.send(owner, group_id, text)
+    chat.send(owner, elsewhere, "别的商品")
+    assert [badge_matches_the_list(client, u) for u in (leaver, removed, kicked, stays, quiet)] == [4, 4, 4, 5, 0]
+    seen: list[dict] = []
+    wrap_publisher(client.application, monkeypatch, seen.extend)
+
+    def badge_events() -> list[tuple[int, int]]:
+        """(user, total) of each badge change published, in order (a message's ride on its event)."""
+        events = [pair for e in seen for pair in (
+            [(e["recipients"][0], e["unread_total"])] if e["type"] == "unread" else sorted((e.get("unread") or {}).items()))]
+        seen.clear()
+        return events
+
+    # Each change posts a system message (+1 for every member who has not muted the chat, the owner too); then
+    # whoever is out of the chat loses what they had unread there.
+    assert client.post(f"{API}/groups/{group_id}/leave", headers=leaver.headers).status_code == 204
+    assert badge_events() == [(owner.id, 1), (leaver.id, 5), (removed.id, 5), (kicked.id, 5), (stays.id, 6),
+                              (leaver.id, 0)]
+    assert client.delete(f"{API}/groups/{group_id}/members/{removed.id}", headers=owner.headers).status_code == 204
+    assert badge_events() == [(owner.id, 2), (removed.id, 6), (kicked.id, 6), (stays.id, 7), (removed.id, 0)]
+    assert client.delete(f"{API}/admin/groups/{group_id}/members/{kicked.id}",
+                         headers=admin.headers).status_code == 204
+    assert badge_events() == [(owner.id, 3), (kicked.id, 7), (stays.id, 8), (kicked.id, 0)]
+    read(client, stays, group_id, 6)
+    assert badge_matches_the_list(client, stays) == 2
+    seen.clear()
+    assert client.delete(f"{API}/groups/{group_id}", headers=owner.headers).status_code == 204
+    assert badge_events() == [(owner.id, 4), (stays.id, 3), (owner.id, 0), (stays.id, 1)]
+    assert [badge_matches_the_list(client, u) for u in (leaver, removed, kicked, stays, quiet, owner)] == [
+        0, 0, 0, 1, 0, 0]
