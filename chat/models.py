@@ -150,6 +150,9 @@ class InboxCounter(Base):
     #: unread messages in the user's item and direct chats that are not muted (the tab badge), kept
     #: up to date under this row's lock by chat/inbox/unread.py
     unread_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: one more with every change of unread_total: a client keeps the badge of the highest version it has seen,
+    #: whichever of an `unread` event and a conversation page it gets first
+    unread_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 #: what an inbox entry is: a new message, an edit of one, or a change of its reactions

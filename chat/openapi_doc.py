@@ -225,4 +225,4 @@ def refine(document: dict) -> None:
     set_example(document, "POST /groups/{group_id}/messages", 201, MESSAGE_EXAMPLE)
     set_example(document, "GET /groups/{group_id}/messages", 200, {"items": [MESSAGE_EXAMPLE], "next_cursor": "11"})
     set_example(document, "GET /conversations", 200, {"items": [CONVERSATION_EXAMPLE], "next_cursor": None,
-                                                       "unread_total": 0})
+                                                       "unread_total": 0, "unread_version": 0})

@@ -86,6 +86,9 @@ export interface SubscriptionState { template_id: string; remaining: number }
 
 export interface CursorPage<T> { items: T[]; next_cursor: string | null }
 
+/** GET /conversations: a page and the badge, with its version (one more with each change of the total). */
+export interface ConversationPage extends CursorPage<Conversation> { unread_total: number; unread_version: number }
+
 export interface SendFrame {
   op: "send";
   client_id: string;
@@ -221,7 +224,7 @@ export declare class Client {
   markRead(groupId: number, seq?: number): Promise<void>;
   setActiveConversation(groupId: number | null): void;
 
-  loadConversations(query?: ConversationsQuery): Promise<CursorPage<Conversation>>;
+  loadConversations(query?: ConversationsQuery): Promise<ConversationPage>;
   conversations(): Conversation[];
   /** Unread messages of every chat that is not muted (the server's `unread_total`, kept current). */
   unreadTotal(): number;

@@ -243,8 +243,10 @@ def list_statement(shape: Shape) -> Select | None:
     l, peer, last = listings_t, users_t.alias("peer"), messages_t.alias("last")
     mine, theirs = blocks_t.alias("mine"), blocks_t.alias("theirs")
     peer_member = members_t.alias("peer_member")
-    inbox_pos = select(counters_t.c.last_pos).where(counters_t.c.user_id == USER).scalar_subquery()
-    unread_total = select(counters_t.c.unread_total).where(counters_t.c.user_id == USER).scalar_subquery()
+    counter = counters_t.c
+    inbox_pos = select(counter.last_pos).where(counter.user_id == USER).scalar_subquery()
+    unread_total = select(counter.unread_total).where(counter.user_id == USER).scalar_subquery()
+    unread_version = select(counter.unread_version).where(counter.user_id == USER).scalar_subquery()
     everyone = members_t.alias("everyone")
     # groups and rooms show their size (a primary key range per row of the page); item/direct chats have two
     member_count = case((page.c.kind.in_([_const("group"), _const("room")]),
@@ -262,7 +264,8 @@ def list_statement(shape: Shape) -> Select | None:
                    theirs.c.blocker_id.is_not(None).label("blocked_me"),
                    peer_member.c.last_read_seq.label("peer_read_seq"),
                    func.coalesce(inbox_pos, 0).label("inbox_pos"),
-                   func.coalesce(unread_total, 0).label("unread_total"), member_count.label("member_count"))
+                   func.coalesce(unread_total, 0).label("unread_total"),
+                   func.coalesce(unread_version, 0).label("unread_version"), member_count.label("member_count"))
             .select_from(page.outerjoin(l, l.c.id == page.c.listing_id)
                          .outerjoin(peer, peer.c.id == page.c.peer_id)
                          .outerjoin(last, last.c.id == page.c.last_message_id)

@@ -76,6 +76,9 @@ class ConversationPageSchema(ma.Schema):
     unread_total = fields.Integer(required=True, metadata={
         "description": "unread messages in every item and direct chat that is not muted (the tab badge); "
                        "the `unread` WebSocket event carries it whenever it changes"})
+    unread_version = fields.Integer(required=True, metadata={
+        "description": "one more with every change of unread_total: of this page's total and an `unread` "
+                       "event's, the one with the higher version is the newer"})
 
 
 class ConversationUpdateSchema(ma.Schema):

@@ -20,6 +20,7 @@ from chat.conversations.views import conversation_item, presence_check
 from chat.events import emit
 from chat.groups.access import require_member
 from chat.inbox import unread
+from chat.messages.batch_sql import Badge
 from chat.models import INBOX_KINDS
 from chat.tables import groups_t, members_t
 from core.db import db, utcnow
@@ -65,8 +66,8 @@ def list_conversations(*, user: User, limit: int = DEFAULT_LIMIT, cursor: str | 
                                              taken_at=taken_at, key=last_key, group_id=last_id, rooms=rooms_left,
                                              pinned=pinned))
     # The badge comes with the list's rows (an empty list reads it alone).
-    total = max(rows[0].unread_total, 0) if rows else unread.total_of(db.session, user.id)
-    return {"items": items, "next_cursor": next_cursor, "unread_total": total}
+    badge = unread.shown(rows[0].unread_total, rows[0].unread_version) if rows else unread.badge_of(db.session, user.id)
+    return {"items": items, "next_cursor": next_cursor, "unread_total": badge.total, "unread_version": badge.version}
 
 
 #: where a walk starts when page 1 held only pinned chats: above every real keyset position
@@ -136,7 +137,7 @@ def update_conversation(*, user: User, group_id: int, muted: bool | None = None,
                            details={"max_pinned": MAX_PINNED})
         changes = {name: value for name, value in (("muted", muted), ("pinned", pinned))
                    if value is not None and value != getattr(state, name)}
-        totals: dict[int, int] = {}
+        totals: dict[int, Badge] = {}
         if changes:
             s.execute(update(members_t).where(members_t.c.group_id == group_id, members_t.c.user_id == user.id)
                       .values(**changes))

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from flask import current_app
 
 from chat.inbox import unread
+from chat.messages.batch_sql import Badge
 from chat.models import INBOX_KINDS
 from chat.notify import queue
 
@@ -44,11 +45,11 @@ def plan_arrivals(results: Sequence["SendResult"],
     return deltas, queue.rows(arrival for arrival in wanted if arrival[0] not in here)
 
 
-def settle_unread(results: Sequence["SendResult"], totals: Mapping[int, int]) -> None:
-    """Hand the new unread totals to the last message's event (the `unread` events go out with it)."""
+def settle_unread(results: Sequence["SendResult"], badges: Mapping[int, Badge]) -> None:
+    """Hand the new badges to the last message's event (the `unread` events go out with it)."""
     inbox = [r for r in results if r.created and r.group_kind in INBOX_KINDS]
-    if inbox and totals:
-        inbox[-1].unread = unread.clamped(totals)
+    if inbox and badges:
+        inbox[-1].unread = unread.clamped(badges)
 
 
 def _mentions(mentions: list[int] | str | None, user_id: int) -> bool:

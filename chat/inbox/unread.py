@@ -5,6 +5,10 @@ Kept exact by deltas, each applied while the user's counter row is locked: a sen
 member's counter (taking inbox positions) before `arrival_deltas` reads the members' read markers;
 reading, hiding and muting lock the counter first (`lock_counter`), then read and change the
 member row. So a total never misses a concurrent change, and reading it is one primary-key lookup.
+
+Each change also moves the total's version (`unread_version`, one more each time), carried by the `unread`
+event and by every conversation page: an event published before a page was read can arrive after it, and a
+client that keeps the highest version it has seen never takes the older total for the newer.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from chat.events import Event
 from chat.messages import batch_sql
+from chat.messages.batch_sql import Badge
 from chat.tables import counters_t, groups_t, members_t
 from core.db import dialect_insert
 
@@ -44,8 +49,8 @@ def locked_state(s: Session, *, group_id: int, user_id: int) -> Any:
                      .where(m.group_id == group_id, m.user_id == user_id)).one_or_none()
 
 
-def apply(s: Session | Connection, deltas: Mapping[int, int]) -> dict[int, int]:
-    """Add each user's delta to their total (their counter rows must be locked); the new totals of
+def apply(s: Session | Connection, deltas: Mapping[int, int]) -> dict[int, Badge]:
+    """Add each user's delta to their total (their counter rows must be locked); the new badges of
     the users whose total changed."""
     changed = {uid: d for uid, d in deltas.items() if d}
     if not changed:
@@ -54,13 +59,20 @@ def apply(s: Session | Connection, deltas: Mapping[int, int]) -> dict[int, int]:
     return clamped(batch_sql.for_connection(conn).add_unread(conn, changed))
 
 
-def clamped(totals: Mapping[int, int]) -> dict[int, int]:
-    """Stored totals as shown: never below 0."""
-    return {uid: max(int(total), 0) for uid, total in totals.items()}
+def shown(total: int, version: int) -> Badge:
+    """A stored badge as shown: its total never below 0."""
+    return Badge(max(int(total), 0), int(version))
 
 
-def total_of(s: Session | Connection, user_id: int) -> int:
-    return max(int(s.scalar(select(c.unread_total).where(c.user_id == user_id)) or 0), 0)
+def clamped(badges: Mapping[int, Badge]) -> dict[int, Badge]:
+    """Stored badges as shown, by user."""
+    return {uid: shown(*badge) for uid, badge in badges.items()}
+
+
+def badge_of(s: Session | Connection, user_id: int) -> Badge:
+    """The user's badge as shown (0, version 0 before their first chat)."""
+    row = s.execute(select(c.unread_total, c.unread_version).where(c.user_id == user_id)).one_or_none()
+    return shown(*row) if row is not None else Badge(0, 0)
 
 
 def arrival_deltas(messages: Iterable[tuple[int, int, int | None]],
@@ -92,7 +104,8 @@ def arrival_deltas(messages: Iterable[tuple[int, int, int | None]],
     return deltas, members
 
 
-def unread_events(totals: Mapping[int, int]) -> list[Event]:
+def unread_events(badges: Mapping[int, Badge]) -> list[Event]:
     """One `unread` event per user whose total changed: `{"op": "event", "type": "unread", "data":
-    {"unread_total": n}}` on their sockets."""
-    return [{"type": "unread", "unread_total": total, "recipients": [uid]} for uid, total in sorted(totals.items())]
+    {"unread_total": n, "unread_version": v}}` on their sockets."""
+    return [{"type": "unread", "unread_total": total, "unread_version": version, "recipients": [uid]}
+            for uid, (total, version) in sorted(badges.items())]

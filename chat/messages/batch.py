@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from chat.events import Event, emit
 from chat.inbox.arrivals import plan_arrivals, settle_unread
 from chat.messages import batch_sql, extras, posting, screening
+from chat.messages.batch_sql import Badge
 from chat.messages.bodies import validate_client_id, validate_content
 from chat.messages.views import encode_message, message_dict, message_from_row, message_query
 from chat.models import INBOX_KINDS, INBOX_MESSAGE
@@ -70,8 +71,8 @@ class SendResult:
     cursors: dict[int, int]  # user id → inbox position of this message (empty for rooms)
     recipients: list[int]  # every member to publish to (empty for a replay)
     group_kind: str
-    #: user id → new unread total, for the users whose total this unit of work changed (chat/inbox)
-    unread: dict[int, int] = field(default_factory=dict)
+    #: user id → new badge, for the users whose unread total this unit of work changed (chat/inbox)
+    unread: dict[int, Badge] = field(default_factory=dict)
     origin: Any = None  # the request's
 
     @cached_property

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
 
 from sqlalchemy import (
     BigInteger,
@@ -138,8 +138,9 @@ class _WriteStatements:
         # Unread totals: (user, delta) rows
         delta = rows_of("deltas", Id, Id)[1]
         self.add_unread = (update(counters_t).where(counters_t.c.user_id == delta[0])
-                           .values(unread_total=counters_t.c.unread_total + delta[1])
-                           .returning(counters_t.c.user_id, counters_t.c.unread_total))
+                           .values(unread_total=counters_t.c.unread_total + delta[1],
+                                   unread_version=counters_t.c.unread_version + 1)
+                           .returning(counters_t.c.user_id, counters_t.c.unread_total, counters_t.c.unread_version))
 
 
 _SQLITE_WRITES = _WriteStatements(_json_rows, sqlite.insert, func.max)
@@ -180,6 +181,19 @@ def _reads(ids_in, key_part: Callable[[int], Any]) -> dict[str, Any]:
         "markers_of": select(m.group_id, m.user_id, m.last_read_seq, m.hidden_until_seq, m.muted)
                       .where(ids_in(m.group_id, "ids")),
     }
+
+
+class Badge(NamedTuple):
+    """A user's unread total as stored (it may dip below 0 for a moment: `unread.clamped`) and its version, one
+    more with every change."""
+
+    total: int
+    version: int
+
+
+def _badges(rows: Iterable[Any]) -> dict[int, Badge]:
+    """user → Badge from (user_id, unread_total, unread_version) rows."""
+    return {uid: Badge(total, version) for uid, total, version in rows}
 
 
 @dataclass
@@ -232,10 +246,10 @@ class BatchSql:
         """Which of these (sender_id, client_id) pairs name a stored message."""
         return set(prepared.execute(conn, self.writes.sent_pairs, {"pairs": jsontext.dumps(sorted(set(pairs)))}))
 
-    def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, int]:
-        """Add each user's delta to their unread total (their counter rows locked); user → new total."""
+    def add_unread(self, conn: Connection, deltas: dict[int, int]) -> dict[int, Badge]:
+        """Add each user's delta to their unread total (their counter rows locked); user → new badge."""
         rows = jsontext.dumps(sorted(deltas.items()))
-        return dict(prepared.execute(conn, self.writes.add_unread, {"deltas": rows}))
+        return _badges(prepared.execute(conn, self.writes.add_unread, {"deltas": rows}))
 
     def add_messages(self, conn: Connection, rows: Sequence[MessageRow], at: datetime,
                      counts: dict[int, int]) -> tuple[list[int], dict[int, int], list[Any] | None]:
@@ -257,9 +271,9 @@ class BatchSql:
         """Inbox rows (user_id, pos, message_id, group_id)."""
         prepared.execute(conn, self.writes.insert_inbox_rows, {"inbox": jsontext.dumps(rows)})
 
-    def finish(self, conn: Connection, w: Writes, *, commit: bool = False) -> dict[int, int]:
+    def finish(self, conn: Connection, w: Writes, *, commit: bool = False) -> dict[int, Badge]:
         """The batch's inbox rows, its groups' newest messages, the members' unread totals (their counter rows
-        locked), notifications and activity times and the senders' read markers; user → new unread total.
+        locked), notifications and activity times and the senders' read markers; user → new badge.
         `commit=True`: these are the unit of work's last writes (PostgreSQL commits in the same round trip)."""
         if w.inbox:
             self.add_inbox(conn, w.inbox)
@@ -317,7 +331,7 @@ def _finish_statement(w: _WriteStatements) -> Any:
         select(*notify_cols, bindparam("notify_due", type_=nc.due_at.type), literal(0), literal(0),
                bindparam("notify_updated", type_=nc.updated_at.type)))).cte("notified")
     unread = w.add_unread.cte("unread")
-    return select(unread.c.user_id, unread.c.unread_total).add_cte(
+    return select(unread.c.user_id, unread.c.unread_total, unread.c.unread_version).add_cte(
         w.insert_inbox_rows.cte("new_inbox"), w.move_group.cte("moved_groups"), w.move_members.cte("moved_members"),
         notified)
 
@@ -359,7 +373,7 @@ class PostgresBatchSql(BatchSql):
                 ids[(second, seq)] = first  # a message: id, group id, seq
         return [ids[(gid, seq)] for gid, seq, *_ in rows], positions, markers
 
-    def finish(self, conn: Connection, w: Writes, *, commit: bool = False) -> dict[int, int]:
+    def finish(self, conn: Connection, w: Writes, *, commit: bool = False) -> dict[int, Badge]:
         dumps = jsontext.dumps
         [totals] = prepared.execute_in_turn(conn, [(self.finish_sql, {
             "at": w.at, "inbox": dumps(w.inbox),
@@ -369,7 +383,7 @@ class PostgresBatchSql(BatchSql):
             # every row of one batch is due and updated at the same times
             "notify_due": w.notify[0]["due_at"] if w.notify else None,
             "notify_updated": w.notify[0]["updated_at"] if w.notify else None})], commit=commit)
-        return dict(totals)
+        return _badges(totals)
 
 
 _BY_DIALECT = {"postgresql": PostgresBatchSql(), "sqlite": BatchSql()}

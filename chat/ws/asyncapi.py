@@ -80,8 +80,11 @@ EVENTS = {
         "a message's reactions changed: all of them now (`me`: yours among them) and the `change`. An inbox "
         "entry with a `cursor` like `edit`; a replay (sync, resume) carries the reactions as they are then, "
         "without `change`", optional=("change",), positioned=True),
-    "unread": _event("unread", {"unread_total": {"type": "integer", "minimum": 0}},
-                     "your badge changed: unread messages in item and direct chats that are not muted"),
+    "unread": _event("unread", {"unread_total": {"type": "integer", "minimum": 0},
+                                "unread_version": {"type": "integer", "minimum": 1}},
+                     "your badge changed: unread messages in item, direct and group chats that are not muted. "
+                     "`unread_version` is one more with each change: keep the total of the highest version seen "
+                     "(GET /conversations answers one too)"),
 }
 
 

@@ -36,7 +36,7 @@ class Client extends Emitter {
     this.list = new Conversations();
     this.outbox = null;
     this.session = this.storage.get(this._key("session"));  // {access_token, user}
-    this._refreshes = [];   // live messages and badge totals seen while a conversation list request is on its way
+    this._refreshes = [];   // live messages seen while a conversation list request is on its way
     this._timers = {};
     this._badge = null;     // the last total told by the `unread` event
     this.connection = new Connection({
@@ -195,7 +195,7 @@ class Client extends Emitter {
       this._refreshes = this._refreshes.filter((s) => s !== since);
     }
     if (!query.cursor && !query.kind && !query.listing_id && !query.archived) {
-      this.list.replace(page.items, since, page.unread_total);
+      this.list.replace(page.items, since, { total: page.unread_total, version: page.unread_version });
       this._conversationsChanged();
     }
     return page;

@@ -9,22 +9,20 @@ class Conversations {
     this.activeGroupId = null;  // the conversation on screen: its messages are not counted as unread
     this.readUpTo = new Map();  // group_id → our highest read marker seen
     this.serverTotal = null;    // the server's unread_total (GET /conversations, the `unread` event)
+    this.serverVersion = -1;    // its unread_version: one more with each change on the server
   }
 
   get(groupId) {
     return this.items.find((c) => c.group_id === groupId) || null;
   }
 
-  // A fresh first page from the server; `since` are the live messages ({message, own}) and badge totals
-  // ({unreadTotal}) that arrived while it was on its way, newer than the page or as new.
-  replace(items, since, unreadTotal) {
+  // A fresh first page from the server and its badge ({total, version}); `since` are the live messages
+  // ({message, own}) that arrived while it was on its way, newer than the page or as new.
+  replace(items, since, badge) {
     this.items = items.slice();
-    if (typeof unreadTotal === "number") this.serverTotal = unreadTotal;
+    if (badge) this.setServerTotal(badge.total, badge.version);
     for (const c of this.items) this._capUnread(c);
-    for (const entry of since || []) {
-      if (entry.message) this.applyMessage(entry.message, entry.own);
-      else this.serverTotal = entry.unreadTotal;
-    }
+    for (const entry of since || []) this.applyMessage(entry.message, entry.own);
     this._sort();
   }
 
@@ -72,8 +70,11 @@ class Conversations {
     return true;
   }
 
-  // The badge from the server (the `unread` event); returns whether it changed.
-  setServerTotal(total) {
+  // The badge from the server (a page or the `unread` event), unless one of the same or a higher version was
+  // seen: an event sent before a page was read may arrive after it. Returns whether the badge changed.
+  setServerTotal(total, version) {
+    if (typeof total !== "number" || !(version > this.serverVersion)) return false;
+    this.serverVersion = version;
     if (this.serverTotal === total) return false;
     this.serverTotal = total;
     return true;

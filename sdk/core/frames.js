@@ -78,9 +78,7 @@ function onEvent(client, type, data) {
     }
     client.emit("read", data);
   } else if (type === "unread") {
-    // Newer than any conversation page still on its way: that page's unread_total must not undo it.
-    for (const since of client._refreshes) since.push({ unreadTotal: data.unread_total });
-    if (client.list.setServerTotal(data.unread_total)) client._badgeChanged();
+    if (client.list.setServerTotal(data.unread_total, data.unread_version)) client._badgeChanged();
   } else if (type === "recall") {
     applyRecall(client, data.message);
   } else if (type === "edit") {

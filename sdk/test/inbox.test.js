@@ -126,8 +126,24 @@ test("a conversation page that left before a live message and its badge total do
   const message = { id: 9, group_id: 3, seq: 1, type: "txt", body: { text: "在吗" }, sender: { id: 2 },
                     created_at: "2026-12-03T10:00:00+00:00" };
   const stale = [{ group_id: 3, kind: "direct", unread_count: 0, last_message: null, updated_at: "2026-12-03T09:00:00+00:00" }];
-  list.replace(stale, [], 0);
-  list.replace(stale, [{ message, own: false }, { unreadTotal: 1 }], 0);
+  list.replace(stale, [], { total: 0, version: 4 });
+  assert.equal(list.setServerTotal(1, 5), true);  // the `unread` event, during the next page's flight
+  list.replace(stale, [{ message, own: false }], { total: 0, version: 4 });
   assert.equal(list.get(3).unread_count, 1);
+  assert.equal(list.unreadTotal(), 1);
+});
+
+test("a badge event sent before a page was read but arriving after it does not undo the page's total", () => {
+  // The other order: a read's `unread` {0} is still on its way when an unmute commits and the list is read
+  // again ({4}); the read's event arrives during or after that page's flight and is older than the page.
+  const list = new Conversations();
+  list.replace([], [], { total: 3, version: 7 });
+  list.replace([], [], { total: 4, version: 9 });
+  assert.equal(list.setServerTotal(0, 8), false);
+  assert.equal(list.unreadTotal(), 4);
+  assert.equal(list.setServerTotal(4, 9), false);  // the unmute's own event: nothing new
+  assert.equal(list.setServerTotal(1, 10), true);
+  assert.equal(list.unreadTotal(), 1);
+  list.replace([], [], { total: 4, version: 9 });  // a page read before that
   assert.equal(list.unreadTotal(), 1);
 });

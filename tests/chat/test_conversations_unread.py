@@ -136,7 +136,7 @@ def test_hiding_sends_no_read_receipt_and_keeps_the_read_marker(client, chat, de
     hide(client, phone, group_id)
     hide(client, phone, group_id)  # idempotent
     # No read receipt: only the hider's own badge moves (once: the second hide changes nothing).
-    assert seen == [{"type": "unread", "unread_total": 0, "recipients": [phone.id]}]
+    assert seen == [{"type": "unread", "unread_total": 0, "unread_version": 3, "recipients": [phone.id]}]
     with client.application.app_context():
         marker = db.session.scalar(select(ChatMember.last_read_seq)
                                    .where(ChatMember.group_id == group_id, ChatMember.user_id == phone.id))

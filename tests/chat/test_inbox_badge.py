@@ -2,10 +2,13 @@
 `peer_read_seq`, and the `unread` event."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tests.chat.conftest import wrap_publisher
 from tests.chat.helpers import API
+from tests.support.concurrency import concurrently
 
 
 def page(client, actor, **params) -> dict:
@@ -64,18 +67,23 @@ def test_sends_over_the_websocket_move_the_badge_and_push_unread_events(client, 
     for i in range(3):
         buyer_ws.send_text(group_id, f"第{i}条", f"ws-{i}")
         assert buyer_ws.op("ack")["client_id"] == f"ws-{i}"
-    totals = [seller_ws.recv_until(lambda f: f.get("type") == "unread")["data"]["unread_total"] for _ in range(3)]
-    assert totals == [1, 2, 3]
+    badges = [seller_ws.recv_until(lambda f: f.get("type") == "unread")["data"] for _ in range(3)]
+    # each change one version more, and a page carries the version of its total
+    assert badges == [{"unread_total": n, "unread_version": n} for n in (1, 2, 3)]
     assert badge_matches_the_list(client, seller) == 3
+    assert page(client, seller)["unread_version"] == 3
     read(client, seller, group_id, 3)
     assert seller_ws.recv_until(lambda f: f.get("type") == "unread") == {
-        "op": "event", "type": "unread", "data": {"unread_total": 0}}
+        "op": "event", "type": "unread", "data": {"unread_total": 0, "unread_version": 4}}
     put(client, seller, group_id, muted=True)
     buyer_ws.send_text(group_id, "静音后", "ws-muted")
     buyer_ws.op("ack")
     chat.send(buyer, chat.item_group(buyer, seller), "另一个商品")
-    # The muted chat's message moved nothing: the next badge event is the other chat's.
-    assert seller_ws.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 1}
+    # The muted chat's message moved nothing (nor did muting a chat with nothing unread): the next badge event
+    # is the other chat's.
+    assert seller_ws.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 1,
+                                                                                "unread_version": 5}
+    assert page(client, seller)["unread_version"] == 5
 
 
 def test_pinned_chats_come_first_and_a_walk_shows_each_chat_once(client, factory, chat):
@@ -269,7 +277,8 @@ def test_a_member_who_leaves_is_removed_or_whose_group_is_dissolved_loses_its_un
     def badge_events() -> list[tuple[int, int]]:
         """(user, total) of each badge change published, in order (a message's ride on its event)."""
         events = [pair for e in seen for pair in (
-            [(e["recipients"][0], e["unread_total"])] if e["type"] == "unread" else sorted((e.get("unread") or {}).items()))]
+            [(e["recipients"][0], e["unread_total"])] if e["type"] == "unread"
+            else sorted((uid, badge.total) for uid, badge in (e.get("unread") or {}).items()))]
         seen.clear()
         return events
 
@@ -290,3 +299,42 @@ def test_a_member_who_leaves_is_removed_or_whose_group_is_dissolved_loses_its_un
     assert badge_events() == [(owner.id, 4), (stays.id, 3), (owner.id, 0), (stays.id, 1)]
     assert [badge_matches_the_list(client, u) for u in (leaver, removed, kicked, stays, quiet, owner)] == [
         0, 0, 0, 1, 0, 0]
+
+
+def test_concurrent_changes_give_each_badge_its_own_version_and_the_highest_is_the_stored_one(
+        client, factory, chat, monkeypatch):
+    """Sends, reads, mutes and hides of one user's chats at the same moment: their commits publish in any order,
+    but no two of the user's badge events share a version, and the one with the highest version is what a page
+    reads after (what a client keeping the highest version shows)."""
+    seller = factory.user()
+    buyers = [factory.user() for _ in range(4)]
+    groups = [chat.item_group(buyer, seller) for buyer in buyers]
+    for text in ("一", "二", "三"):  # what the seller reads, a message a round
+        chat.send(buyers[0], groups[0], text)
+    seen: list[dict] = []
+    lock = threading.Lock()
+
+    def record(events: list[dict]) -> None:
+        with lock:
+            for e in events:
+                if e["type"] == "unread" and e["recipients"] == [seller.id]:
+                    seen.append({"total": e["unread_total"], "version": e["unread_version"]})
+                elif e["type"] == "message" and seller.id in (e.get("unread") or {}):
+                    total, version = e["unread"][seller.id]
+                    seen.append({"total": total, "version": version})
+
+    wrap_publisher(client.application, monkeypatch, record)
+    for round_ in range(3):
+        calls = [("POST", f"/groups/{g}/messages", b.headers, {"client_id": f"c{round_}-{i}", "type": "txt",
+                                                              "body": {"text": "还在吗"}})
+                 for i, (g, b) in enumerate(zip(groups, buyers))]
+        calls += [("POST", f"/groups/{groups[0]}/read", seller.headers, {"seq": round_ + 1}),
+                  ("PUT", f"/conversations/{groups[1]}", seller.headers, {"muted": round_ % 2 == 0}),
+                  ("DELETE", f"/conversations/{groups[2]}", seller.headers, None)]
+        assert sorted(concurrently(client, calls)) == sorted([201] * 4 + [204, 200, 204])
+    versions = [badge["version"] for badge in seen]
+    assert len(versions) == len(set(versions)), seen
+    last = max(seen, key=lambda badge: badge["version"])
+    body = page(client, seller)
+    assert (body["unread_total"], body["unread_version"]) == (last["total"], last["version"])
+    assert badge_matches_the_list(client, seller) == last["total"]

@@ -295,7 +295,7 @@ def test_a_lone_senders_own_unread_total_still_reaches_the_socket_it_sent_from(l
     sending, seller_ws = sockets(buyer), sockets(seller)
     seller_ws.send_text(group_id, "在的,诚心要吗", "seller-1")
     seller_ws.op("ack")
-    assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 1}
+    assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 1, "unread_version": 1}
     sending.send_text(group_id, "要的", "reply-1")
     assert sending.op("ack")["message"]["client_id"] == "reply-1"
-    assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 0}
+    assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 0, "unread_version": 2}

@@ -113,11 +113,11 @@ def test_what_else_a_commit_sends_the_sender_goes_with_their_copy(processes, cha
         seller_ws.ready()
         seller_ws.send_text(group_id, "在的,诚心要吗", "seller-1")
         seller_ws.op("ack")
-        assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 1}
+        assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 1, "unread_version": 1}
 
         sending.send_text(group_id, "要的", "reply-1")  # reading up to the reply: the buyer's unread total is 0
         assert sending.op("ack")["message"]["client_id"] == "reply-1"
-        assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 0}
+        assert sending.recv_until(lambda f: f.get("type") == "unread")["data"] == {"unread_total": 0, "unread_version": 2}
         assert wait_until(lambda: "reply-1" in published(buyer.id))
     finally:
         sending.close()
