@@ -120,7 +120,7 @@ def test_typing_is_coalesced_per_user_and_group(clean_app, factory):
 
 
 def test_typing_past_the_user_limit_is_dropped(limited, factory):
-    app = limited(typing="60/min burst 3", config={"WS_TYPING_INTERVAL_S": 0})
+    app = limited(typing="6/hour burst 3", config={"WS_TYPING_INTERVAL_S": 0})
     chat = ChatHelper(app.test_client(), factory)
     a, b = factory.user(), factory.user()
     group_id = chat.direct(a, b)
@@ -179,7 +179,7 @@ def test_a_membership_event_drops_the_group_from_the_cache(clean_app, factory):
 
 
 def test_reads_that_move_nothing_are_free_and_the_rest_are_rate_limited(limited, factory):
-    app = limited(read="60/min burst 3")
+    app = limited(read="6/hour burst 3")
     chat = ChatHelper(app.test_client(), factory)
     a, b = factory.user(), factory.user()
     group_id = chat.direct(a, b)

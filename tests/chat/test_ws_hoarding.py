@@ -58,7 +58,7 @@ def _bad_handshake(ws_url: str) -> int:
 
 
 def test_unauthenticated_handshakes_are_capped_per_address(limited, factory):
-    app = limited(ws_handshake_ip="60/min burst 3")
+    app = limited(ws_handshake_ip="6/hour burst 3")
     user = factory.user()
     with serve(app) as server:
         for _ in range(5):  # authenticated handshakes are given back: they never count

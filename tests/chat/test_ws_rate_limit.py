@@ -6,7 +6,7 @@ from tests.support.wsclient import WsClient, serve
 
 
 def test_a_send_over_the_limit_gets_an_error_frame_and_the_socket_stays(limited, factory):
-    app = limited(send="60/min burst 3")
+    app = limited(send="6/hour burst 3")
     chat = ChatHelper(app.test_client(), factory)
     buyer, seller = factory.user(), factory.user()
     group_id = chat.item_group(buyer, seller)

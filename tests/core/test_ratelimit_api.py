@@ -79,7 +79,7 @@ def pair(factory):
 
 
 def test_message_sends_are_limited_per_user_in_bursts(limited, factory, pair):
-    app = limited(send="60/min burst 3")
+    app = limited(send="6/hour burst 3")
     chat = ChatHelper(app.test_client(), factory)
     buyer, seller = pair
     group_id = chat.item_group(buyer, seller)
@@ -100,7 +100,7 @@ def test_message_sends_are_limited_over_the_hour(limited, factory, pair):
 
 
 def test_offers_count_as_sends(limited, factory, pair):
-    chat = ChatHelper(limited(send="60/min burst 2").test_client(), factory)
+    chat = ChatHelper(limited(send="6/hour burst 2").test_client(), factory)
     buyer, seller = pair
     group_id = chat.item_group(buyer, seller)
     chat.send(buyer, group_id)
@@ -165,7 +165,7 @@ def test_with_the_default_settings_the_claim_past_the_cap_is_409_claim_limit(lim
 def test_two_app_instances_share_one_redis_counter(limited, factory, pair):
     if limited.backend == "memory":
         pytest.skip("in memory each process counts for itself")
-    first, second = limited(send="60/min burst 3"), limited(send="60/min burst 3")
+    first, second = limited(send="6/hour burst 3"), limited(send="6/hour burst 3")
     buyer, seller = pair
     one, other = ChatHelper(first.test_client(), factory), ChatHelper(second.test_client(), factory)
     group_id = one.item_group(buyer, seller)
