@@ -1,4 +1,5 @@
-"""Who is in a group and who may talk to whom: membership lookups (404 for outsiders), the two parties."""
+"""Who is in a group and who may talk to whom: membership lookups (404 for outsiders), the two parties, members
+added and removed."""
 from __future__ import annotations
 
 from typing import Iterable
@@ -54,13 +55,11 @@ def add_members(s: Session, *, group_id: int, roles: dict[int, str], read_seq: i
     s.execute(dialect_insert(s, members_t).on_conflict_do_nothing(), rows)
 
 
-
 def remove_members(s: Session, *, group_id: int, user_ids: Iterable[int] | None = None) -> None:
     """Delete memberships (all of the group's when `user_ids` is None), the group locked by the caller. What a
     leaving member had unread there leaves their badge with the chat (an `unread` event on commit)."""
     m = members_t.c
     ids = sorted(set(user_ids)) if user_ids is not None else member_ids(s, group_id)
-    chosen = (ChatMember.group_id == group_id, ChatMember.user_id.in_(ids))
     kind, last_seq = s.execute(select(groups_t.c.kind, groups_t.c.last_seq).where(groups_t.c.id == group_id)).one()
     deltas: dict[int, int] = {}
     if kind in INBOX_KINDS:
@@ -69,6 +68,6 @@ def remove_members(s: Session, *, group_id: int, user_ids: Iterable[int] | None 
         rows = s.execute(select(m.user_id, m.last_read_seq, m.hidden_until_seq, m.muted)
                          .where(m.group_id == group_id, m.user_id.in_(ids))).all()
         deltas = {row.user_id: -unread.unread_of(row, last_seq) for row in rows if not row.muted}
-    s.execute(delete(ChatMember).where(*chosen))
+    s.execute(delete(ChatMember).where(ChatMember.group_id == group_id, ChatMember.user_id.in_(ids)))
     for event in unread.unread_events(unread.apply(s, deltas)):
         emit(event)

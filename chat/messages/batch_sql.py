@@ -184,7 +184,7 @@ def _reads(ids_in, key_part: Callable[[int], Any]) -> dict[str, Any]:
 
 
 class Badge(NamedTuple):
-    """A user's unread total as stored (it may dip below 0 for a moment: `unread.clamped`) and its version, one
+    """A user's unread total as stored (it may dip below 0 for a moment: `unread.shown`) and its version, one
     more with every change."""
 
     total: int
