@@ -338,3 +338,47 @@ def test_concurrent_changes_give_each_badge_its_own_version_and_the_highest_is_t
     body = page(client, seller)
     assert (body["unread_total"], body["unread_version"]) == (last["total"], last["version"])
     assert badge_matches_the_list(client, seller) == last["total"]
+
+
+def test_random_membership_changes_keep_every_badge_equal_to_its_list(client, factory, chat):
+    """Invites, leaves, removals, messages, reads and mutes of user groups in any order, then dissolution: after
+    each step every badge is the sum of the unread counts its owner's list shows."""
+    import random
+
+    rng = random.Random(7)
+    people = [factory.user() for _ in range(5)]
+    owner = people[0]
+    groups = {}
+    for name in ("一群", "二群"):
+        r = client.post(f"{API}/groups", json={"name": name, "member_ids": [p.id for p in people[1:3]]},
+                        headers=owner.headers)
+        groups[r.get_json()["id"]] = {owner.id, people[1].id, people[2].id}
+    by_id = {p.id: p for p in people}
+    for _ in range(40):
+        group_id = rng.choice(list(groups))
+        members, outside = groups[group_id], [p for p in people if p.id not in groups[group_id]]
+        step = rng.choice(("send", "send", "read", "mute", "invite", "leave", "remove"))
+        actor = by_id[rng.choice(sorted(members))]
+        if step == "send":
+            chat.send(actor, group_id, "消息")
+        elif step == "read":
+            last = chat.history(actor, group_id)["items"][-1]["seq"]
+            read(client, actor, group_id, rng.randint(1, last))
+        elif step == "mute":
+            assert put(client, actor, group_id, muted=rng.random() < 0.5).status_code == 200
+        elif step == "invite" and outside:
+            invited = rng.choice(outside)
+            r = client.post(f"{API}/groups/{group_id}/members", json={"user_ids": [invited.id]}, headers=owner.headers)
+            assert r.status_code == 200, r.get_json()
+            members.add(invited.id)
+        elif step in ("leave", "remove") and len(members) > 2:
+            gone = by_id[rng.choice(sorted(members - {owner.id}))]
+            r = (client.post(f"{API}/groups/{group_id}/leave", headers=gone.headers) if step == "leave"
+                 else client.delete(f"{API}/groups/{group_id}/members/{gone.id}", headers=owner.headers))
+            assert r.status_code == 204, r.get_json()
+            members.discard(gone.id)
+        for person in people:
+            badge_matches_the_list(client, person)
+    for group_id in groups:
+        assert client.delete(f"{API}/groups/{group_id}", headers=owner.headers).status_code == 204
+    assert [badge_matches_the_list(client, person) for person in people] == [0] * len(people)
