@@ -143,7 +143,8 @@ def test_flags_are_json_booleans_only(client, factory, chat):
         for flag in ("muted", "pinned"):
             r = put(client, seller, group_id, **{flag: value})
             assert r.status_code == 400, (flag, value, r.get_json())
-            assert r.get_json()["error"]["code"] == "validation_error" and flag in r.get_json()["error"]["details"]["fields"]
+            error = r.get_json()["error"]
+            assert error["code"] == "validation_error" and flag in error["details"]["fields"]
     item = next(c for c in page(client, seller)["items"] if c["group_id"] == group_id)
     assert (item["muted"], item["pinned"]) == (False, False)
 

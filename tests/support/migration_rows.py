@@ -2,21 +2,36 @@
 from __future__ import annotations
 
 import os
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any, Callable
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
 
+from core.migrate import upgrade
 from tests.support.databases import pg_schema
 
 AT = "2026-01-01 00:00:00"
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 
-def database(backend: str, tmp_path: Path) -> AbstractContextManager[str]:
-    """The URL of an empty database on `backend`, for as long as the context lasts."""
-    return pg_schema() if backend == "postgresql" else nullcontext(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+def migrated(backend: str, tmp_path: Path, *, start: str, write: Callable[[Connection], None], read: str,
+             to: str = "head") -> list[Any]:
+    """An empty database on `backend` migrated to `start`, `write`'s rows put in, migrated on to `to`: the rows of
+    the query `read` then."""
+    with pg_schema() if backend == "postgresql" else nullcontext(f"sqlite:///{tmp_path / 'm.sqlite3'}") as url:
+        upgrade(url, start)
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.begin() as conn:
+                write(conn)
+            upgrade(url, to)
+            with engine.connect() as conn:
+                return list(conn.execute(text(read)))
+        finally:
+            engine.dispose()
 
 
 def users(conn: Connection, ids: list[int], *, unread_total: int | None = None) -> None:
