@@ -6,8 +6,11 @@ const { State } = require("./connection.js");
 
 // Send refusals worth another try with the same client_id; any other code is final and rejects the send.
 const RETRYABLE = ["service_unavailable", "internal_error", "rate_limited"];
-// Events after which the conversation list is read again (its rows changed on the server).
-const RELOAD_ON = ["listing", "group", "member"];
+// Events after which the conversation list is read again: they change an item's listing, name, size or role, or
+// the list itself (a new group, a room's membership, a user group's joins, leaves, removals, roles, rename and
+// dissolution).
+const RELOAD_ON = ["listing", "group", "member", "member_joined", "member_left", "member_removed", "role_changed",
+                   "group_renamed", "group_dissolved"];
 
 function handleFrame(client, frame) {
   switch (frame.op) {

@@ -147,3 +147,29 @@ test("a badge event sent before a page was read but arriving after it does not u
   list.replace([], [], { total: 4, version: 9 });  // a page read before that
   assert.equal(list.unreadTotal(), 1);
 });
+
+test("a user group's rename, joins, leaves and removal reach the list and the badge", async () => {
+  const [alice, bob, carol] = [await newUser("阿丽"), await newUser("小波"), await newUser("卡罗")];
+  const group = await call("POST", "/groups", { token: alice.token, json: { name: "二手书", member_ids: [bob.id] } });
+  const b = await wechatRun({ user: bob });
+  b.client.connect();
+  await live(b);
+  const item = () => b.client.conversations().find((c) => c.group_id === group.id);
+  await until(() => item() && item().member_count === 2, "bob's list holds the group");
+  await say(group, alice, "有人要吗");
+  await until(() => b.client.unreadTotal() === 2, "the creation notice and the message");
+
+  await call("PATCH", `/groups/${group.id}`, { token: alice.token, json: { name: "二手书交换" } });
+  await until(() => item().name === "二手书交换", "the new name");
+  await call("POST", `/groups/${group.id}/members`, { token: alice.token, json: { user_ids: [carol.id] } });
+  await until(() => item().member_count === 3, "carol counted");
+  await call("POST", `/groups/${group.id}/leave`, { token: carol.token });
+  await until(() => item().member_count === 2, "carol gone");
+  assert.equal(b.client.unreadTotal(), 5);  // and the three notices
+
+  await call("DELETE", `/groups/${group.id}/members/${bob.id}`, { token: alice.token });
+  await until(() => !item(), "the group leaves bob's list");
+  await until(() => b.client.unreadTotal() === 0, "and its unread his badge");
+  assert.deepEqual(b.seen.errors, []);
+  b.client.destroy();
+});
