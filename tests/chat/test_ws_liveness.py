@@ -52,8 +52,10 @@ def test_a_client_that_stops_answering_is_closed(beat, factory):
     try:
         assert wait_until(lambda: _online(beat, user.id), timeout=2)
         started = time.monotonic()
-        assert wait_until(lambda: not _online(beat, user.id), timeout=3)
-        assert time.monotonic() - started < 1.5  # within a few heartbeats
+        assert wait_until(lambda: not _online(beat, user.id), timeout=5)
+        # within a few heartbeats (0.3 s each; the bound leaves room for a loaded machine, far below any socket
+        # or TCP timeout that could close it otherwise)
+        assert time.monotonic() - started < 3
         raw.read_to_eof(timeout=3)  # and the TCP connection is gone
     finally:
         raw.close()
