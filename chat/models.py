@@ -147,7 +147,7 @@ class InboxCounter(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     last_pos: Mapped[int] = mapped_column(BigInteger, default=0)
-    #: unread messages in the user's item and direct chats that are not muted (the tab badge), kept
+    #: unread messages in the user's item, direct and group chats that are not muted (the tab badge), kept
     #: up to date under this row's lock by chat/inbox/unread.py
     unread_total: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     #: one more with every change of unread_total: a client keeps the badge of the highest version it has seen,

@@ -74,7 +74,7 @@ class ConversationPageSchema(ma.Schema):
     next_cursor = fields.String(allow_none=True, required=True,
                                 metadata={"description": "pass as `cursor` for the next page; null at the end"})
     unread_total = fields.Integer(required=True, metadata={
-        "description": "unread messages in every item and direct chat that is not muted (the tab badge); "
+        "description": "unread messages in every item, direct and group chat that is not muted (the tab badge); "
                        "the `unread` WebSocket event carries it whenever it changes"})
     unread_version = fields.Integer(required=True, metadata={
         "description": "one more with every change of unread_total: of this page's total and an `unread` "

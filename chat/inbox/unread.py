@@ -1,10 +1,11 @@
-"""The unread badge: `chat_inbox_counters.unread_total`, the sum of the unread counts of a user's item
-and direct chats that are not muted.
+"""The unread badge: `chat_inbox_counters.unread_total`, the sum of the unread counts of a user's item,
+direct and group chats that are not muted.
 
 Kept exact by deltas, each applied while the user's counter row is locked: a send locks every
 member's counter (taking inbox positions) before `arrival_deltas` reads the members' read markers;
-reading, hiding and muting lock the counter first (`lock_counter`), then read and change the
-member row. So a total never misses a concurrent change, and reading it is one primary-key lookup.
+reading, hiding, muting and leaving a chat (`groups.access.remove_members`) lock the counter first
+(`lock_counter`), then read and change (or delete) the member row. So a total never misses a
+concurrent change, and reading it is one primary-key lookup.
 
 Each change also moves the total's version (`unread_version`, one more each time), carried by the `unread`
 event and by every conversation page: an event published before a page was read can arrive after it, and a
