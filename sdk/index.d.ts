@@ -202,6 +202,7 @@ export declare class Client {
 
   login(credentials: Credentials): Promise<User>;
   useToken(accessToken: string, user: User): void;
+  /** Revoke the token and forget the session; the list, cached messages and badge are emptied at once. */
   logout(): Promise<void>;
 
   connect(): this;

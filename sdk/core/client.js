@@ -32,13 +32,12 @@ class Client extends Emitter {
     const base = this.options.baseUrl.replace(/\/+$/, "");
     this.rest = createRest({ platform, apiBase: `${base}/api/v1`, getToken: () => this.token,
                              onUnauthorized: (error) => this._fatal(error) });
-    this.cache = new MessageCache(this.options.cacheLimit);
-    this.list = new Conversations();
     this.outbox = null;
     this.session = this.storage.get(this._key("session"));  // {access_token, user}
     this._refreshes = [];   // live messages seen while a conversation list request is on its way
     this._timers = {};
-    this._badge = null;     // the last total told by the `unread` event
+    this._holder = undefined;  // whose chats `list`, `cache` and the badge hold (`_holdFor`)
+    this._holdFor(null);
     this.connection = new Connection({
       platform, rest: this.rest, options: this.options,
       wsUrl: this.options.wsUrl || platform.wsUrl(base),
@@ -84,10 +83,25 @@ class Client extends Emitter {
     if (this.token) await this.rest.revokeToken().catch(() => {});
     this.session = null;
     this.storage.remove(this._key("session"));
+    this.outbox = null;
+    this._holdFor(null);
   }
 
   _attach() {
     this.outbox = new Outbox(this.storage, this._key("outbox", this.userId));
+    this._holdFor(this.userId);
+  }
+
+  // The conversation list, cached messages and badge are one user's: another user (or none) starts them empty,
+  // and the app hears it (an empty list, a badge of 0) until the next user's list loads. Kept for the same user.
+  _holdFor(userId) {
+    if (this._holder === userId) return;
+    const held = this._holder != null;  // someone's chats are on screen: the app must drop them
+    this._holder = userId;
+    this.cache = new MessageCache(this.options.cacheLimit);
+    this.list = new Conversations();
+    this._badge = null;
+    if (held) this._conversationsChanged();
   }
 
   // ----- the connection ----------------------------------------------------------------------------------

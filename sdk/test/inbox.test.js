@@ -173,3 +173,32 @@ test("a user group's rename, joins, leaves and removal reach the list and the ba
   assert.deepEqual(b.seen.errors, []);
   b.client.destroy();
 });
+
+test("logging out and in as another user on the same client starts the list, cache and badge afresh", async () => {
+  const [alice, bob, carol] = [await newUser("阿丽"), await newUser("小波"), await newUser("卡罗")];
+  const withBob = await call("POST", `/users/${bob.id}/direct`, { token: alice.token, json: {} });
+  for (let i = 0; i < 6; i++) await say(withBob, bob, `第${i}条`);  // alice's badge version climbs to 6
+  const a = await wechatRun({ user: alice });
+  const badges = [];
+  a.client.on("unread", (total) => badges.push(total));
+  a.client.connect();
+  await live(a);
+  await until(() => a.client.unreadTotal() === 6 && a.client.conversations().length === 1, "alice's list");
+  await a.client.history(withBob.id);
+  assert.ok(a.client.cache.list(withBob.id).length > 0);
+
+  await a.client.logout();
+  await until(() => badges[badges.length - 1] === 0, "the badge cleared at logout");
+  assert.deepEqual(a.client.conversations(), []);
+  await a.client.login({ username: carol.username, password: carol.password });
+  a.client.connect();
+  await until(() => a.client.state === "live", "carol live");
+  const withCarol = await call("POST", `/users/${carol.id}/direct`, { token: bob.token, json: {} });
+  await say(withCarol, bob, "卡罗你好");  // carol's badge: version 1, below alice's 6
+  await until(() => a.client.unreadTotal() === 1, "carol's own badge");
+  await until(() => a.client.conversations().length === 1 && a.client.conversations()[0].group_id === withCarol.id,
+              "only carol's chat");
+  assert.equal(a.client.cache.list(withBob.id).length, 0);  // alice's messages are not carol's
+  assert.deepEqual(a.seen.errors, []);
+  a.client.destroy();
+});
