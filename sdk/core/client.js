@@ -200,6 +200,7 @@ class Client extends Emitter {
 
   // The first page of the conversation list (it becomes `conversations()`); other pages/filters are returned only.
   async loadConversations(query = {}) {
+    const list = this.list;  // a page asked for one user is never shown to the next (`_holdFor`)
     const since = [];
     this._refreshes.push(since);
     let page;
@@ -208,7 +209,7 @@ class Client extends Emitter {
     } finally {
       this._refreshes = this._refreshes.filter((s) => s !== since);
     }
-    if (!query.cursor && !query.kind && !query.listing_id && !query.archived) {
+    if (list === this.list && !query.cursor && !query.kind && !query.listing_id && !query.archived) {
       this.list.replace(page.items, since, { total: page.unread_total, version: page.unread_version });
       this._conversationsChanged();
     }
@@ -242,8 +243,9 @@ class Client extends Emitter {
 
   // A page of history ({beforeSeq} for older, {afterSeq} for newer, neither: the newest): also cached.
   async history(groupId, { beforeSeq, afterSeq, limit = 30 } = {}) {
+    const cache = this.cache;  // as the list: another user's cache never takes this page
     const page = await this.rest.messages(groupId, { before_seq: beforeSeq, after_seq: afterSeq, limit });
-    for (const message of page.items) this.cache.add(message);
+    for (const message of page.items) cache.add(message);
     return page;
   }
 

@@ -202,3 +202,18 @@ test("logging out and in as another user on the same client starts the list, cac
   assert.deepEqual(a.seen.errors, []);
   a.client.destroy();
 });
+
+test("a conversation page that comes back after the user changed is not shown to the next user", async () => {
+  const { client } = await wechatRun({ login: false });
+  client.useToken("token-of-a", { id: 1001, nickname: "甲" });
+  let answer;
+  client.rest.conversations = () => new Promise((resolve) => { answer = resolve; });
+  const loading = client.loadConversations();
+  client.useToken("token-of-b", { id: 1002, nickname: "乙" });  // another user on the same client
+  answer({ items: [{ group_id: 7, kind: "direct", unread_count: 3, updated_at: "2026-12-06T10:00:00+00:00" }],
+           next_cursor: null, unread_total: 3, unread_version: 9 });
+  await loading;
+  assert.deepEqual(client.conversations(), []);
+  assert.equal(client.unreadTotal(), 0);
+  client.destroy();
+});
