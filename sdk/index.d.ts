@@ -233,6 +233,8 @@ export declare class Client {
   mute(groupId: number, muted?: boolean): Promise<ConversationFlags>;
   /** PUT /conversations/{id} {pinned} (at most 10: `pin_limit`); pinned chats head the list. */
   pin(groupId: number, pinned?: boolean): Promise<ConversationFlags>;
+  /** DELETE /conversations/{id} (删除聊天): out of the list and the badge until its next message; history stays. */
+  hideConversation(groupId: number): Promise<void>;
   /** POST /me/wechat: bind the WeChat user of a wx.login code to this account. */
   bindWechat(code: string): Promise<null>;
   /** POST /me/subscriptions after wx.requestSubscribeMessage: each acceptance is one offline notification. */

@@ -226,6 +226,14 @@ class Client extends Emitter {
   // Pin (heads the list; the server allows 10: `pin_limit`) or unpin a chat.
   pin(groupId, pinned = true) { return this._flags(groupId, { pinned: Boolean(pinned) }); }
 
+  // Delete a chat from the list (删除聊天): it leaves the list and its unread the badge at once, and comes back with
+  // the next message (counting only what came after). Only your view changes: no read receipt, history stays.
+  async hideConversation(groupId) {
+    await this.rest.hideConversation(groupId);
+    if (this.list.remove(groupId)) this._conversationsChanged();
+    await this.loadConversations().catch(() => {});
+  }
+
   async _flags(groupId, flags) {
     const answer = await this.rest.updateConversation(groupId, flags);
     if (this.list.applyFlags(groupId, answer)) this._conversationsChanged();

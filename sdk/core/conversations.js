@@ -60,6 +60,18 @@ class Conversations {
     return true;
   }
 
+  // A chat hidden from the list (DELETE /conversations/{id}): gone, its unread out of the badge until the server's
+  // `unread` event tells the exact total. Returns whether it was listed.
+  remove(groupId) {
+    const c = this.get(groupId);
+    if (!c) return false;
+    const before = c.unread_count || 0;
+    c.unread_count = 0;
+    this._lowerTotal(c, before);
+    this.items = this.items.filter((other) => other !== c);
+    return true;
+  }
+
   // {muted?, pinned?} as the server answered PUT /conversations/{id}: pinned chats move to the top.
   applyFlags(groupId, flags) {
     const c = this.get(groupId);

@@ -217,3 +217,29 @@ test("a conversation page that comes back after the user changed is not shown to
   assert.equal(client.unreadTotal(), 0);
   client.destroy();
 });
+
+test("a chat deleted from the list leaves it and the badge, and comes back with its next message", async () => {
+  const [alice, bob] = [await newUser("阿丽"), await newUser("小波")];
+  const chat = await call("POST", `/users/${bob.id}/direct`, { token: alice.token, json: {} });
+  const b = await wechatRun({ user: bob });
+  b.client.connect();
+  await live(b);
+  await say(chat, alice, "在吗");
+  await say(chat, alice, "还在卖吗");
+  await until(() => b.client.unreadTotal() === 2 && b.client.conversations().length === 1, "two unread");
+
+  await b.client.hideConversation(chat.id);
+  assert.deepEqual(b.client.conversations(), []);
+  assert.equal(b.client.unreadTotal(), 0);
+  const server = await call("GET", "/conversations", { token: bob.token });
+  assert.deepEqual([server.items.length, server.unread_total], [0, 0]);
+
+  await say(chat, alice, "人呢");
+  await until(() => b.client.conversations().length === 1, "back with the new message");
+  assert.equal(b.client.conversations()[0].unread_count, 1);  // only what came after
+  await until(() => b.client.unreadTotal() === 1, "the badge counts it");
+  const history = await call("GET", `/groups/${chat.id}/messages`, { token: bob.token });
+  assert.equal(history.items.length, 3);  // the history stays
+  assert.deepEqual(b.seen.errors, []);
+  b.client.destroy();
+});
