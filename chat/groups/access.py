@@ -63,8 +63,7 @@ def remove_members(s: Session, *, group_id: int, user_ids: Iterable[int] | None 
     kind, last_seq = s.execute(select(groups_t.c.kind, groups_t.c.last_seq).where(groups_t.c.id == group_id)).one()
     deltas: dict[int, int] = {}
     if kind in INBOX_KINDS:
-        for uid in ids:  # each counter before its member row, as every badge change (chat/inbox/unread.py)
-            unread.lock_counter(s, uid)
+        unread.lock_counters(s, ids)  # the counters before the member rows, as every badge change
         rows = s.execute(select(m.user_id, m.last_read_seq, m.hidden_until_seq, m.muted)
                          .where(m.group_id == group_id, m.user_id.in_(ids))).all()
         deltas = {row.user_id: -unread.unread_of(row, last_seq) for row in rows if not row.muted}

@@ -4,7 +4,7 @@ direct and group chats that are not muted.
 Kept exact by deltas, each applied while the user's counter row is locked: a send locks every
 member's counter (taking inbox positions) before `arrival_deltas` reads the members' read markers;
 reading, hiding, muting and leaving a chat (`groups.access.remove_members`) lock the counter first
-(`lock_counter`), then read and change (or delete) the member row. So a total never misses a
+(`lock_counters`), then read and change (or delete) the member row. So a total never misses a
 concurrent change, and reading it is one primary-key lookup.
 
 Each change also moves the total's version (`unread_version`, one more each time), carried by the `unread`
@@ -33,16 +33,19 @@ def unread_of(member: Any, last_seq: int) -> int:
     return max(last_seq - max(member.last_read_seq, member.hidden_until_seq or 0), 0)
 
 
-def lock_counter(s: Session, user_id: int) -> None:
-    """Take the user's counter row lock (creating the row at 0) before changing their markers."""
-    stmt = dialect_insert(s, counters_t).values(user_id=user_id, last_pos=0)
-    s.execute(stmt.on_conflict_do_update(index_elements=[c.user_id], set_={"last_pos": c.last_pos}))
+def lock_counters(s: Session, user_ids: Iterable[int]) -> None:
+    """Take the users' counter row locks, in ascending user id as a send does (creating rows at 0), before
+    changing their markers."""
+    rows = [{"user_id": uid, "last_pos": 0} for uid in sorted(set(user_ids))]
+    if rows:
+        stmt = dialect_insert(s, counters_t)
+        s.execute(stmt.on_conflict_do_update(index_elements=[c.user_id], set_={"last_pos": c.last_pos}), rows)
 
 
 def locked_state(s: Session, *, group_id: int, user_id: int) -> Any:
     """Lock the user's counter, then read their membership as it is now: (kind, last_seq,
     last_read_seq, hidden_until_seq, muted, pinned), or None for a non-member."""
-    lock_counter(s, user_id)
+    lock_counters(s, [user_id])
     m = members_t.c
     return s.execute(select(groups_t.c.kind, groups_t.c.last_seq, m.last_read_seq, m.hidden_until_seq, m.muted,
                             m.pinned)
