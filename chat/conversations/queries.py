@@ -243,10 +243,8 @@ def list_statement(shape: Shape) -> Select | None:
     l, peer, last = listings_t, users_t.alias("peer"), messages_t.alias("last")
     mine, theirs = blocks_t.alias("mine"), blocks_t.alias("theirs")
     peer_member = members_t.alias("peer_member")
-    counter = counters_t.c
-    inbox_pos = select(counter.last_pos).where(counter.user_id == USER).scalar_subquery()
-    unread_total = select(counter.unread_total).where(counter.user_id == USER).scalar_subquery()
-    unread_version = select(counter.unread_version).where(counter.user_id == USER).scalar_subquery()
+    # the caller's counter row (inbox position, badge): one primary-key lookup, on every row of the page
+    counter = counters_t.alias("counter")
     everyone = members_t.alias("everyone")
     # groups and rooms show their size (a primary key range per row of the page); item/direct chats have two
     member_count = case((page.c.kind.in_([_const("group"), _const("room")]),
@@ -263,13 +261,15 @@ def list_statement(shape: Shape) -> Select | None:
                    mine.c.blocker_id.is_not(None).label("blocked_by_me"),
                    theirs.c.blocker_id.is_not(None).label("blocked_me"),
                    peer_member.c.last_read_seq.label("peer_read_seq"),
-                   func.coalesce(inbox_pos, 0).label("inbox_pos"),
-                   func.coalesce(unread_total, 0).label("unread_total"),
-                   func.coalesce(unread_version, 0).label("unread_version"), member_count.label("member_count"))
+                   func.coalesce(counter.c.last_pos, 0).label("inbox_pos"),
+                   func.coalesce(counter.c.unread_total, 0).label("unread_total"),
+                   func.coalesce(counter.c.unread_version, 0).label("unread_version"),
+                   member_count.label("member_count"))
             .select_from(page.outerjoin(l, l.c.id == page.c.listing_id)
                          .outerjoin(peer, peer.c.id == page.c.peer_id)
                          .outerjoin(last, last.c.id == page.c.last_message_id)
                          .outerjoin(peer_member, and_(peer_member.c.group_id == page.c.group_id,
                                                       peer_member.c.user_id == page.c.peer_id))
                          .outerjoin(mine, and_(mine.c.blocker_id == USER, mine.c.blocked_id == page.c.peer_id))
-                         .outerjoin(theirs, and_(theirs.c.blocker_id == page.c.peer_id, theirs.c.blocked_id == USER))))
+                         .outerjoin(theirs, and_(theirs.c.blocker_id == page.c.peer_id, theirs.c.blocked_id == USER))
+                         .outerjoin(counter, counter.c.user_id == USER)))
