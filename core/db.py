@@ -56,10 +56,9 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def dialect_insert(s: Session | Connection, table: Any) -> Any:
+def dialect_insert(s: Session, table: Any) -> Any:
     """INSERT with ON CONFLICT support for the session's backend (PostgreSQL or SQLite)."""
-    bind = s.get_bind() if isinstance(s, Session) else s
-    return (postgresql if bind.dialect.name == "postgresql" else sqlite).insert(table)
+    return (postgresql if s.get_bind().dialect.name == "postgresql" else sqlite).insert(table)
 
 
 WRITE_OPTION = "paipai_write"

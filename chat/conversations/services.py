@@ -20,7 +20,6 @@ from chat.conversations.views import conversation_item, presence_check
 from chat.events import emit
 from chat.groups.access import require_member
 from chat.inbox import unread
-from chat.messages.batch_sql import Badge
 from chat.models import INBOX_KINDS
 from chat.tables import groups_t, members_t
 from core.db import db, utcnow
@@ -137,7 +136,7 @@ def update_conversation(*, user: User, group_id: int, muted: bool | None = None,
                            details={"max_pinned": MAX_PINNED})
         changes = {name: value for name, value in (("muted", muted), ("pinned", pinned))
                    if value is not None and value != getattr(state, name)}
-        totals: dict[int, Badge] = {}
+        totals: dict[int, unread.Badge] = {}
         if changes:
             s.execute(update(members_t).where(members_t.c.group_id == group_id, members_t.c.user_id == user.id)
                       .values(**changes))

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from flask import current_app
 
 from chat.inbox import unread
-from chat.messages.batch_sql import Badge
 from chat.models import INBOX_KINDS
 from chat.notify import queue
 
@@ -45,7 +44,7 @@ def plan_arrivals(results: Sequence["SendResult"],
     return deltas, queue.rows(arrival for arrival in wanted if arrival[0] not in here)
 
 
-def settle_unread(results: Sequence["SendResult"], badges: Mapping[int, Badge]) -> None:
+def settle_unread(results: Sequence["SendResult"], badges: Mapping[int, unread.Badge]) -> None:
     """Hand the new badges to the last message's event (the `unread` events go out with it)."""
     inbox = [r for r in results if r.created and r.group_kind in INBOX_KINDS]
     if inbox and badges:

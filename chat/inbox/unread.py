@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from chat.events import Event
 from chat.messages import batch_sql
-from chat.messages.batch_sql import Badge
+from chat.messages.batch_sql import Badge  # the badge's type, for this module's callers too (unread.Badge)
 from chat.tables import counters_t, groups_t, members_t
 from core.db import dialect_insert
 

@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session
 from chat.events import Event, emit
 from chat.inbox.arrivals import plan_arrivals, settle_unread
 from chat.messages import batch_sql, extras, posting, screening
-from chat.messages.batch_sql import Badge
 from chat.messages.bodies import validate_client_id, validate_content
 from chat.messages.views import encode_message, message_dict, message_from_row, message_query
 from chat.models import INBOX_KINDS, INBOX_MESSAGE
@@ -72,7 +71,7 @@ class SendResult:
     recipients: list[int]  # every member to publish to (empty for a replay)
     group_kind: str
     #: user id → new badge, for the users whose unread total this unit of work changed (chat/inbox)
-    unread: dict[int, Badge] = field(default_factory=dict)
+    unread: dict[int, batch_sql.Badge] = field(default_factory=dict)
     origin: Any = None  # the request's
 
     @cached_property

@@ -17,7 +17,6 @@ from chat.groups.access import (
     require_member,
 )
 from chat.inbox import unread
-from chat.messages.batch_sql import Badge
 from chat.messages.extras import snapshot
 from chat.messages.reactions import page_reactions
 from chat.messages.views import message_from_row, message_query, messages_t
@@ -72,7 +71,7 @@ def mark_read(*, user: User, group_id: int, seq: int) -> bool:
         moved = s.execute(update(members_t).where(  # type: ignore[attr-defined]
             members_t.c.group_id == group_id, members_t.c.user_id == user.id,
             members_t.c.last_read_seq < seq).values(last_read_seq=seq)).rowcount > 0
-        totals: dict[int, Badge] = {}
+        totals: dict[int, unread.Badge] = {}
         if moved and before is not None and not before.muted:
             after = unread.unread_of(SimpleNamespace(last_read_seq=max(seq, before.last_read_seq),
                                                      hidden_until_seq=before.hidden_until_seq), before.last_seq)

@@ -20,7 +20,7 @@ class Conversations {
   // ({message, own}) that arrived while it was on its way, newer than the page or as new.
   replace(items, since, badge) {
     this.items = items.slice();
-    if (badge) this.setServerTotal(badge.total, badge.version);
+    this.setServerTotal(badge.total, badge.version);
     for (const c of this.items) this._capUnread(c);
     for (const entry of since || []) this.applyMessage(entry.message, entry.own);
     this._sort();
@@ -85,7 +85,7 @@ class Conversations {
   // The badge from the server (a page or the `unread` event), unless one of the same or a higher version was
   // seen: an event sent before a page was read may arrive after it. Returns whether the badge changed.
   setServerTotal(total, version) {
-    if (typeof total !== "number" || !(version > this.serverVersion)) return false;
+    if (!(version > this.serverVersion)) return false;
     this.serverVersion = version;
     if (this.serverTotal === total) return false;
     this.serverTotal = total;
