@@ -4,13 +4,16 @@ from __future__ import annotations
 import logging
 import threading
 from abc import ABC, abstractmethod
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from core import metrics
 
 log = logging.getLogger(__name__)
 
-MessageCallback = Callable[[str], None]
+#: What a channel carries: a text, or an object whose `str()` is its text (e.g. `chat.ws.hub.Parts`).
+#: Subscribers in this process get what was published as it is; other processes get the text.
+Payload = object
+MessageCallback = Callable[[Any], None]
 ReconnectCallback = Callable[[], None]
 
 
@@ -73,12 +76,12 @@ class Broker(ABC):
         self._closed = False
 
     @abstractmethod
-    def publish(self, channel: str, payload: str) -> bool:
+    def publish(self, channel: str, payload: Payload) -> bool:
         """Send `payload` to every subscriber of `channel`; False (logged) when it could not."""
 
     @abstractmethod
-    def publish_many(self, items: Iterable[tuple[str, str]], *,
-                     elsewhere: Iterable[tuple[str, str]] = ()) -> bool:
+    def publish_many(self, items: Iterable[tuple[str, Payload]], *,
+                     elsewhere: Iterable[tuple[str, Payload]] = ()) -> bool:
         """Publish several (channel, payload) pairs in one round trip; False when it could not.
 
         `elsewhere`: pairs only other processes' subscribers need (this process's already have what they
@@ -167,7 +170,7 @@ class Broker(ABC):
         with self._lock:
             return set(self._subscribers)
 
-    def _deliver(self, channel: str, payload: str) -> None:
+    def _deliver(self, channel: str, payload: Payload) -> None:
         """Hand `payload` to each local subscriber; a failing callback is logged and skipped."""
         for sub in self._subscribers_of(channel):
             if sub._closed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Iterable
 
-from chat.broker.base import Broker, BrokerClosed, Subscription
+from chat.broker.base import Broker, BrokerClosed, Payload, Subscription
 
 log = logging.getLogger(__name__)
 
@@ -12,15 +12,15 @@ log = logging.getLogger(__name__)
 class MemoryBroker(Broker):
     """Delivers on the publisher's thread to this process's subscribers; never loses a connection."""
 
-    def publish(self, channel: str, payload: str) -> bool:
+    def publish(self, channel: str, payload: Payload) -> bool:
         if self._closed:
             log.warning("broker: publish to %r after close dropped", channel)
             return False
         self._deliver(channel, payload)
         return True
 
-    def publish_many(self, items: Iterable[tuple[str, str]], *,
-                     elsewhere: Iterable[tuple[str, str]] = ()) -> bool:
+    def publish_many(self, items: Iterable[tuple[str, Payload]], *,
+                     elsewhere: Iterable[tuple[str, Payload]] = ()) -> bool:
         # `elsewhere` is dropped: there is no other process
         if self._closed:
             log.warning("broker: publish_many after close dropped")

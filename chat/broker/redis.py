@@ -16,6 +16,7 @@ from chat.broker.base import (
     BrokerClosed,
     BrokerUnavailable,
     MessageCallback,
+    Payload,
     Subscription,
 )
 from chat.broker.listener import PubSubListener
@@ -35,6 +36,11 @@ for i = plain_end + 1, #ARGV, 2 do
 end
 return 0
 """
+
+
+def _texts(items: Iterable[tuple[str, Payload]]) -> list[tuple[str, str]]:
+    """(channel, payload) pairs as Redis carries them: each payload's text."""
+    return [(channel, str(payload)) for channel, payload in items]
 
 
 def default_client_name() -> str:
@@ -77,31 +83,31 @@ class RedisBroker(Broker):
             backoff_base=backoff_base, backoff_cap=backoff_cap)
         self._publish_failing = False
 
-    def publish(self, channel: str, payload: str) -> bool:
+    def publish(self, channel: str, payload: Payload) -> bool:
         if self._closed:
             log.warning("broker: publish to %r after close dropped", channel)
             return False
         try:
-            self._publisher.publish(channel, payload)
+            self._publisher.publish(channel, str(payload))
         except (redis.RedisError, OSError) as exc:
             self._publish_failed(exc)
             return False
         self._publish_succeeded()
         return True
 
-    def publish_many(self, items: Iterable[tuple[str, str]], *,
-                     elsewhere: Iterable[tuple[str, str]] = ()) -> bool:
-        items, elsewhere = list(items), list(elsewhere)
+    def publish_many(self, items: Iterable[tuple[str, Payload]], *,
+                     elsewhere: Iterable[tuple[str, Payload]] = ()) -> bool:
+        texts, texts_elsewhere = _texts(items), _texts(elsewhere)
         if self._closed:
-            log.warning("broker: publish_many of %d frame(s) after close dropped", len(items) + len(elsewhere))
+            log.warning("broker: publish_many of %d frame(s) after close dropped", len(texts) + len(texts_elsewhere))
             return False
-        if not items and not elsewhere:
+        if not texts and not texts_elsewhere:
             return True
         try:
-            if elsewhere:
-                self._publish_with_elsewhere(items, elsewhere)
+            if texts_elsewhere:
+                self._publish_with_elsewhere(texts, texts_elsewhere)
             else:
-                self._pipeline(items)
+                self._pipeline(texts)
         except (redis.RedisError, OSError) as exc:
             self._publish_failed(exc)
             return False

@@ -145,8 +145,9 @@ def _read_loop(server, reader: Reader, conn: Connection, broker, sends: SendQueu
             conn.close(frames.CLOSE_TOO_BIG, frames.REASON_TOO_BIG)
             return
         conn.ws.seen()
+        op = None
         try:
-            ops.handle(conn, raw, broker, sends)
+            op = ops.handle(conn, raw, broker, sends)
         except ApiError as exc:
             _answer_error(conn, exc, raw)
         except Exception:
@@ -154,7 +155,8 @@ def _read_loop(server, reader: Reader, conn: Connection, broker, sends: SendQueu
             db.session.rollback()
             _answer_error(conn, INTERNAL_ERROR, raw)
         finally:
-            db.remove()
+            if op not in ops.SESSIONLESS:  # asking whether a session exists costs more than the send's own read
+                db.remove()
 
 
 def _answer_error(conn: Connection, exc: ApiError, raw: str | bytes) -> None:

@@ -7,7 +7,8 @@ Payloads on a user's channel (`user:<id>`) are one of:
   an `edit` or `reaction` event at that position;
 - `f<frame json>`: a ready frame (events, room messages), sent as is;
 - `m<json array>`: several of the payloads above, in order: everything one commit publishes to one user
-  travels as one broker message (one Redis message to parse per user per batch, not one per frame);
+  travels as one broker message (one Redis message to parse per user per batch, not one per frame). The
+  hub publishes them as `Parts`, whose text this is; the in-process broker hands the list itself over;
 - `c<json>`: control, e.g. `{"close": 4401, "token_id": 7}`, `{"close": 4403}`, or `{"close": 4429, "socket":
   "<id>"}` (one socket, past the user's cap: see `socket_cap.py`).
 """
@@ -37,6 +38,14 @@ SUBSCRIBE_TIMEOUT_S = 5.0
 POSITIONED_EVENTS = ("edit", "reaction")
 #: event frames that change who is in a group
 MEMBERSHIP_FRAMES = (frames.event_prefix("member"), frames.event_prefix("group"))
+
+
+class Parts(list):
+    """Payloads for one user's channel published as one broker message, in order. A subscriber in this process
+    gets the list itself (the in-process broker); other processes get its text, `str()` (the Redis broker)."""
+
+    def __str__(self) -> str:
+        return self[0] if len(self) == 1 else "m" + jsontext.dumps(self)
 
 
 def user_channel(user_id: int) -> str:
@@ -116,8 +125,7 @@ def publish_events(events: list[dict[str, Any]]) -> None:
             by_channel.setdefault(channel, []).append(payload)
             for_all.add(channel)
     if by_channel:
-        merged = [(channel, payloads[0] if len(payloads) == 1 else "m" + jsontext.dumps(payloads))
-                  for channel, payloads in by_channel.items()]
+        merged = [(channel, Parts(payloads)) for channel, payloads in by_channel.items()]
         current_app.extensions["broker"].publish_many(
             [pair for pair in merged if pair[0] in for_all],
             elsewhere=[pair for pair in merged if pair[0] not in for_all])
@@ -221,11 +229,14 @@ class Hub:
         for conn in self.all_connections():
             conn.close(code, reason)
 
-    def _route(self, user_id: int, payload: str) -> None:
+    def _route(self, user_id: int, payload: str | Parts) -> None:
         conns = self.connections(user_id)
         if not conns:
             return
-        if payload[:1] == "m":
+        if isinstance(payload, Parts):
+            for part in payload:
+                self._route_to(conns, user_id, part)
+        elif payload[:1] == "m":
             for part in jsontext.loads(payload[1:]):
                 self._route_to(conns, user_id, part)
         else:

@@ -30,8 +30,13 @@ class Unavailable(ServiceUnavailable):
     message = "The message could not be stored; send it again."
 
 
-def handle(conn: Connection, raw: str | bytes, broker, sends: SendQueue) -> None:
-    """Run one client frame; ApiError propagates to the caller, which answers with an error frame."""
+#: ops that never open this thread's database session: a send is stored by the send queue's own unit of work
+SESSIONLESS = frozenset({"send", "ping"})
+
+
+def handle(conn: Connection, raw: str | bytes, broker, sends: SendQueue) -> str:
+    """Run one client frame and return its op; ApiError propagates to the caller, which answers with an error
+    frame."""
     frame = parse_frame(raw)
     op = frame["op"]
     conn.frame_read(op)
@@ -53,6 +58,7 @@ def handle(conn: Connection, raw: str | bytes, broker, sends: SendQueue) -> None
     elif op in ("react", "unreact"):  # answered by the `reaction` event (when something changed)
         set_reaction(actor_id=conn.user_id, group_id=frame["group_id"], message_id=frame["message_id"],
                      emoji=frame["emoji"], add=op == "react")
+    return op
 
 
 def _sync_start(conn: Connection, cursor: str | None) -> int:
