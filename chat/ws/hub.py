@@ -7,10 +7,13 @@ Payloads on a user's channel (`user:<id>`) are one of:
   an `edit` or `reaction` event at that position;
 - `f<frame json>`: a ready frame (events, room messages), sent as is;
 - `m<json array>`: several of the payloads above, in order: everything one commit publishes to one user
-  travels as one broker message (one Redis message to parse per user per batch, not one per frame). The
-  hub publishes them as `Parts`, whose text this is; the in-process broker hands the list itself over;
+  travels as one broker message (one Redis message to parse per user per batch, not one per frame);
 - `c<json>`: control, e.g. `{"close": 4401, "token_id": 7}`, `{"close": 4403}`, or `{"close": 4429, "socket":
   "<id>"}` (one socket, past the user's cap: see `socket_cap.py`).
+
+That is their text, what Redis carries. A commit's events are published as `Parts`, a list per user whose
+`str()` is that text; the in-process broker hands the list itself to the hub, whose positioned parts are
+`Positioned` items, never encoded.
 """
 from __future__ import annotations
 
@@ -40,12 +43,17 @@ POSITIONED_EVENTS = ("edit", "reaction")
 MEMBERSHIP_FRAMES = (frames.event_prefix("member"), frames.event_prefix("group"))
 
 
-class Parts(list):
+#: one payload as the hub makes it: a text (`f`, `c`), or an item at the user's inbox position (text: `p`)
+Part = str | Positioned
+
+
+class Parts(list[Part]):
     """Payloads for one user's channel published as one broker message, in order. A subscriber in this process
     gets the list itself (the in-process broker); other processes get its text, `str()` (the Redis broker)."""
 
     def __str__(self) -> str:
-        return self[0] if len(self) == 1 else "m" + jsontext.dumps(self)
+        texts = [part if isinstance(part, str) else positioned_text(part) for part in self]
+        return texts[0] if len(texts) == 1 else "m" + jsontext.dumps(texts)
 
 
 def user_channel(user_id: int) -> str:
@@ -58,6 +66,10 @@ def positioned_payload(pos: int, sender_id: int | None, client_id: str | None, m
     return "p" + jsontext.dumps(header) + "\n" + message_json
 
 
+def positioned_text(item: Positioned) -> str:
+    return positioned_payload(item.pos, item.sender_id, item.client_id, item.message_json, item.event)
+
+
 def frame_payload(frame_json: str) -> str:
     return "f" + frame_json
 
@@ -66,7 +78,7 @@ def control_payload(**control) -> str:
     return "c" + jsontext.dumps(control)
 
 
-def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
+def payloads_for(event: dict[str, Any]) -> list[tuple[str, Part]]:
     """(channel, payload) pairs for one committed event; the message JSON is encoded once."""
     kind = event["type"]
     if kind == "message":
@@ -75,13 +87,14 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
         sender = message.get("sender")
         sender_id = sender["id"] if sender else None
         cursors = event["cursors"]
-        out = []
+        client_id = message.get("client_id")
+        out: list[tuple[str, Part]] = []
         for uid in event["recipients"]:
             pos = cursors.get(uid)
             if pos is None:  # a room: live only, no cursor
                 out.append((user_channel(uid), frame_payload(frames.message(encoded))))
             else:
-                out.append((user_channel(uid), positioned_payload(pos, sender_id, message.get("client_id"), encoded)))
+                out.append((user_channel(uid), Positioned(pos, encoded, sender_id, client_id)))
         for unread_event in unread_events(event.get("unread") or {}):
             out += payloads_for(unread_event)
         return out
@@ -92,18 +105,17 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, str]]:
     return [(user_channel(uid), frame) for uid in event.get("recipients", ())]
 
 
-def _positioned_event_payloads(event: dict[str, Any]) -> list[tuple[str, str]]:
+def _positioned_event_payloads(event: dict[str, Any]) -> list[tuple[str, Part]]:
     """An edit or a reaction change, at each recipient's inbox position (rooms: live, without one)."""
     kind, cursors = event["type"], event["cursors"]
     shared = jsontext.dumps({"message": event["message"]}) if kind == "edit" else ""
-    out = []
+    out: list[tuple[str, Part]] = []
     for uid in event["recipients"]:
         data_json = shared or jsontext.dumps({**event["state"], "reactions": summarize(event["rows"], uid),
                                             "change": event["change"]})
         pos = cursors.get(uid)
-        payload = (frame_payload(frames.event_json(kind, data_json)) if pos is None
-                   else positioned_payload(pos, None, None, data_json, kind))
-        out.append((user_channel(uid), payload))
+        out.append((user_channel(uid), frame_payload(frames.event_json(kind, data_json)) if pos is None
+                    else Positioned(pos, data_json, None, None, kind)))
     return out
 
 
@@ -113,22 +125,21 @@ def publish_events(events: list[dict[str, Any]]) -> None:
     A sender's copy of their message that only the socket it came from would get here (`Hub.own_copy_here`) is
     for other processes only (`Broker.publish_many`'s `elsewhere`), unless the commit has more for that user."""
     hub: Hub = current_app.extensions["chat_hub"]
-    by_channel: dict[str, list[str]] = {}
+    by_channel: dict[str, Parts] = {}
     for_all: set[str] = set()  # channels with a payload every socket of their user needs
     for event in events:
         sender = hub.own_copy_here(event)
         if sender is not None:
             for channel, payload in payloads_for({**event, "recipients": [sender], "unread": None}):
-                by_channel.setdefault(channel, []).append(payload)
+                by_channel.setdefault(channel, Parts()).append(payload)
             event = {**event, "recipients": [uid for uid in event["recipients"] if uid != sender]}
         for channel, payload in payloads_for(event):
-            by_channel.setdefault(channel, []).append(payload)
+            by_channel.setdefault(channel, Parts()).append(payload)
             for_all.add(channel)
     if by_channel:
-        merged = [(channel, Parts(payloads)) for channel, payloads in by_channel.items()]
         current_app.extensions["broker"].publish_many(
-            [pair for pair in merged if pair[0] in for_all],
-            elsewhere=[pair for pair in merged if pair[0] not in for_all])
+            [pair for pair in by_channel.items() if pair[0] in for_all],
+            elsewhere=[pair for pair in by_channel.items() if pair[0] not in for_all])
 
 
 def publish_session_end(sender, *, user_id: int, token_id: int | None = None, **_kw: Any) -> None:
@@ -242,7 +253,11 @@ class Hub:
         else:
             self._route_to(conns, user_id, payload)
 
-    def _route_to(self, conns: list[Connection], user_id: int, payload: str) -> None:
+    def _route_to(self, conns: list[Connection], user_id: int, payload: Part) -> None:
+        if isinstance(payload, Positioned):
+            for conn in conns:
+                conn.push_positioned(payload)
+            return
         kind, rest = payload[:1], payload[1:]
         if kind == "p":
             header, _, message_json = rest.partition("\n")
