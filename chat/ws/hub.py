@@ -60,14 +60,10 @@ def user_channel(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def positioned_payload(pos: int, sender_id: int | None, client_id: str | None, message_json: str,
-                       event: str | None = None) -> str:
-    header = [pos, sender_id, client_id] if event is None else [pos, None, None, event]
-    return "p" + jsontext.dumps(header) + "\n" + message_json
-
-
 def positioned_text(item: Positioned) -> str:
-    return positioned_payload(item.pos, item.sender_id, item.client_id, item.message_json, item.event)
+    """A positioned part's text, the `p` payload."""
+    header = [item.pos, item.sender_id, item.client_id] if item.event is None else [item.pos, None, None, item.event]
+    return "p" + jsontext.dumps(header) + "\n" + item.message_json
 
 
 def frame_payload(frame_json: str) -> str:

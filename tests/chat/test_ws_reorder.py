@@ -9,9 +9,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from chat.cursors import decode_cursor
-from chat.messages.views import encode_message
 from chat.ws import store
-from chat.ws.hub import positioned_payload, user_channel
+from chat.ws.hub import positioned_text, user_channel
 from tests.support.wsclient import WsClient
 
 
@@ -45,8 +44,8 @@ def delivered(live_server, chat, inquiry_pair, count: int, published: list[int])
         messages = [chat.send(buyer, group_id, f"第{i}条", client_id=f"m{i}") for i in range(count)]
         for pos in published:
             message = messages[pos - 1]
-            live_server.app.extensions["broker"].publish(user_channel(seller.id), positioned_payload(
-                pos, message["sender"]["id"], message["client_id"], encode_message(message)))
+            live_server.app.extensions["broker"].publish(user_channel(seller.id), positioned_text(
+                store.positioned(pos, message)))  # as Redis would carry it
         return [ws.op("message") for _ in range(count)]
     finally:
         ws.close()
