@@ -24,7 +24,7 @@ class QueuedSends:
     so a client's ops take effect in the order it sent them (a `sync` after a `send` sees its message)."""
 
     def __init__(self) -> None:
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(threading.Lock())  # not reentered: a plain lock is cheaper than an RLock
         self._count = 0
 
     def add(self) -> None:

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,10 +18,10 @@ from core.jsontext import dumps
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Positioned:
+class Positioned(NamedTuple):
     """A message at one user's inbox position, its JSON encoded once; or, with `event`, the data JSON of the
-    event at that position (`edit`, `reaction`: a change of a message, delivered like one)."""
+    event at that position (`edit`, `reaction`: a change of a message, delivered like one). A tuple: made
+    for every recipient of every message, three times cheaper than a frozen dataclass."""
 
     pos: int
     message_json: str
