@@ -66,6 +66,20 @@ def positioned_text(item: Positioned) -> str:
     return "p" + jsontext.dumps(header) + "\n" + item.message_json
 
 
+def parts_of(payload: str | Parts) -> Parts:
+    """The parts of what a channel delivered: a `Parts` as it is (this process), or its text decoded."""
+    if isinstance(payload, Parts):
+        return payload
+    texts = jsontext.loads(payload[1:]) if payload[:1] == "m" else [payload]
+    return Parts(_positioned_of(text) if text[:1] == "p" else text for text in texts)
+
+
+def _positioned_of(text: str) -> Positioned:
+    header, _, data_json = text[1:].partition("\n")
+    pos, sender_id, client_id, *event = jsontext.loads(header)
+    return Positioned(pos, data_json, sender_id, client_id, event[0] if event else None)
+
+
 def frame_payload(frame_json: str) -> str:
     return "f" + frame_json
 
@@ -238,16 +252,9 @@ class Hub:
 
     def _route(self, user_id: int, payload: str | Parts) -> None:
         conns = self.connections(user_id)
-        if not conns:
-            return
-        if isinstance(payload, Parts):
-            for part in payload:
+        if conns:
+            for part in parts_of(payload):
                 self._route_to(conns, user_id, part)
-        elif payload[:1] == "m":
-            for part in jsontext.loads(payload[1:]):
-                self._route_to(conns, user_id, part)
-        else:
-            self._route_to(conns, user_id, payload)
 
     def _route_to(self, conns: list[Connection], user_id: int, payload: Part) -> None:
         if isinstance(payload, Positioned):
@@ -255,14 +262,7 @@ class Hub:
                 conn.push_positioned(payload)
             return
         kind, rest = payload[:1], payload[1:]
-        if kind == "p":
-            header, _, message_json = rest.partition("\n")
-            pos, sender_id, client_id, *event = jsontext.loads(header)
-            item = Positioned(pos=pos, message_json=message_json, sender_id=sender_id, client_id=client_id,
-                              event=event[0] if event else None)
-            for conn in conns:
-                conn.push_positioned(item)
-        elif kind == "f":
+        if kind == "f":
             if self.on_membership is not None and rest.startswith(MEMBERSHIP_FRAMES):
                 self.on_membership(jsontext.loads(rest)["data"]["group_id"])
             for conn in conns:

@@ -36,7 +36,10 @@ class Outbox:
                  on_overflow: Callable[[], None]) -> None:
         self._items: deque[Item] = deque()
         self._maxsize = maxsize
-        self._cond = threading.Condition(threading.Lock())
+        # Held as `with self._lock` except around the writer's wait: the Condition's `with` is Python calls
+        # around the same lock, paid on every frame (several per message); notify only needs the lock held
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._owner = owner
         self._writer = writer
         self._on_overflow = on_overflow
@@ -46,7 +49,7 @@ class Outbox:
     def put(self, item: Item, *, force: bool = False) -> None:
         """Queue `item`; on overflow a forced item (a close) replaces the backlog, any other a 1013 close."""
         overflow = False
-        with self._cond:
+        with self._lock:
             if len(self._items) >= self._maxsize:
                 overflow = True
                 if not force:
@@ -70,7 +73,7 @@ class Outbox:
 
     def get_nowait(self) -> Item | None:
         """The next item if one is queued, else None."""
-        with self._cond:
+        with self._lock:
             return self._items.popleft() if self._items else None
 
     def wait(self, timeout: float) -> None:
@@ -85,7 +88,7 @@ class Outbox:
 
     def retire(self) -> bool:
         """The writer ends unless something was queued meanwhile (False: it goes on)."""
-        with self._cond:
+        with self._lock:
             if self._items:
                 return False
             self._writing = False
