@@ -32,7 +32,7 @@ from chat.ws import frames
 from chat.ws.connection import Connection
 from chat.ws.session import TOO_MANY_SOCKETS, session_end_for_close
 from chat.ws.socket_cap import Eviction, SocketCap
-from chat.ws.store import Positioned
+from chat.ws.store import Positioned, positioned
 from core import jsontext
 
 log = logging.getLogger(__name__)
@@ -94,17 +94,14 @@ def payloads_for(event: dict[str, Any]) -> list[tuple[str, Part]]:
     if kind == "message":
         message = event["message"]
         encoded = event.get("message_json") or encode_message(message)
-        sender = message.get("sender")
-        sender_id = sender["id"] if sender else None
         cursors = event["cursors"]
-        client_id = message.get("client_id")
         out: list[tuple[str, Part]] = []
         for uid in event["recipients"]:
             pos = cursors.get(uid)
             if pos is None:  # a room: live only, no cursor
                 out.append((user_channel(uid), frame_payload(frames.message(encoded))))
             else:
-                out.append((user_channel(uid), Positioned(pos, encoded, sender_id, client_id)))
+                out.append((user_channel(uid), positioned(pos, message, encoded)))
         for unread_event in unread_events(event.get("unread") or {}):
             out += payloads_for(unread_event)
         return out
