@@ -18,7 +18,7 @@ from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from core import jsontext, pg_wait, prepared
+from core import jsontext, pg_pipeline, pg_wait, prepared
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +122,7 @@ def make_engine(url: str) -> Engine:
     # Fail fast (503) rather than hang when the database host does not answer.
     engine = create_engine(url, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5}, **JSON_CODEC)
     event.listen(engine, "connect", _postgres_settings)
+    pg_pipeline.watch(engine)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", partial(_ping_if_idle, engine.dialect))
     return engine

@@ -1,19 +1,22 @@
-"""Statements compiled once per dialect and run on the driver's cursor: the hot path's reads and writes.
+"""Statements compiled once per dialect and run on the driver: the hot path's reads and writes.
 
 `Connection.execute` makes a cache key of the statement, looks its compiled form up, processes every
 parameter and builds a result's metadata from the cursor on each call: about 25 µs a statement, more than
 SQLite's own work for most of a send's statements. Here a statement (built once, at import, from the table
 objects) is compiled on its first use with a dialect; a call's values are converted by the bind processors
 SQLAlchemy would use and its rows by the same result processors (SQLite's datetimes and booleans), as named
-tuples. Inside a begun transaction nobody watches statements on, the statement goes to the driver's cursor
-and a driver error is handed to SQLAlchemy's own handling (the same wrapped exception, a broken connection
-invalidated with its pool); otherwise (no transaction yet, statement events or SQL logging on) it runs through
-`exec_driver_sql`, so SQLAlchemy begins it and every listener sees it. Statements that run in turn
-(`execute_in_turn`) share one round trip where the driver can pipeline them (psycopg), and can carry the
-unit's BEGIN (`begin_late`) and COMMIT in it: a send batch is three round trips on PostgreSQL, not five.
+tuples. Inside a begun transaction nobody watches statements on, the statement goes to the driver (SQLite:
+its cursor; psycopg: libpq's connection, `core.pg_pipeline`) and a driver error is handed to SQLAlchemy's own
+handling (the same wrapped exception, a broken connection invalidated with its pool); otherwise (no
+transaction yet, statement events or SQL logging on) it runs through `exec_driver_sql`, so SQLAlchemy begins
+it and every listener sees it. On PostgreSQL statements that run in turn (`execute_in_turn`) share one round
+trip, with the unit's BEGIN (psycopg's own, or a late one: `begin_late`) and its COMMIT: a send batch is
+three round trips, not five.
 """
 from __future__ import annotations
 
+import copy
+import functools
 import logging
 import time
 from collections import namedtuple
@@ -25,6 +28,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from core import pg_pipeline
 from core.metrics import COMMIT_LATENCY
 
 Processor = Callable[[Any], Any]
@@ -61,11 +65,27 @@ class _Compiled:
         self.row: Any = namedtuple("Row", [c.key for c in columns], rename=True)  # type: ignore[misc]
         self.processors = [(i, p) for i, c in enumerate(columns)
                            if (p := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None]
+        # psycopg: the SQL as libpq takes it ($1, $2, …; a name used twice is one parameter), for core.pg_pipeline
+        self.dollar_sql = b""
+        self.dollar_names: list[str] = []
+        if dialect.driver == "psycopg":
+            dollar = cast(SQLCompiler, statement.compile(dialect=_numeric_dollar(dialect)))
+            self.dollar_sql = dollar.string.encode()
+            self.dollar_names = list(dollar.positiontup or [])
+
+    def _converted(self, params: dict[str, Any]) -> list[tuple[str, Any]]:
+        values = {**self.defaults, **params} if self.defaults else params
+        return [(name, values[name] if process is None else process(values[name])) for name, process in self.order]
 
     def arguments(self, params: dict[str, Any]) -> tuple | dict[str, Any]:
-        values = {**self.defaults, **params} if self.defaults else params
-        converted = [(name, values[name] if process is None else process(values[name])) for name, process in self.order]
+        converted = self._converted(params)
         return tuple(value for _, value in converted) if self.positional else dict(converted)
+
+    def pipelined(self, params: dict[str, Any]) -> pg_pipeline.Statement:
+        """The call as core.pg_pipeline runs it."""
+        converted = dict(self._converted(params))
+        return pg_pipeline.Statement(self.dollar_sql, [converted[name] for name in self.dollar_names],
+                                     self.returns_rows)
 
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[Any]:
         make = self.row._make
@@ -78,6 +98,14 @@ class _Compiled:
                 values[i] = process(values[i])
             out.append(make(values))
         return out
+
+
+@functools.lru_cache(maxsize=None)
+def _numeric_dollar(dialect: Dialect) -> Dialect:
+    """The dialect as it would compile for libpq's own placeholders ($1, $2, …)."""
+    dollar = copy.copy(dialect)
+    dollar.paramstyle, dollar.positional = "numeric_dollar", True
+    return dollar
 
 
 #: the execution option of a connection whose unit of work begins late (`begin_late`)
@@ -98,69 +126,48 @@ def _compiled(conn: Connection, statement: ClauseElement) -> _Compiled:
 def execute_in_turn(conn: Connection, calls: Sequence[tuple[ClauseElement, dict[str, Any]]], *,
                     commit: bool = False) -> list[list[Any]]:
     """Run the statements one after the other, each starting once the one before ended (so each sees what the
-    one before locked or wrote), in one round trip where the driver pipelines (psycopg: PostgreSQL's pipeline
-    mode; a unit's late BEGIN, `begin_late`, goes first in it); each one's rows.
+    one before locked or wrote), in one round trip where the driver pipelines (psycopg: `core.pg_pipeline`;
+    a unit's late BEGIN, `begin_late`, goes first in it); each one's rows.
 
     `commit=True` says these statements end the unit of work: where they are pipelined, its COMMIT goes in the
     same round trip (observed as the commit, `paipai_db_commit_seconds`) and the transaction's own commit
     then finds nothing to do; elsewhere that commit does it, as always. Nothing may run on `conn` after them
     but that commit (a statement would run outside the committed unit)."""
-    driver: Any = conn.connection.driver_connection
-    pipeline = getattr(driver, "pipeline", None)
-    if pipeline is None or not _direct(conn) or (len(calls) == 1 and not commit and not _begin_pending(conn)):
-        # nothing to share a round trip with: no pipeline to set up and sync
+    if not (_pipelines(conn) and _direct(conn)):
         return [execute(conn, statement, params) for statement, params in calls]
-    runs = [(compiled, compiled.arguments(params))
-            for compiled, params in ((_compiled(conn, statement), params) for statement, params in calls)]
-    # psycopg's own BEGIN would take a round trip of its own: it syncs a pipeline after it
-    head = ["BEGIN"] if _begin_pending(conn) else []
-    tail = ["COMMIT"] if commit else []
-    cursors: list[Any] = []
-    failed: Exception | None = None
+    compiled = [(_compiled(conn, statement), params) for statement, params in calls]
+    statements = [c.pipelined(params) for c, params in compiled]
+    head = [b"BEGIN"] if _begin_pending(conn) or _driver_would_begin(conn) else []
+    tail = [b"COMMIT"] if commit else []
     started = time.perf_counter()
     try:
-        with pipeline():
-            try:
-                for command in head:
-                    driver.cursor().execute(command)
-                for compiled, args in runs:
-                    cursors.append(driver.cursor())
-                    cursors[-1].execute(compiled.sql, args)
-                for command in tail:
-                    # a plain command, not the driver's commit(): that one syncs at once, and leaving the
-                    # pipeline would then take a second round trip for its own sync
-                    driver.cursor().execute(command)
-            except Exception as exc:
-                # A statement's error can surface while a later one is sent. Leaving the pipeline with it would
-                # fail again on the aborted rest, which psycopg logs as a warning: leave it first, raise after.
-                failed = exc
-        if failed is not None:
-            raise failed
-        raws = [_rows_and_close(cursor, compiled.returns_rows) for cursor, (compiled, _) in zip(cursors, runs)]
+        raws = pg_pipeline.run(conn.connection.driver_connection, statements, head=head, tail=tail)
     except BaseException as exc:  # the first statement that failed; those after it did not run
-        sql = ";\n".join(head + [compiled.sql for compiled, _ in runs] + tail)
-        conn._handle_dbapi_exception(failed or exc, sql, [args for _, args in runs], None, None)
+        sql = b";\n".join([*head, *(st.sql for st in statements), *tail]).decode()
+        conn._handle_dbapi_exception(exc, sql, [st.params for st in statements], None, None)
     if commit:
         COMMIT_LATENCY.observe(time.perf_counter() - started)
-    return [compiled.rows(raw) for (compiled, _), raw in zip(runs, raws)]
+    return [c.rows(raw) for (c, _), raw in zip(compiled, raws)]
 
 
 def execute(conn: Connection, statement: ClauseElement, params: dict[str, Any]) -> list[Any]:
     """Run `statement` with `params` (its bound values by name) on `conn`: its rows (none for a plain write)."""
-    compiled = _compiled(conn, statement)
-    args = compiled.arguments(params)
     if not _direct(conn):
+        compiled = _compiled(conn, statement)
         if _begin_pending(conn):
             _begin(conn)
-        result = conn.exec_driver_sql(compiled.sql, args)
+        result = conn.exec_driver_sql(compiled.sql, compiled.arguments(params))
         return compiled.rows(result.all() if result.returns_rows else [])
-    if _begin_pending(conn):
-        return execute_in_turn(conn, [(statement, params)])[0]  # the BEGIN in the statement's round trip
+    if _pipelines(conn):
+        return execute_in_turn(conn, [(statement, params)])[0]
+    compiled = _compiled(conn, statement)
+    args = compiled.arguments(params)
     cursor = None
     try:
         cursor = conn.connection.cursor()
         cursor.execute(compiled.sql, args)
-        raw = _rows_and_close(cursor, compiled.returns_rows)
+        raw = cursor.fetchall() if compiled.returns_rows else []
+        cursor.close()
     except BaseException as exc:  # as Connection's own execution: a greenlet killed mid-statement too
         # SQLAlchemy's handling, not a copy of it: the same wrapped error, a disconnect invalidating the
         # connection and the pool's older ones, a non-transactional connection rolled back.
@@ -197,6 +204,12 @@ def _begin_pending(conn: Connection) -> bool:
             and cast(Any, conn.connection.driver_connection).info.transaction_status == TransactionStatus.IDLE)
 
 
+def _driver_would_begin(conn: Connection) -> bool:
+    """Whether psycopg would send a BEGIN before a statement of its own: outside autocommit, none begun yet."""
+    driver: Any = conn.connection.driver_connection
+    return not driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
+
+
 def _begin(conn: Connection) -> None:
     """A late BEGIN on its own, unseen by statement watchers (as psycopg's own BEGIN is)."""
     try:
@@ -205,11 +218,9 @@ def _begin(conn: Connection) -> None:
         conn._handle_dbapi_exception(exc, "BEGIN", (), None, None)
 
 
-def _rows_and_close(cursor: Any, returns_rows: bool) -> list[Any]:
-    # known from the statement: psycopg builds every column's description object to answer `description`
-    rows = cursor.fetchall() if returns_rows else []
-    cursor.close()
-    return rows
+def _pipelines(conn: Connection) -> bool:
+    """Whether the connection's statements go through core.pg_pipeline (psycopg)."""
+    return conn.dialect.driver == "psycopg"
 
 
 def _direct(conn: Connection) -> bool:
