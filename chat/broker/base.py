@@ -66,7 +66,8 @@ class Broker(ABC):
     Delivery is at-most-once: the database is the source of truth and clients
     resync from it, so `publish` reports failure instead of raising, and
     `on_reconnect` callbacks tell the caller when live frames may have been lost.
-    Callbacks run on the broker's delivery thread and must be quick.
+    Callbacks run on the thread that delivers (a publisher in this process, or the Redis listener for another
+    process's publish) and must be quick.
     """
 
     def __init__(self) -> None:

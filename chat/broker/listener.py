@@ -19,7 +19,8 @@ import redis
 from redis.client import PubSub
 
 if TYPE_CHECKING:
-    from chat.broker.base import Broker, Subscription
+    from chat.broker.base import Subscription
+    from chat.broker.redis import RedisBroker
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def backoff_delay(failures: int, base: float, cap: float) -> float:
 class PubSubListener:
     """Subscribes the wanted channels on one connection and hands messages to the broker."""
 
-    def __init__(self, broker: Broker, client: redis.Redis, probe: redis.Redis, *, own_channel: str,
+    def __init__(self, broker: RedisBroker, client: redis.Redis, probe: redis.Redis, *, own_channel: str,
                  poll_interval: float, ping_interval: float, pong_timeout: float,
                  backoff_base: float, backoff_cap: float) -> None:
         self._broker = broker
@@ -191,7 +192,7 @@ class PubSubListener:
     def _handle(self, message: dict) -> None:
         kind = message["type"]
         if kind == "message":
-            self._broker._deliver(message["channel"], message["data"])
+            self._broker._received(message["channel"], message["data"])
         elif kind == "subscribe":
             self._confirmed(message["channel"])
 

@@ -1,4 +1,5 @@
-"""Redis broker: publishes through a small connection pool, listens on ONE pub/sub connection."""
+"""Redis broker: publishes through a small connection pool, listens on ONE pub/sub connection; this process's own
+subscribers get what it publishes without Redis."""
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,9 @@ from chat.broker.listener import PubSubListener
 
 log = logging.getLogger(__name__)
 
-# `publish_many`'s pairs with an `elsewhere` part, in one script: PUBSUB NUMSUB and PUBLISH at the same instant.
-# ARGV: this broker's own channel, the number of plain pairs, the plain pairs, then the `elsewhere` pairs.
+# `publish_many`'s pairs when some channel is live here, in one script: PUBSUB NUMSUB and PUBLISH at the same
+# instant. ARGV: this broker's own channel, the number of plain pairs, the plain pairs, then the pairs for other
+# processes only (their channels live here).
 # `ours` is 1 while this broker's pub/sub connection is alive in Redis (it alone holds the own channel, beside
 # every channel it listens on), 0 otherwise: a channel with more subscribers than that has another process's.
 PUBLISH_ELSEWHERE = """
@@ -36,6 +38,11 @@ for i = plain_end + 1, #ARGV, 2 do
 end
 return 0
 """
+
+
+#: Marks a text published for other processes only (PUBLISH_ELSEWHERE): `ENVELOPE <origin> \n <text>`. Redis
+#: delivers it to this process's own listener as well; the listener drops what carries its own origin.
+ENVELOPE = "\x1e"
 
 
 def _texts(items: Iterable[tuple[str, Payload]]) -> list[tuple[str, str]]:
@@ -75,7 +82,8 @@ class RedisBroker(Broker):
         self._listen_client = redis.Redis.from_url(url, client_name=self.client_name,
                                                    retry=Retry(NoBackoff(), 0), **common)
         # Subscribed by this broker's pub/sub connection alone, whenever it listens at all (PUBLISH_ELSEWHERE)
-        self.own_channel = f"paipai:listener:{self.client_name}:{secrets.token_hex(6)}"
+        self.origin = secrets.token_hex(6)
+        self.own_channel = f"paipai:listener:{self.client_name}:{self.origin}"
         self._publish_elsewhere = self._publisher.register_script(PUBLISH_ELSEWHERE)
         self._listener = PubSubListener(
             self, self._listen_client, self._publisher, own_channel=self.own_channel, poll_interval=poll_interval,
@@ -84,56 +92,58 @@ class RedisBroker(Broker):
         self._publish_failing = False
 
     def publish(self, channel: str, payload: Payload) -> bool:
-        if self._closed:
-            log.warning("broker: publish to %r after close dropped", channel)
-            return False
-        try:
-            self._publisher.publish(channel, str(payload))
-        except (redis.RedisError, OSError) as exc:
-            self._publish_failed(exc)
-            return False
-        self._publish_succeeded()
-        return True
+        return self.publish_many([(channel, payload)])
 
     def publish_many(self, items: Iterable[tuple[str, Payload]], *,
                      elsewhere: Iterable[tuple[str, Payload]] = ()) -> bool:
-        texts, texts_elsewhere = _texts(items), _texts(elsewhere)
+        """This process's subscribers of a channel get its payload here, as published (the in-process broker's
+        way: no round trip through Redis, nothing to parse); Redis carries it only to channels other
+        processes listen on (PUBLISH_ELSEWHERE)."""
+        items, elsewhere = list(items), list(elsewhere)
         if self._closed:
-            log.warning("broker: publish_many of %d frame(s) after close dropped", len(texts) + len(texts_elsewhere))
+            log.warning("broker: publish_many of %d frame(s) after close dropped", len(items) + len(elsewhere))
             return False
-        if not texts and not texts_elsewhere:
+        if not items and not elsewhere:
             return True
         try:
-            if texts_elsewhere:
-                self._publish_with_elsewhere(texts, texts_elsewhere)
-            else:
-                self._pipeline(texts)
+            with self._listener.held() as live:
+                for channel, payload in items:
+                    if channel in live:
+                        self._deliver(channel, payload)
+                self._publish(live, [*items, *elsewhere])
         except (redis.RedisError, OSError) as exc:
             self._publish_failed(exc)
             return False
         self._publish_succeeded()
         return True
 
-    def _pipeline(self, items: list[tuple[str, str]]) -> None:
-        with self._publisher.pipeline(transaction=False) as pipe:
-            for channel, payload in items:
-                pipe.publish(channel, payload)
-            pipe.execute()
-
-    def _publish_with_elsewhere(self, items: list[tuple[str, str]], elsewhere: list[tuple[str, str]]) -> None:
-        """One script (PUBLISH_ELSEWHERE). An `elsewhere` pair goes as a plain one when its channel is not live
-        here: Redis's count of its subscribers could not tell ours from another process's. While the script
+    def _publish(self, live: frozenset[str], pairs: list[tuple[str, Payload]]) -> None:
+        """Each pair's text to Redis: plainly where this process does not listen (Redis's count of a channel's
+        subscribers could not tell ours from another process's), elsewhere only where it does. While the script
         runs, the listener keeps every channel it holds (`held`), so the count includes ours."""
-        with self._listener.held() as live:
-            plain = items + [(channel, payload) for channel, payload in elsewhere if channel not in live]
-            only_elsewhere = [(channel, payload) for channel, payload in elsewhere if channel in live]
-            if not only_elsewhere:
-                self._pipeline(plain)
+        plain = _texts((channel, payload) for channel, payload in pairs if channel not in live)
+        mark = f"{ENVELOPE}{self.origin}\n"
+        only_elsewhere = [(channel, mark + text) for channel, text in _texts(
+            (channel, payload) for channel, payload in pairs if channel in live)]
+        if not only_elsewhere:
+            with self._publisher.pipeline(transaction=False) as pipe:
+                for channel, text in plain:
+                    pipe.publish(channel, text)
+                pipe.execute()
+            return
+        args: list[str | int] = [self.own_channel, len(plain)]
+        for channel, text in plain + only_elsewhere:
+            args += [channel, text]
+        self._publish_elsewhere(args=args)
+
+    def _received(self, channel: str, text: str) -> None:
+        """A message the listener read: to this process's subscribers, unless this process published it for
+        others only (its subscribers had it when it was published)."""
+        if text[:1] == ENVELOPE:
+            origin, _, text = text[1:].partition("\n")
+            if origin == self.origin:
                 return
-            args: list[str | int] = [self.own_channel, len(plain)]
-            for channel, payload in plain + only_elsewhere:
-                args += [channel, payload]
-            self._publish_elsewhere(args=args)
+        self._deliver(channel, text)
 
     def subscribe(self, channel: str, callback: MessageCallback) -> Subscription:
         self._listener.ensure_running()

@@ -12,8 +12,8 @@ Payloads on a user's channel (`user:<id>`) are one of:
   "<id>"}` (one socket, past the user's cap: see `socket_cap.py`).
 
 That is their text, what Redis carries. A commit's events are published as `Parts`, a list per user whose
-`str()` is that text; the in-process broker hands the list itself to the hub, whose positioned parts are
-`Positioned` items, never encoded.
+`str()` is that text; a broker hands the list itself to this process's hub (the in-process broker always, the
+Redis one for a user with a socket here), whose positioned parts are `Positioned` items, never encoded.
 """
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ Part = str | Positioned
 
 class Parts(list[Part]):
     """Payloads for one user's channel published as one broker message, in order. A subscriber in this process
-    gets the list itself (the in-process broker); other processes get its text, `str()` (the Redis broker)."""
+    gets the list itself; other processes get its text, `str()` (the Redis broker)."""
 
     def __str__(self) -> str:
         texts = [part if isinstance(part, str) else positioned_text(part) for part in self]

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from chat.broker import BrokerUnavailable, make_broker
-from chat.broker.redis import RedisBroker
+from chat.broker.redis import ENVELOPE, RedisBroker
 from tests.chat.broker_support import Inbox, RedisServer, wait_until
 from tests.support.databases import free_port
 
@@ -235,14 +235,49 @@ def observed(redis_url, prefix):
 
 
 def _published(broker: RedisBroker, observed: list, channel: str, items=(), elsewhere=()) -> list:
-    """What Redis published for one publish_many: every observed payload up to a marker published after it."""
-    marker = f"marker-{uuid.uuid4().hex}"
+    """What Redis published for one publish_many: every observed payload up to a marker published after it,
+    straight to Redis on a channel nobody listens on (Redis's order is one across channels)."""
+    marker = (f"{channel}:marker", f"marker-{uuid.uuid4().hex}")
     assert broker.publish_many(items, elsewhere=elsewhere) is True
-    assert broker.publish(channel, marker) is True
-    assert wait_until(lambda: (channel, marker) in observed, 3)
-    got = observed[:observed.index((channel, marker))]
-    del observed[:observed.index((channel, marker)) + 1]
+    broker._publisher.publish(*marker)
+    assert wait_until(lambda: marker in observed, 3)
+    got = observed[:observed.index(marker)]
+    del observed[:observed.index(marker) + 1]
     return got
+
+
+def _for_others(broker: RedisBroker, text: str) -> str:
+    """The text as a broker publishes it for other processes only: marked with its origin."""
+    return f"{ENVELOPE}{broker.origin}\n{text}"
+
+
+class Payload:
+    """A published object whose text is what Redis carries: this process's subscribers get the object itself."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def test_a_channel_live_here_gets_its_payload_here_and_over_redis_only_for_other_processes(
+        redis_url, prefix, brokers, observed):
+    here, there = brokers(redis_url), brokers(redis_url)
+    channel = f"{prefix}:user:1"
+    inbox_here, inbox_there = Inbox(), Inbox()
+    assert here.subscribe(channel, inbox_here).ready.wait(3)
+    first = Payload("for 1")
+    assert _published(here, observed, channel, items=[(channel, first)]) == []  # no round trip through Redis
+    assert inbox_here.items == [first]  # the object itself, delivered before publish_many returned
+    assert there.subscribe(channel, inbox_there).ready.wait(3)
+    second = Payload("for 1 again")
+    assert _published(here, observed, channel, items=[(channel, second)]) == [
+        (channel, _for_others(here, "for 1 again"))]
+    assert inbox_here.items == [first, second]  # not again when Redis brings this process's own publish back
+    assert inbox_there.wait_for(1) == ["for 1 again"]  # the other process gets its text
+    assert here.publish(channel, "one") is True  # a single publish alike
+    assert inbox_here.items[-1] == "one" and inbox_there.wait_for(2)[-1] == "one"
 
 
 def test_an_elsewhere_payload_is_published_only_when_another_process_listens(redis_url, prefix, brokers, observed):
@@ -256,14 +291,15 @@ def test_an_elsewhere_payload_is_published_only_when_another_process_listens(red
         (other, "for 2")]
     # another process listens too: it goes (to both: this one's subscribers already have what it carries)
     assert there.subscribe(channel, inbox_there).ready.wait(3)
-    assert _published(here, observed, channel, elsewhere=[(channel, "own copy 2")]) == [(channel, "own copy 2")]
+    assert _published(here, observed, channel, elsewhere=[(channel, "own copy 2")]) == [
+        (channel, _for_others(here, "own copy 2"))]
     assert "own copy 2" in inbox_there.wait_for(1)
     # the other process left: not published again
     for sub in there._subscribers_of(channel):
         sub.close()
     assert wait_until(lambda: dict(here._publisher.pubsub_numsub(channel))[channel] == 1)
     assert _published(here, observed, channel, elsewhere=[(channel, "own copy 3")]) == []
-    assert "own copy 1" not in inbox_here.items and "own copy 3" not in inbox_there.items
+    assert not {"own copy 1", "own copy 2"} & set(inbox_here.items) and "own copy 3" not in inbox_there.items
 
 
 def test_an_elsewhere_payload_on_a_channel_not_live_here_is_published(redis_url, prefix, brokers, observed):
@@ -293,7 +329,7 @@ def test_a_dead_listener_connection_counts_for_nothing(redis_url, raw, prefix, b
     raw.client_kill_filter(_id=listener["id"])
     assert wait_until(lambda: pubsub_connections(raw, f"{prefix}-here") == [])
     assert channel in here._listener._live
-    assert _published(here, observed, channel, elsewhere=[(channel, "copy")]) == [(channel, "copy")]
+    assert _published(here, observed, channel, elsewhere=[(channel, "copy")]) == [(channel, _for_others(here, "copy"))]
     assert inbox.wait_for(1)[0] == "copy"
 
 
