@@ -16,7 +16,8 @@ closes them (a protocol-level Close of a missing statement is no error) and prep
 from __future__ import annotations
 
 import itertools
-from typing import Any, Generator, NamedTuple, Sequence
+from functools import partial
+from typing import Any, Callable, Generator, NamedTuple, Sequence
 from weakref import WeakKeyDictionary
 
 from psycopg import errors, pq
@@ -41,7 +42,7 @@ class Statement(NamedTuple):
 _prepared: WeakKeyDictionary[Any, dict[tuple[bytes, tuple[int, ...]], bytes]] = WeakKeyDictionary()
 #: per connection, names to close before anything else runs there (they may or may not exist still)
 _stale: WeakKeyDictionary[Any, list[bytes]] = WeakKeyDictionary()
-_names = (f"paipai_{n}".encode() for n in itertools.count(1))
+_numbers = itertools.count(1)  # names of prepared statements, unique in the process (next() is atomic)
 #: PostgreSQL's "prepared statement does not exist"
 _NO_SUCH_STATEMENT = "26000"
 
@@ -85,11 +86,17 @@ def run(driver: Any, statements: Sequence[Statement], *, head: Sequence[bytes] =
     with driver.lock:
         tx: Any = Transformer(driver)
         known = _prepared.setdefault(driver, {})
+        plan = _plan(tx, known, head, statements, tail)  # values dumped first: a value that fails sends nothing
         pgconn = driver.pgconn
         pgconn.enter_pipeline_mode()
         answered = False
         try:
-            plan = _queue(pgconn, tx, known, _stale.pop(driver, ()), head, statements, tail)
+            closing = _stale.pop(driver, ())
+            for name in closing:
+                pgconn.send_close_prepared(name)
+            for step in plan:
+                step.send(pgconn)
+            pgconn.pipeline_sync()
             results = driver.wait(_round_trip(pgconn))
             answered = True
         finally:
@@ -102,7 +109,7 @@ def run(driver: Any, statements: Sequence[Statement], *, head: Sequence[bytes] =
                     driver.close()
     failed = None
     rows: list[list[tuple]] = []
-    for (key, name, statement), result in zip(plan, results, strict=True):
+    for (_, key, name, statement), result in zip(plan, results[len(closing):], strict=True):
         if result.status == ExecStatus.FATAL_ERROR:
             if failed is None:
                 failed = result
@@ -123,39 +130,42 @@ def run(driver: Any, statements: Sequence[Statement], *, head: Sequence[bytes] =
 
 
 class _Step(NamedTuple):
-    """What one queued command is: a statement being prepared (its key and name), or one being run."""
+    """One command to queue: a statement to prepare (its key and name), one to run, or a plain command."""
 
-    key: tuple[bytes, tuple[int, ...]] | None  # a PREPARE: what it prepares, under which name
-    name: bytes
-    statement: Statement | None  # a statement run
+    send: Callable[[Any], None]
+    key: tuple[bytes, tuple[int, ...]] | None = None  # a statement prepared: what it prepares, under `name`
+    name: bytes = b""
+    statement: Statement | None = None  # a statement run
 
 
-def _queue(pgconn: Any, tx: Any, known: dict, stale: Sequence[bytes], head: Sequence[bytes],
-           statements: Sequence[Statement], tail: Sequence[bytes]) -> list[_Step]:
-    """Put every command in libpq's buffer, then the Sync; what each one is, in order."""
-    plan = []
+def _plan(tx: Any, known: dict, head: Sequence[bytes], statements: Sequence[Statement],
+          tail: Sequence[bytes]) -> list[_Step]:
+    """Every command of the round trip in order, each statement's values dumped, first uses prepared."""
+    plan = [_Step(partial(_command, command)) for command in head]
     pending: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
-    for name in stale:
-        pgconn.send_close_prepared(name)
-        plan.append(_Step(None, b"", None))
-    for command in head:
-        pgconn.send_query_params(command, None)
-        plan.append(_Step(None, b"", None))
     for statement in statements:
         values = tx.dump_sequence(statement.params, [PyFormat.AUTO] * len(statement.params))
-        key = (statement.sql, tx.types)
+        types, formats = tuple(tx.types), list(tx.formats)
+        key = (statement.sql, types)
         name = known.get(key) or pending.get(key) or b""
         if not name:
-            name = pending[key] = next(_names)
-            pgconn.send_prepare(name, statement.sql, param_types=tx.types)
-            plan.append(_Step(key, name, None))
-        pgconn.send_query_prepared(name, values, param_formats=tx.formats)
-        plan.append(_Step(None, b"", statement))
-    for command in tail:
-        pgconn.send_query_params(command, None)
-        plan.append(_Step(None, b"", None))
-    pgconn.pipeline_sync()
+            name = pending[key] = f"paipai_{next(_numbers)}".encode()
+            plan.append(_Step(partial(_prepare, name, statement.sql, types), key, name))
+        plan.append(_Step(partial(_run_prepared, name, values, formats), statement=statement))
+    plan += [_Step(partial(_command, command)) for command in tail]
     return plan
+
+
+def _command(command: bytes, pgconn: Any) -> None:
+    pgconn.send_query_params(command, None)
+
+
+def _prepare(name: bytes, sql: bytes, types: Sequence[int], pgconn: Any) -> None:
+    pgconn.send_prepare(name, sql, param_types=types)
+
+
+def _run_prepared(name: bytes, values: Sequence[Any], formats: Sequence[Any], pgconn: Any) -> None:
+    pgconn.send_query_prepared(name, values, param_formats=formats)
 
 
 def _round_trip(pgconn: Any) -> Generator[int, int, list[Any]]:

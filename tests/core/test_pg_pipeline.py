@@ -111,3 +111,14 @@ def test_an_interrupted_round_trip_closes_the_connection_and_the_pool_drops_it(e
     with engine.connect() as conn:  # a new connection; the interrupted unit kept nothing
         assert conn.execute(select(things.c.name)).all() == []
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_value_psycopg_cannot_send_fails_before_anything_is_sent(engine):
+    with engine.connect() as conn:
+        conn.begin()
+        prepared.execute(conn, ADD, {"name": "a"})
+        with pytest.raises(ProgrammingError, match="cannot adapt"):
+            prepared.execute_in_turn(conn, [(ADD, {"name": "b"}), (NAMED, {"name": object()})])
+        # the same transaction goes on: nothing of that round trip was sent, the connection is as it was
+        assert prepared.execute(conn, NAMED, {"name": "a"}) != [] and prepared.execute(conn, NAMED, {"name": "b"}) == []
+        conn.commit()
