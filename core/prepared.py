@@ -67,25 +67,24 @@ class _Compiled:
                            if (p := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None]
         # psycopg: the SQL as libpq takes it ($1, $2, …; a name used twice is one parameter), for core.pg_pipeline
         self.dollar_sql = b""
-        self.dollar_names: list[str] = []
+        self.dollar_order: list[tuple[str, Processor | None]] = []
         if dialect.driver == "psycopg":
             dollar = cast(SQLCompiler, statement.compile(dialect=_numeric_dollar(dialect)))
             self.dollar_sql = dollar.string.encode()
-            self.dollar_names = list(dollar.positiontup or [])
+            processors = dict(self.order)
+            self.dollar_order = [(name, processors[name]) for name in dollar.positiontup or []]
 
-    def _converted(self, params: dict[str, Any]) -> list[tuple[str, Any]]:
+    def _converted(self, params: dict[str, Any], order: list[tuple[str, Processor | None]]) -> list[Any]:
         values = {**self.defaults, **params} if self.defaults else params
-        return [(name, values[name] if process is None else process(values[name])) for name, process in self.order]
+        return [values[name] if process is None else process(values[name]) for name, process in order]
 
     def arguments(self, params: dict[str, Any]) -> tuple | dict[str, Any]:
-        converted = self._converted(params)
-        return tuple(value for _, value in converted) if self.positional else dict(converted)
+        converted = self._converted(params, self.order)
+        return tuple(converted) if self.positional else dict(zip((name for name, _ in self.order), converted))
 
     def pipelined(self, params: dict[str, Any]) -> pg_pipeline.Statement:
         """The call as core.pg_pipeline runs it."""
-        converted = dict(self._converted(params))
-        return pg_pipeline.Statement(self.dollar_sql, [converted[name] for name in self.dollar_names],
-                                     self.returns_rows)
+        return pg_pipeline.Statement(self.dollar_sql, self._converted(params, self.dollar_order), self.returns_rows)
 
     def rows(self, raw: Sequence[Sequence[Any]]) -> list[Any]:
         make = self.row._make
