@@ -59,7 +59,9 @@ class RedisBroker(Broker):
     """Broker for several processes sharing one Redis.
 
     `publish` never raises for Redis trouble: it logs and returns False (the
-    message is committed in the database; clients resync). The listener thread
+    message is committed in the database; clients resync). Only the publish that
+    meets an outage may still reach this process's own subscribers; after it,
+    nobody gets a live frame until Redis takes a publish again. The listener thread
     holds one pub/sub connection named `client_name` for all local subscribers,
     notices a dead connection within ping_interval + pong_timeout, reconnects
     with exponential backoff and then fires the on_reconnect callbacks.
@@ -107,15 +109,22 @@ class RedisBroker(Broker):
             return True
         try:
             with self._listener.held() as live:
-                for channel, payload in items:
-                    if channel in live:
-                        self._deliver(channel, payload)
-                self._publish(live, [*items, *elsewhere])
+                if self._publish_failing:  # Redis refused the last publish: nothing is delivered until it takes one
+                    self._publish(live, [*items, *elsewhere])
+                    self._deliver_live(live, items)
+                else:  # this process's subscribers need not wait for Redis's answer
+                    self._deliver_live(live, items)
+                    self._publish(live, [*items, *elsewhere])
         except (redis.RedisError, OSError) as exc:
             self._publish_failed(exc)
             return False
         self._publish_succeeded()
         return True
+
+    def _deliver_live(self, live: frozenset[str], items: list[tuple[str, Payload]]) -> None:
+        for channel, payload in items:
+            if channel in live:
+                self._deliver(channel, payload)
 
     def _publish(self, live: frozenset[str], pairs: list[tuple[str, Payload]]) -> None:
         """Each pair's text to Redis: plainly where this process does not listen (Redis's count of a channel's

@@ -134,7 +134,9 @@ def run_outage(redis_server: RedisServer, apis: list[HttpApi], ws_urls: list[str
     figures = {"sent": len(stream.sent), "sent_while_down": sent_while_down, "missed_live_at_least": missed,
                "caught_up_s": round(caught_up_s, 2), "reconnects": 0}
     print(f"\nguarantee redis restart [{label}]: " + ", ".join(f"{k}={v}" for k, v in figures.items()))
-    assert missed >= sent_while_down - 1 and sent_while_down >= DURING  # one send may straddle the kill
+    # One send may straddle the kill, and the first publish to meet the outage may still reach a socket in
+    # its own process (RedisBroker delivers there before Redis answers); nothing after it does.
+    assert missed >= sent_while_down - 2 and sent_while_down >= DURING
     return {**figures, "within_first_interval": within_first_interval}
 
 
