@@ -178,6 +178,25 @@ def test_listener_reconnects_after_a_redis_restart_and_fires_on_reconnect(
     assert during.wait_for(1) == ["after too"]
 
 
+def test_after_a_publish_redis_refused_nothing_is_delivered_here_until_it_takes_one(redis_server, prefix, brokers):
+    # The listener pings rarely here, so channel a stays live in this process all through the freeze.
+    broker = brokers(redis_server.url, **{**FAST, "ping_interval": 30.0, "pong_timeout": 30.0})
+    inbox = Inbox()
+    assert broker.subscribe(f"{prefix}:a", inbox).ready.wait(3)
+
+    redis_server.pause()
+    try:
+        assert broker.publish(f"{prefix}:a", "meets the freeze") is False  # delivered here before Redis answered
+        assert broker.publish(f"{prefix}:a", "frozen") is False
+        assert not broker._listener.recovering
+    finally:
+        redis_server.resume()
+    assert broker.publish(f"{prefix}:a", "back") is True
+    assert inbox.wait_for_item("back")
+    time.sleep(0.3)  # what Redis still ran of the frozen publishes reaches the listener, which drops its own
+    assert inbox.items == ["meets the freeze", "back"]
+
+
 def test_on_reconnect_fires_once_per_outage_and_a_failing_callback_does_not_stop_others(
         redis_server, prefix, brokers):
     broker = brokers(redis_server.url, **FAST)
