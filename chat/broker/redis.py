@@ -61,7 +61,7 @@ class RedisBroker(Broker):
     `publish` never raises for Redis trouble: it logs and returns False (the
     message is committed in the database; clients resync). Only the publish that
     meets an outage may still reach this process's own subscribers; after it,
-    nobody gets a live frame until Redis takes a publish again. The listener thread
+    this process's publishes reach nobody until Redis takes one again. The listener thread
     holds one pub/sub connection named `client_name` for all local subscribers,
     notices a dead connection within ping_interval + pong_timeout, reconnects
     with exponential backoff and then fires the on_reconnect callbacks.
