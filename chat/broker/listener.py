@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import redis
 from redis.client import PubSub
@@ -99,11 +99,12 @@ class PubSubListener:
         self._wake.set()
 
     @contextmanager
-    def held(self) -> Iterator[frozenset[str]]:
-        """The channels live on the connection now, none of them unsubscribed until the block ends."""
+    def held(self, channels: Iterable[str]) -> Iterator[frozenset[str]]:
+        """Those of `channels` live on the connection now, none of them unsubscribed until the block ends."""
         with self._lock:
             self._holds += 1
-            live = frozenset(self._live)
+            # only the channels asked about: a copy of every live one would cost a publish O(sockets here)
+            live = frozenset(channel for channel in channels if channel in self._live)
         try:
             yield live
         finally:

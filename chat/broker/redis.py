@@ -107,14 +107,15 @@ class RedisBroker(Broker):
             return False
         if not items and not elsewhere:
             return True
+        pairs = [*items, *elsewhere]
         try:
-            with self._listener.held() as live:
+            with self._listener.held(channel for channel, _ in pairs) as live:
                 if self._publish_failing:  # Redis refused the last publish: nothing is delivered until it takes one
-                    self._publish(live, [*items, *elsewhere])
+                    self._publish(live, pairs)
                     self._deliver_live(live, items)
                 else:  # this process's subscribers need not wait for Redis's answer
                     self._deliver_live(live, items)
-                    self._publish(live, [*items, *elsewhere])
+                    self._publish(live, pairs)
         except (redis.RedisError, OSError) as exc:
             self._publish_failed(exc)
             return False

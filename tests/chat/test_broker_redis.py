@@ -365,7 +365,7 @@ def test_a_channel_stays_subscribed_while_a_publish_counts_on_it(redis_url, raw,
     def numsub() -> int:
         return dict(raw.pubsub_numsub(channel))[channel]
 
-    with broker._listener.held() as live:
+    with broker._listener.held([channel]) as live:
         assert channel in live
         sub.close()
         time.sleep(0.3)  # several of the listener's turns
